@@ -1,0 +1,6 @@
+"""dropout-tui's engine: pure NumPy, importable without the terminal UI."""
+
+from .config import Config, ConfigError
+from .experiment import RULES, PairedExperiment
+
+__all__ = ["Config", "ConfigError", "PairedExperiment", "RULES"]

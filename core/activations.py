@@ -1,0 +1,69 @@
+"""Hidden-layer activations, computed in place so the training loop allocates nothing.
+
+``forward(z, tmp)`` overwrites z with f(z), using tmp (same shape) as scratch. ``backward(a, grad, tmp)`` multiplies grad in place by
+f'(z), written in terms of the output a = f(z), which is all the forward pass keeps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+LEAK = 0.01
+
+
+def _relu(z, tmp):
+    np.maximum(z, 0, out=z)
+
+
+def _relu_back(a, grad, tmp):
+    np.greater(a, 0, out=tmp)
+    grad *= tmp
+
+
+def _leaky(z, tmp):
+    # max(z, LEAK*z) is the leaky ReLU because 0 < LEAK < 1.
+    np.multiply(z, LEAK, out=tmp)
+    np.maximum(z, tmp, out=z)
+
+
+def _leaky_back(a, grad, tmp):
+    # f'(z) = 1 for z > 0, LEAK otherwise; a > 0 exactly when z > 0.
+    np.greater(a, 0, out=tmp)
+    tmp *= 1 - LEAK
+    tmp += LEAK
+    grad *= tmp
+
+
+def _tanh(z, tmp):
+    np.tanh(z, out=z)
+
+
+def _tanh_back(a, grad, tmp):
+    np.multiply(a, a, out=tmp)
+    np.subtract(1, tmp, out=tmp)
+    grad *= tmp
+
+
+def sigmoid_inplace(z, tmp=None):
+    # 0.5 * (1 + tanh(z / 2)) never overflows, unlike 1 / (1 + exp(-z)).
+    z *= 0.5
+    np.tanh(z, out=z)
+    z += 1
+    z *= 0.5
+
+
+def _sigmoid_back(a, grad, tmp):
+    np.subtract(1, a, out=tmp)
+    tmp *= a
+    grad *= tmp
+
+
+ACTIVATIONS = {
+    "relu": (_relu, _relu_back),
+    "tanh": (_tanh, _tanh_back),
+    "leaky_relu": (_leaky, _leaky_back),
+    "sigmoid": (sigmoid_inplace, _sigmoid_back),
+}
+
+# He initialisation suits the ReLU family, Glorot the saturating ones.
+HE_INIT = {"relu", "leaky_relu"}

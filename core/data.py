@@ -1,0 +1,95 @@
+"""Toy datasets made from a seed. Few noisy training points and many test points by default,
+so a 64-64 network over-fits and dropout has something to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MIN_PER_CLASS = 5
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray  # int class labels
+    x_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+
+    @property
+    def n_features(self) -> int:
+        return self.x_train.shape[1]
+
+
+def _moons(n, noise, rng):
+    n_top = n // 2
+    t_top = rng.uniform(0, np.pi, n_top)
+    t_bot = rng.uniform(0, np.pi, n - n_top)
+    x = np.concatenate([
+        np.column_stack([np.cos(t_top), np.sin(t_top)]),
+        np.column_stack([1 - np.cos(t_bot), 0.5 - np.sin(t_bot)]),
+    ])
+    y = np.concatenate([np.zeros(n_top, int), np.ones(n - n_top, int)])
+    return x + rng.normal(0, noise, x.shape), y
+
+
+def _circles(n, noise, rng):
+    y = rng.integers(0, 2, n)
+    t = rng.uniform(0, 2 * np.pi, n)
+    r = np.where(y == 1, 0.5, 1.0)
+    x = np.column_stack([r * np.cos(t), r * np.sin(t)])
+    # Circle gaps are 0.5 wide, so the same noise number is a harder problem than on moons.
+    return x + rng.normal(0, noise * 0.5, x.shape), y
+
+
+def _xor(n, noise, rng):
+    x = rng.uniform(-1, 1, (n, 2))
+    y = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(int)
+    return x + rng.normal(0, noise * 0.5, x.shape), y
+
+
+def _spiral(n, noise, rng, classes=3):
+    y = rng.integers(0, classes, n)
+    r = rng.uniform(0.05, 1, n)
+    t = y * (2 * np.pi / classes) + r * 4 + rng.normal(0, noise * 0.7, n)
+    return np.column_stack([r * np.sin(t), r * np.cos(t)]), y
+
+
+def _blobs(n, noise, rng, classes=3, features=2):
+    # Centres on a fixed layout (not drawn) so that the problem is the same for every seed.
+    angles = 2 * np.pi * np.arange(classes) / classes
+    centres = np.zeros((classes, features))
+    centres[:, 0] = np.cos(angles)
+    centres[:, 1 % features] += np.sin(angles)
+    if features > 2:
+        centres[:, 2:] = np.random.default_rng(classes * 1000 + features).normal(0, 1, (classes, features - 2))
+    y = rng.integers(0, classes, n)
+    return centres[y] + rng.normal(0, 0.35 + noise, (n, features)), y
+
+
+_MAKERS = {"moons": _moons, "circles": _circles, "xor": _xor, "spiral": _spiral, "blobs": _blobs}
+_CLASSES = {"moons": 2, "circles": 2, "xor": 2, "spiral": 3, "blobs": 3}
+DATASETS = tuple(_MAKERS)
+
+
+def n_classes(name: str) -> int:
+    return _CLASSES[name]
+
+
+def min_size(name: str) -> int:
+    return MIN_PER_CLASS * _CLASSES.get(name, 2)
+
+
+def make_dataset(name: str, train_size: int, test_size: int, noise: float,
+                 rng: np.random.Generator, dtype=np.float64, **shape) -> Dataset:
+    """Train and test come from one draw, so they share a distribution; ``shape`` passes
+    ``classes``/``features`` to blobs (the benchmark's 64-feature, 10-class problem)."""
+    maker = _MAKERS[name]
+    x, y = maker(train_size + test_size, noise, rng, **shape)
+    order = rng.permutation(len(y))
+    x, y = x[order].astype(dtype), y[order]
+    classes = shape.get("classes", _CLASSES[name])
+    return Dataset(name, x[:train_size], y[:train_size], x[train_size:], y[train_size:], classes)

@@ -1,0 +1,189 @@
+"""The paired experiment: two copies of one network that differ only in the dropout rescale.
+
+Both runs start from the same weights, see the same minibatches in the same order and the same
+dropout mask at every step: the mask is drawn once and applied to both, divided by keep_prob for
+the inverted run and not for the unrescaled one. With keep_prob = 1 the two are bit-identical.
+
+Random streams are independent children of one SeedSequence (data, init, batch order, masks,
+metrics), so taking metrics more or less often never moves the training trajectory.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .config import Config
+from .data import make_dataset
+from .dropout import draw_mask
+from .metrics import Snapshotter
+from .network import Network, Workspace
+from .optim import make_optimizer
+
+RULES = ("inverted", "unrescaled")
+
+
+class Run:
+    """One network, its optimiser and training rule; stops updating once it diverges."""
+
+    def __init__(self, rule: str, net: Network, optimizer):
+        self.rule = rule
+        self.net = net
+        self.opt = optimizer
+        self.diverged_at: int | None = None
+        self._ws: dict[int, Workspace] = {}
+        self._last: tuple[Workspace, np.ndarray] | None = None
+        self._frozen_loss: float | None = None
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+    def workspace(self, n: int) -> Workspace:
+        ws = self._ws.get(n)
+        if ws is None:
+            ws = self._ws[n] = self.net.workspace(n)
+        return ws
+
+    def train_step(self, x, target, mults, l2: float, step: int) -> None:
+        ws = self.workspace(x.shape[0])
+        z = self.net.forward(ws, x, mults)
+        self._last = (ws, target)
+        # One reduction catches non-finite weights too: an inf or nan weight reaches the logits.
+        if not math.isfinite(z.sum()):
+            self.mark_diverged(step)
+            return
+        self.net.backward(ws, target, mults, l2)
+        self.opt.step(self.net.params, self.net.grads)
+
+    def mark_diverged(self, step: int) -> None:
+        if self.diverged_at is None:
+            self._frozen_loss = self.last_loss()
+            self.diverged_at = step
+
+    def last_loss(self) -> float:
+        """Training loss (with dropout) of the latest step, from the logits it left behind."""
+        if self._frozen_loss is not None:
+            return self._frozen_loss
+        if self._last is None:
+            return math.nan
+        ws, target = self._last
+        return self.net.loss(ws.z, target)
+
+
+class PairedExperiment:
+    """Owns both runs. ``keep_prob`` may change between any two steps; ``reset`` restarts both
+    from the seed (same data, same initial weights), keeping the current keep probabilities."""
+
+    def __init__(self, config: Config, *, data_shape: dict | None = None):
+        self.config = config.validate()
+        self._data_shape = data_shape or {}
+        self.keep_prob = config.keep_prob
+        self.input_keep_prob = config.input_keep_prob
+        seeds = np.random.SeedSequence(config.seed).spawn(5)
+        self._data_seed, self._init_seed, self._order_seed, self._mask_seed, self.metrics_seed = seeds
+        dtype = np.dtype(config.dtype)
+        self.data = make_dataset(config.dataset, config.train_size, config.test_size, config.noise,
+                                 np.random.default_rng(self._data_seed), dtype, **self._data_shape)
+        self.reset()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        cfg, data = self.config, self.data
+        net = Network(data.n_features, cfg.layers, data.n_classes, cfg.activation,
+                      np.random.default_rng(self._init_seed), cfg.dtype)
+        self.runs = {rule: Run(rule, net.copy(), make_optimizer(cfg.optimizer, cfg.lr, cfg.momentum))
+                     for rule in RULES}
+        self.step = 0
+        self._order_rng = np.random.default_rng(self._order_seed)
+        self._mask_rng = np.random.default_rng(self._mask_seed)
+        self._target_train = net.targets(data.y_train)
+        n = data.x_train.shape[0]
+        self._batch = n if cfg.full_batch else cfg.batch_size
+        self._perm = np.arange(n)
+        self._batch_bufs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._mask_bufs: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        depth = len(cfg.layers) + 1
+        self._mults = {rule: [None] * depth for rule in RULES}
+        self._snapshotter = Snapshotter(self)
+
+    def snapshot(self) -> dict:
+        """Metrics of both runs at the current step (see ``core.metrics``); changes no training state."""
+        return self._snapshotter.take()
+
+    def set_keep_prob(self, p: float) -> None:
+        self.keep_prob = _check_prob(p)
+
+    def set_input_keep_prob(self, p: float) -> None:
+        self.input_keep_prob = _check_prob(p)
+
+    @property
+    def probs(self) -> list[float]:
+        """Keep probability of each dropout site: the input, then every hidden layer."""
+        return [self.input_keep_prob] + [self.keep_prob] * len(self.config.layers)
+
+    @property
+    def nets(self) -> dict[str, Network]:
+        return {rule: run.net for rule, run in self.runs.items()}
+
+    # -- training -------------------------------------------------------------------------------
+
+    def advance(self, steps: int = 1) -> None:
+        # Overflow in a diverging run is expected and handled (the run stops); don't warn.
+        with np.errstate(all="ignore"):
+            for _ in range(steps):
+                self._one_step()
+
+    def _one_step(self) -> None:
+        x, target = self._next_batch()
+        self._draw_masks(x.shape[0])
+        l2 = self.config.l2
+        for rule, run in self.runs.items():
+            if run.diverged_at is None:
+                run.train_step(x, target, self._mults[rule], l2, self.step)
+        self.step += 1
+
+    def _next_batch(self):
+        data = self.data
+        if self._batch == data.x_train.shape[0]:
+            return data.x_train, self._target_train
+        n = data.x_train.shape[0]
+        per_epoch = -(-n // self._batch)
+        i = self.step % per_epoch
+        if i == 0:
+            self._order_rng.shuffle(self._perm)
+        idx = self._perm[i * self._batch:(i + 1) * self._batch]
+        bufs = self._batch_bufs.get(len(idx))
+        if bufs is None:
+            bufs = self._batch_bufs[len(idx)] = (
+                np.empty((len(idx), data.x_train.shape[1]), data.x_train.dtype),
+                np.empty((len(idx), self._target_train.shape[1]), self._target_train.dtype),
+            )
+        np.take(data.x_train, idx, axis=0, out=bufs[0])
+        np.take(self._target_train, idx, axis=0, out=bufs[1])
+        return bufs
+
+    def _draw_masks(self, n: int) -> None:
+        bufs = self._mask_bufs.get(n)
+        if bufs is None:
+            widths = [self.data.n_features, *self.config.layers]
+            dt = self.data.x_train.dtype
+            bufs = self._mask_bufs[n] = [
+                (np.empty((n, w), np.float32), np.empty((n, w), dt), np.empty((n, w), dt)) for w in widths
+            ]
+        inverted, unrescaled = self._mults["inverted"], self._mults["unrescaled"]
+        for i, p in enumerate(self.probs):
+            if p >= 1.0:
+                inverted[i] = unrescaled[i] = None
+                continue
+            draw_mask(self._mask_rng, p, *bufs[i])
+            inverted[i], unrescaled[i] = bufs[i][2], bufs[i][1]
+
+
+def _check_prob(p) -> float:
+    p = float(p)
+    if not (math.isfinite(p) and 0 < p <= 1):
+        raise ValueError(f"keep probability must be in (0, 1], got {p!r}")
+    return p

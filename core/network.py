@@ -1,0 +1,158 @@
+"""A multilayer perceptron whose forward pass caches exactly what its backward pass needs.
+
+Dropout enters as per-layer *multipliers*: ``mults[0]`` for the input, ``mults[l + 1]`` for hidden
+layer l. Each is None (no dropout), an array the shape of the layer's output (a mask, already
+divided by keep_prob for inverted dropout) or a scalar (keep_prob, for "scaled at test"). The
+network itself knows nothing about training rules; the experiment decides the multipliers.
+
+All work happens in a ``Workspace`` of preallocated buffers for one row count, so a training
+step allocates no arrays (temporary arrays cost minor page faults on every step, DESIGN §4).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import ACTIVATIONS, HE_INIT, sigmoid_inplace
+
+
+class Workspace:
+    """Buffers for ``n`` rows. ``inputs[l]`` is what layer l multiplied by its weights."""
+
+    def __init__(self, net: "Network", n: int):
+        dt = net.dtype
+        self.n = n
+        self.a = [np.empty((n, h), dt) for h in net.hidden]  # activations before their mask
+        self.d = [np.empty((n, h), dt) for h in net.hidden]  # after the mask
+        self.g = [np.empty((n, h), dt) for h in net.hidden]  # gradient w.r.t. a layer's output
+        self.tmp = [np.empty((n, h), dt) for h in net.hidden]
+        self.x_drop = np.empty((n, net.n_in), dt)
+        self.z = np.empty((n, net.n_out), dt)  # logits
+        self.dz = np.empty((n, net.n_out), dt)  # probabilities, then the logits' gradient
+        self.col = np.empty((n, 1), dt)  # softmax row max / row sum
+        self.inputs: list[np.ndarray | None] = [None] * (len(net.hidden) + 1)
+
+
+class Network:
+    def __init__(self, n_in: int, hidden, n_classes: int, activation: str,
+                 rng: np.random.Generator, dtype=np.float64):
+        self.dtype = np.dtype(dtype)
+        self.n_in = n_in
+        self.hidden = tuple(hidden)
+        self.binary = n_classes == 2
+        self.n_out = 1 if self.binary else n_classes
+        self.activation = activation
+        self._act, self._act_back = ACTIVATIONS[activation]
+        sizes = [n_in, *self.hidden, self.n_out]
+        self.W, self.b = [], []
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            # The output layer feeds a sigmoid/softmax, so it gets Glorot whatever the hidden units are.
+            he = activation in HE_INIT and i < len(self.hidden)
+            std = np.sqrt(2.0 / fan_in) if he else np.sqrt(2.0 / (fan_in + fan_out))
+            self.W.append(rng.normal(0.0, std, (fan_in, fan_out)).astype(self.dtype))
+            self.b.append(np.zeros(fan_out, self.dtype))
+        self._alloc_grads()
+
+    def _alloc_grads(self):
+        self.gW = [np.zeros_like(w) for w in self.W]
+        self.gb = [np.zeros_like(b) for b in self.b]
+        self._wtmp = [np.empty_like(w) for w in self.W]
+        # Flat lists for the optimiser, built once: the arrays are only ever updated in place.
+        self.params = [p for pair in zip(self.W, self.b) for p in pair]
+        self.grads = [g for pair in zip(self.gW, self.gb) for g in pair]
+
+    def copy(self) -> "Network":
+        twin = object.__new__(Network)
+        twin.__dict__.update(self.__dict__)
+        twin.W = [w.copy() for w in self.W]
+        twin.b = [b.copy() for b in self.b]
+        twin._alloc_grads()
+        return twin
+
+    def workspace(self, n: int) -> Workspace:
+        return Workspace(self, n)
+
+    # -- forward / backward ------------------------------------------------------------------
+
+    def forward(self, ws: Workspace, x: np.ndarray, mults) -> np.ndarray:
+        h = x
+        if mults[0] is not None:
+            np.multiply(x, mults[0], out=ws.x_drop)
+            h = ws.x_drop
+        ws.inputs[0] = h
+        for l, (W, b) in enumerate(zip(self.W[:-1], self.b[:-1])):
+            a = ws.a[l]
+            np.matmul(h, W, out=a)
+            a += b
+            self._act(a, ws.tmp[l])
+            m = mults[l + 1]
+            if m is None:
+                h = a
+            else:
+                np.multiply(a, m, out=ws.d[l])
+                h = ws.d[l]
+            ws.inputs[l + 1] = h
+        np.matmul(h, self.W[-1], out=ws.z)
+        ws.z += self.b[-1]
+        return ws.z
+
+    def probabilities(self, ws: Workspace) -> np.ndarray:
+        """Class probabilities of the last forward pass, into ``ws.dz`` (the logits stay)."""
+        p = ws.dz
+        if self.binary:
+            np.copyto(p, ws.z)
+            sigmoid_inplace(p)
+        else:
+            np.max(ws.z, axis=1, keepdims=True, out=ws.col)
+            np.subtract(ws.z, ws.col, out=p)
+            np.exp(p, out=p)
+            np.sum(p, axis=1, keepdims=True, out=ws.col)
+            p /= ws.col
+        return p
+
+    def backward(self, ws: Workspace, target: np.ndarray, mults, l2: float = 0.0) -> None:
+        """Fill ``gW``/``gb`` with the gradient of mean cross-entropy + l2/2·Σ‖W‖².
+
+        ``target`` is the label column (binary) or one-hot matrix, shaped like the logits."""
+        dz = self.probabilities(ws)
+        dz -= target
+        dz *= 1.0 / target.shape[0]
+        for l in range(len(self.W) - 1, -1, -1):
+            np.matmul(ws.inputs[l].T, dz, out=self.gW[l])
+            np.sum(dz, axis=0, out=self.gb[l])
+            if l2:
+                np.multiply(self.W[l], l2, out=self._wtmp[l])
+                self.gW[l] += self._wtmp[l]
+            if l == 0:
+                break
+            g = ws.g[l - 1]
+            np.matmul(dz, self.W[l].T, out=g)
+            m = mults[l]
+            if m is not None:
+                g *= m
+            self._act_back(ws.a[l - 1], g, ws.tmp[l - 1])
+            dz = g
+
+    # -- evaluation (allocates; not on the training hot path) ---------------------------------
+
+    def loss(self, z: np.ndarray, target: np.ndarray) -> float:
+        """Mean cross-entropy of logits ``z``, computed stably from the logits."""
+        with np.errstate(all="ignore"):
+            if self.binary:
+                return float(np.mean(np.logaddexp(0, z) - target * z))
+            top = z.max(axis=1, keepdims=True)
+            lse = np.log(np.exp(z - top).sum(axis=1)) + top[:, 0]
+            return float(np.mean(lse - (target * z).sum(axis=1)))
+
+    def accuracy(self, z: np.ndarray, labels: np.ndarray) -> float:
+        pred = (z[:, 0] > 0).astype(int) if self.binary else z.argmax(axis=1)
+        return float(np.mean(pred == labels))
+
+    def penalty(self, l2: float) -> float:
+        return 0.5 * l2 * sum(float(np.sum(w * w)) for w in self.W)
+
+    def targets(self, labels: np.ndarray) -> np.ndarray:
+        """Label column or one-hot matrix in this network's dtype, as ``backward`` wants."""
+        if self.binary:
+            return labels.astype(self.dtype).reshape(-1, 1)
+        return np.eye(self.n_out, dtype=self.dtype)[labels]
