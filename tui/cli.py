@@ -1,0 +1,151 @@
+"""The ``dropout-tui`` command: the app, ``--headless`` training, ``bench`` and ``replay``.
+
+Bad input never shows a traceback: one line on stderr naming the option, exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+from core.config import Config, ConfigError, DTYPES
+from core.activations import ACTIVATIONS
+from core.data import DATASETS
+from core.optim import OPTIMIZERS
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A bad command line; the message is the one line the user sees."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse would print the whole usage block; one line is the rule
+        raise UsageError(message)
+
+
+def _number(option: str):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"{option}: expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise UsageError(f"{option}: expected a finite number, got {text!r}")
+        return value
+    return parse
+
+
+def _integer(option: str):
+    def parse(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise UsageError(f"{option}: expected an integer, got {text!r}") from None
+    return parse
+
+
+def _layers(text: str) -> tuple[int, ...]:
+    parts = [p.strip() for p in text.split(",")]
+    if not parts or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise UsageError(f"--layers: expected positive integers separated by commas (e.g. 64,64), got {text!r}")
+    return tuple(int(p) for p in parts)
+
+
+def add_experiment_options(p: argparse.ArgumentParser) -> None:
+    d = Config()
+    g = p.add_argument_group("experiment")
+    g.add_argument("--dataset", default=d.dataset, help=f"one of {', '.join(DATASETS)} (default {d.dataset})")
+    g.add_argument("--layers", type=_layers, default=d.layers, help="hidden layer sizes, e.g. 64,64 (default 64,64)")
+    g.add_argument("--activation", default=d.activation,
+                   help=f"hidden activation: {', '.join(ACTIVATIONS)} (default {d.activation})")
+    g.add_argument("--keep-prob", type=_number("--keep-prob"), default=d.keep_prob,
+                   help=f"probability of keeping a hidden unit, in (0, 1] (default {d.keep_prob})")
+    g.add_argument("--input-keep-prob", type=_number("--input-keep-prob"), default=d.input_keep_prob,
+                   help="probability of keeping an input feature, in (0, 1] (default 1: no input dropout)")
+    g.add_argument("--lr", type=_number("--lr"), default=d.lr, help=f"learning rate > 0 (default {d.lr})")
+    g.add_argument("--optimizer", default=d.optimizer, help=f"{', '.join(OPTIMIZERS)} (default {d.optimizer})")
+    g.add_argument("--batch-size", type=_integer("--batch-size"), default=d.batch_size,
+                   help="minibatch size; 0 = full batch (default 0)")
+    g.add_argument("--l2", type=_number("--l2"), default=d.l2, help="L2 penalty l2/2·Σ‖W‖² (default 0)")
+    g.add_argument("--seed", type=_integer("--seed"), default=d.seed, help=f"random seed (default {d.seed})")
+    g.add_argument("--train-size", type=_integer("--train-size"), default=d.train_size,
+                   help=f"training points (default {d.train_size})")
+    g.add_argument("--test-size", type=_integer("--test-size"), default=d.test_size,
+                   help=f"test points (default {d.test_size})")
+    g.add_argument("--noise", type=_number("--noise"), default=d.noise, help=f"data noise (default {d.noise})")
+    g.add_argument("--eval-every", type=_integer("--eval-every"), default=d.eval_every,
+                   help=f"steps between metrics snapshots (default {d.eval_every})")
+    g.add_argument("--dtype", default=d.dtype, help=f"{', '.join(DTYPES)} (default {d.dtype})")
+
+
+def config_from_args(args) -> Config:
+    return Config(
+        dataset=args.dataset, layers=args.layers, activation=args.activation, keep_prob=args.keep_prob,
+        input_keep_prob=args.input_keep_prob, lr=args.lr, optimizer=args.optimizer,
+        batch_size=args.batch_size, l2=args.l2, seed=args.seed, train_size=args.train_size,
+        test_size=args.test_size, noise=args.noise, eval_every=args.eval_every, dtype=args.dtype,
+    ).validate()
+
+
+def main_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="dropout-tui",
+        description="Train two identical networks side by side, one with inverted dropout "
+                    "(÷ keep_prob while training) and one without, and watch where they differ. "
+                    "Subcommands: 'dropout-tui bench' and 'dropout-tui replay FILE'.",
+    )
+    add_experiment_options(p)
+    g = p.add_argument_group("headless")
+    g.add_argument("--headless", action="store_true", help="train without the UI and print the result")
+    g.add_argument("--steps", type=_integer("--steps"), default=3000, help="steps to train with --headless (default 3000)")
+    g.add_argument("--json", action="store_true", help="with --headless: print one JSON object instead of a table")
+    g = p.add_argument_group("recording")
+    g.add_argument("--record", metavar="FILE", help="write a replayable session log (JSON Lines)")
+    g.add_argument("--cast", metavar="FILE", help="write an asciicast v2 recording of the app's own output")
+    g.add_argument("--csv", metavar="FILE", help="write the metrics history as CSV when the session ends")
+    g.add_argument("--force", action="store_true", help="overwrite existing --record/--cast/--csv files")
+    g.add_argument("--screenshot-dir", metavar="DIR", default=".", help="where 's' saves SVG screenshots (default .)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return _dispatch(argv)
+    except (UsageError, ConfigError) as exc:
+        print(f"dropout-tui: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(argv: list[str]) -> int:
+    from .threads import limit_blas_threads
+
+    limit_blas_threads()
+    if argv and argv[0] == "bench":
+        from .bench_cmd import run_bench
+
+        return run_bench(argv[1:])
+    if argv and argv[0] == "replay":
+        from .replay_cmd import run_replay
+
+        return run_replay(argv[1:])
+    args = main_parser().parse_args(argv)
+    config = config_from_args(args)
+    if args.steps < 0:
+        raise UsageError(f"--steps: expected an integer >= 0, got {args.steps}")
+    if args.headless:
+        from .headless import run_headless
+
+        return run_headless(config, args)
+    from .app_main import run_app
+
+    return run_app(config, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""``dropout-tui --headless``: train without the UI, then print both runs side by side."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from core.config import Config
+from core.experiment import PairedExperiment
+from core.report import result
+
+PROGRESS_AFTER_S = 1.0  # shorter runs finish before a bar would be worth drawing
+
+
+def train(exp: PairedExperiment, steps: int, on_snapshot=None, on_progress=None) -> dict:
+    """Advance ``steps`` steps, taking a snapshot every ``eval_every`` steps and at the end."""
+    every = exp.config.eval_every
+    target = exp.step + steps
+    snap = None
+    while exp.step < target:
+        n = min(every - exp.step % every, target - exp.step)
+        exp.advance(n)
+        if exp.step % every == 0 or exp.step == target:
+            snap = exp.snapshot()
+            if on_snapshot:
+                on_snapshot(snap)
+        if on_progress:
+            on_progress(exp.step)
+    return snap if snap is not None else exp.snapshot()
+
+
+def run_headless(config: Config, args) -> int:
+    exp = PairedExperiment(config)
+    snap = _train_with_progress(exp, args.steps)
+    if args.json:
+        sys.stdout.write(json.dumps(result(config, snap)) + "\n")
+    else:
+        Console().print(summary_table(config, snap))
+    return 0
+
+
+def _train_with_progress(exp: PairedExperiment, steps: int) -> dict:
+    console = Console(stderr=True)
+    start = time.perf_counter()
+    state = {"progress": None, "task": None}
+
+    def on_progress(step: int) -> None:
+        if state["progress"] is None:
+            if not console.is_terminal or time.perf_counter() - start < PROGRESS_AFTER_S:
+                return
+            progress = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
+                                TimeRemainingColumn(), console=console, transient=True)
+            progress.start()
+            state["progress"], state["task"] = progress, progress.add_task("train", total=steps)
+        state["progress"].update(state["task"], completed=step)
+
+    try:
+        return train(exp, steps, on_progress=on_progress)
+    finally:
+        if state["progress"] is not None:
+            state["progress"].stop()
+
+
+def _fmt(x, digits=3) -> str:
+    if x is None or x != x:
+        return "—"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    return f"{x:.{digits}f}"
+
+
+def summary_table(config: Config, snap: dict) -> Table:
+    inv, unr = snap["runs"]["inverted"], snap["runs"]["unrescaled"]
+    table = Table(title=f"{config.dataset} · {'-'.join(map(str, config.layers))} {config.activation} · "
+                        f"keep_prob {snap['keep_prob']:.2f} · step {snap['step']}")
+    table.add_column("metric")
+    table.add_column("inverted (÷p)", justify="right")
+    table.add_column("unrescaled", justify="right")
+    rows = [
+        ("diverged", "diverged"),
+        ("train loss, with dropout", "train_loss_dropout"),
+        ("train loss, predict mode", "train_loss"),
+        ("train accuracy", "train_acc"),
+        ("test loss", "test_loss"),
+        ("test accuracy", "test_acc"),
+        ("test confidence", "test_confidence"),
+    ]
+    for label, key in rows:
+        table.add_row(label, _fmt(inv.get(key)), _fmt(unr.get(key)))
+    table.add_row("test loss, scaled ×p at test", "", _fmt(unr.get("test_loss_scaled")))
+    table.add_row("test accuracy, scaled ×p at test", "", _fmt(unr.get("test_acc_scaled")))
+    for li, lu in zip(inv["layers"], unr["layers"]):
+        name = li["name"]
+        table.add_section()
+        table.add_row(f"{name} mean  train / predict",
+                      f"{_fmt(li['mean_train'])} / {_fmt(li['mean_eval'])}",
+                      f"{_fmt(lu['mean_train'])} / {_fmt(lu['mean_eval'])}")
+        table.add_row(f"{name} norm  train / predict",
+                      f"{_fmt(li['norm_train'], 2)} / {_fmt(li['norm_eval'], 2)}",
+                      f"{_fmt(lu['norm_train'], 2)} / {_fmt(lu['norm_eval'], 2)}")
+        table.add_row(f"{name} weight norm", _fmt(li["weight_norm"], 2), _fmt(lu["weight_norm"], 2))
+    return table
