@@ -136,13 +136,22 @@ class PairedExperiment:
             for _ in range(steps):
                 self._one_step()
 
-    def _one_step(self) -> None:
+    def advance_run(self, rule: str, steps: int = 1) -> None:
+        """Train ONE run alone: the batches and masks ``advance`` would draw, applied to ``rule``'s
+        run only. The other run stays behind, so the pair is no longer a controlled comparison
+        until ``reset()`` — this exists to measure one run's cost (``core.bench``)."""
+        only = (self.runs[rule],)
+        with np.errstate(all="ignore"):
+            for _ in range(steps):
+                self._one_step(only)
+
+    def _one_step(self, runs=None) -> None:
         x, target = self._next_batch()
         self._draw_masks(x.shape[0])
         l2 = self.config.l2
-        for rule, run in self.runs.items():
+        for run in runs or self.runs.values():
             if run.diverged_at is None:
-                run.train_step(x, target, self._mults[rule], l2, self.step)
+                run.train_step(x, target, self._mults[run.rule], l2, self.step)
         self.step += 1
 
     def _next_batch(self):

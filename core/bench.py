@@ -1,0 +1,167 @@
+"""Training throughput on three reference nets (``dropout-tui bench``; DESIGN §4 has the budgets).
+
+Pure NumPy and the standard library: like the rest of core/, this never imports textual or rich.
+
+For each reference net two loops are timed on real training steps:
+
+- ``steps_per_s``: ONE run's training step without metrics — forward, dropout mask, backward,
+  SGD update (``PairedExperiment.advance_run``);
+- ``pair_steps_per_s``: the paired experiment as the app drives it — ``advance`` both runs and take
+  a ``snapshot()`` every ``config.eval_every`` steps (the default interval).
+
+Each loop is warmed up first (workspaces, optimiser state and snapshot buffers are made on first
+use; BLAS and the allocator settle), then timed ``repeats`` times with ``time.perf_counter``; the
+best repeat is the rate, because on a shared machine noise only ever makes a repeat slower. Minor
+page faults (``getrusage(RUSAGE_SELF).ru_minflt``) are counted over all the timed repeats, i.e. in
+steady state: a hot loop that allocates nothing should take (almost) none.
+
+The caller decides the BLAS thread count; the CLI limits it to one first (``tui.threads``), so the
+numbers are for one core, as the app runs.
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+import time
+from dataclasses import dataclass, field
+
+from .config import Config
+from .experiment import PairedExperiment
+
+
+@dataclass(frozen=True)
+class Reference:
+    name: str
+    shape: str  # layer widths, input to output
+    data: str
+    config: Config
+    data_shape: dict = field(default_factory=dict)
+    target_steps_per_s: float = 0.0  # issue 2: 3× PyTorch (1 thread) on A and B, 2× on C
+
+    @property
+    def description(self) -> str:
+        return f"{self.shape}, {self.data}"
+
+
+# float64, relu, SGD, keep_prob 0.5 on the hidden layers (so masks are drawn and applied every step).
+REFERENCES = (
+    # The classic course assignment: 211 training points, a 20-3 ReLU net, full batch.
+    Reference("A", "2-20-3-1", "211 points, full batch",
+              Config(dataset="moons", layers=(20, 3), train_size=211, test_size=200, batch_size=0, lr=0.3),
+              target_steps_per_s=7800),
+    # The app's default net (DESIGN §1) on 300 points.
+    Reference("B", "2-64-64-1", "300 points, full batch",
+              Config(dataset="moons", layers=(64, 64), train_size=300, test_size=1000, batch_size=0, lr=0.3),
+              target_steps_per_s=2850),
+    # The shape of the 8×8 digits problem (1,437 train / 360 test, 64 features, 10 classes), minibatches.
+    Reference("C", "64-256-256-10", "1,437 points, batch 64",
+              Config(dataset="blobs", layers=(256, 256), train_size=1437, test_size=360, batch_size=64,
+                     lr=0.05),
+              data_shape={"classes": 10, "features": 64}, target_steps_per_s=1200),
+)
+
+PAIR_TARGET_RATIO = 0.45  # the pair with metrics should keep at least 45% of one run's rate
+FAULTS_TARGET = 1.0  # minor page faults per step in steady state
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long to spend: warm-up seconds, then ``repeats`` timed loops of about ``repeat_s`` each."""
+    warmup_s: float = 0.3
+    repeat_s: float = 0.4
+    repeats: int = 5
+
+
+DEFAULT = Budget()
+QUICK = Budget(warmup_s=0.02, repeat_s=0.03, repeats=2)
+
+
+@dataclass
+class Timing:
+    steps_per_s: float
+    minor_faults_per_step: float
+    steps_per_repeat: int
+    repeats: int
+
+
+def _minflt() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def time_loop(advance, budget: Budget, quantum: int = 1) -> Timing:
+    """Time ``advance(n)``, which must perform n training steps. Steps per repeat are a multiple of
+    ``quantum`` (the snapshot interval for the pair loop, so every repeat does the same mix)."""
+    # Warm-up doubles as calibration: run whole quanta until warmup_s has passed.
+    steps, start = 0, time.perf_counter()
+    while True:
+        advance(quantum)
+        steps += quantum
+        elapsed = time.perf_counter() - start
+        if elapsed >= budget.warmup_s:
+            break
+    rate = steps / elapsed
+    n = max(quantum, int(rate * budget.repeat_s) // quantum * quantum)
+    advance(n)  # one untimed loop of the timed size: any buffer keyed on the loop length exists now
+    best, faults = math.inf, 0
+    for _ in range(budget.repeats):
+        f0 = _minflt()
+        t0 = time.perf_counter()
+        advance(n)
+        dt = time.perf_counter() - t0
+        faults += _minflt() - f0
+        best = min(best, dt)
+    return Timing(n / best, faults / (n * budget.repeats), n, budget.repeats)
+
+
+def _with_metrics(exp: PairedExperiment):
+    """The paired loop as the app runs it: both runs, a snapshot every ``eval_every`` steps."""
+    every = exp.config.eval_every
+
+    def advance(n: int) -> None:
+        target = exp.step + n
+        while exp.step < target:
+            exp.advance(min(every - exp.step % every, target - exp.step))
+            if exp.step % every == 0:
+                exp.snapshot()
+    return advance
+
+
+def measure(ref: Reference, budget: Budget = DEFAULT, rule: str = "inverted") -> dict:
+    """One reference net: single-run and paired rates, faults per step, and whether a run diverged
+    (a diverged run stops updating, which would make its steps cheap — the benchmark says so)."""
+    exp = PairedExperiment(ref.config, data_shape=ref.data_shape)
+    single = time_loop(lambda n: exp.advance_run(rule, n), budget)
+    single_diverged = exp.runs[rule].diverged
+    exp.reset()
+    pair = time_loop(_with_metrics(exp), budget, quantum=exp.config.eval_every)
+    pair_diverged = any(run.diverged for run in exp.runs.values())
+    return {
+        "name": ref.name,
+        "shape": ref.shape,
+        "data": ref.data,
+        "steps_per_s": single.steps_per_s,
+        "pair_steps_per_s": pair.steps_per_s,
+        "minor_faults_per_step": single.minor_faults_per_step,
+        "pair_minor_faults_per_step": pair.minor_faults_per_step,
+        "pair_ratio": pair.steps_per_s / single.steps_per_s,
+        "target_steps_per_s": ref.target_steps_per_s,
+        "eval_every": exp.config.eval_every,
+        "steps_per_repeat": single.steps_per_repeat,
+        "pair_steps_per_repeat": pair.steps_per_repeat,
+        "repeats": budget.repeats,
+        "diverged": single_diverged or pair_diverged,
+    }
+
+
+def run(names=None, budget: Budget = DEFAULT, on_result=None) -> list[dict]:
+    """Measure the named reference nets (all by default), in order."""
+    results = []
+    for ref in REFERENCES:
+        if names and ref.name not in names:
+            continue
+        res = measure(ref, budget)
+        results.append(res)
+        if on_result:
+            on_result(res)
+    return results

@@ -1,0 +1,57 @@
+"""``dropout-tui bench`` runs end to end and prints the documented JSON.
+
+No timing assertions: a benchmark's numbers depend on the machine and its load, so they are
+reported (README, issue notes), never tested."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+CLI = [sys.executable, "-c", "import sys; from tui.cli import main; sys.exit(main())"]
+
+
+def _bench(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, "bench", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_bench_quick_json_prints_three_configs():
+    proc = _bench("--quick", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)  # exactly one JSON object on stdout, nothing else
+    configs = out["configs"]
+    assert [c["name"] for c in configs] == ["A", "B", "C"]
+    for c in configs:
+        for key in ("steps_per_s", "pair_steps_per_s", "minor_faults_per_step"):
+            assert isinstance(c[key], (int, float)) and math.isfinite(c[key]), (c["name"], key)
+        assert c["steps_per_s"] > 0 and c["pair_steps_per_s"] > 0
+        assert c["minor_faults_per_step"] >= 0
+        # The benchmark must time real training: a run that diverged stops updating.
+        assert c["diverged"] is False
+
+
+def test_bench_runs_under_one_blas_thread():
+    proc = _bench("--quick", "--json", "--only", "A")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert [c["name"] for c in out["configs"]] == ["A"]
+    assert out["blas_threads"] in (1, None)
+
+
+def test_bench_table_output():
+    proc = _bench("--quick", "--only", "a")
+    assert proc.returncode == 0, proc.stderr
+    assert "2-20-3-1" in proc.stdout and "one run" in proc.stdout
+
+
+@pytest.mark.parametrize("args, option", [(["--only", "D"], "--only"), (["--steps", "3"], "--steps")])
+def test_bench_bad_option_is_one_line(args, option):
+    proc = _bench(*args)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and option in lines[0] and "Traceback" not in proc.stderr
+    assert proc.stdout == ""

@@ -1,0 +1,104 @@
+"""``dropout-tui bench``: training throughput on the three reference nets (see ``core.bench``).
+
+Prints a Rich table, or with ``--json`` exactly one JSON object on stdout:
+``{"configs": [{"name", "steps_per_s", "pair_steps_per_s", "minor_faults_per_step", ...}, ...]}``
+(extra keys ride along). ``tui.cli`` limits BLAS to one thread before calling ``run_bench``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from rich.console import Console
+from rich.table import Table
+
+from core import bench
+
+from .cli import UsageError, _Parser
+
+
+def _parser() -> _Parser:
+    p = _Parser(
+        prog="dropout-tui bench",
+        description="Measure training steps/s on three reference nets (float64, relu, SGD): one run "
+                    "without metrics, and the paired experiment with a metrics snapshot every "
+                    "eval_every steps; also minor page faults per step in steady state.",
+    )
+    p.add_argument("--quick", action="store_true", help="a few short repeats (seconds, for tests); the numbers are rough")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--only", metavar="NAMES", default=None,
+                   help=f"comma-separated subset of {','.join(r.name for r in bench.REFERENCES)} (default all)")
+    return p
+
+
+def _names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    known = [r.name for r in bench.REFERENCES]
+    names = [t.strip().upper() for t in text.split(",")]
+    bad = [n for n in names if n not in known]
+    if not names or bad:
+        raise UsageError(f"--only: expected names from {','.join(known)} separated by commas, got {text!r}")
+    return names
+
+
+def _blas_threads() -> int | None:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # pragma: no cover - a declared dependency
+        return None
+    counts = [info["num_threads"] for info in threadpool_info() if info.get("user_api") == "blas"]
+    return max(counts) if counts else None
+
+
+def run_bench(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    names = _names(args.only)
+    budget = bench.QUICK if args.quick else bench.DEFAULT
+    err = Console(stderr=True)
+    if args.json:
+        results = bench.run(names, budget)
+        out = {"configs": results, "blas_threads": _blas_threads(), "quick": args.quick}
+        sys.stdout.write(json.dumps(out) + "\n")
+        return 0
+    with err.status("measuring…") as status:
+        results = bench.run(names, budget,
+                            on_result=lambda r: status.update(f"measured {r['name']}, measuring…"))
+    Console().print(_table(results, args.quick))
+    return 0
+
+
+def _mark(ok: bool) -> str:
+    return "[green]✓[/]" if ok else "[red]✗[/]"
+
+
+def _table(results: list[dict], quick: bool) -> Table:
+    every = sorted({r["eval_every"] for r in results})
+    targets = " / ".join(f"{r['name']} {r['target_steps_per_s']:,.0f}" for r in results)
+    table = Table(
+        title="training steps/s · float64 · relu · SGD · keep_prob 0.5",
+        caption=f"best of {results[0]['repeats'] if results else 0} repeats · BLAS threads: {_blas_threads()}"
+                + (" · --quick: rough numbers" if quick else "")
+                + f"\npair = both runs + a metrics snapshot every {'/'.join(map(str, every))} steps"
+                + f"\ntargets: one run {targets}; pair ≥ {bench.PAIR_TARGET_RATIO:.0%} of one run;"
+                  f" < {bench.FAULTS_TARGET:g} minor page fault per step",
+    )
+    table.add_column("net")
+    table.add_column("data")
+    table.add_column("one run", justify="right")
+    table.add_column("pair", justify="right")
+    table.add_column("pair/one", justify="right")
+    table.add_column("faults/step one, pair", justify="right")
+    for r in results:
+        ratio_ok = r["pair_ratio"] >= bench.PAIR_TARGET_RATIO
+        faults_ok = max(r["minor_faults_per_step"], r["pair_minor_faults_per_step"]) < bench.FAULTS_TARGET
+        table.add_row(
+            f"{r['name']} {r['shape']}" + (" [red]diverged[/]" if r["diverged"] else ""),
+            r["data"],
+            f"{r['steps_per_s']:,.0f} {_mark(r['steps_per_s'] >= r['target_steps_per_s'])}",
+            f"{r['pair_steps_per_s']:,.0f}",
+            f"{r['pair_ratio']:.0%} {_mark(ratio_ok)}",
+            f"{r['minor_faults_per_step']:.1f}, {r['pair_minor_faults_per_step']:.1f} {_mark(faults_ok)}",
+        )
+    return table
