@@ -1,4 +1,4 @@
-"""Launch the Textual app (placeholder until the app lands)."""
+"""Run the Textual app from the command line."""
 
 from __future__ import annotations
 
@@ -6,6 +6,6 @@ from __future__ import annotations
 def run_app(config, args) -> int:
     from .app import DropoutApp
 
-    app = DropoutApp(config, args)
+    app = DropoutApp(config, screenshot_dir=args.screenshot_dir)
     app.run()
     return app.return_code or 0

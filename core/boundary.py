@@ -1,0 +1,52 @@
+"""Decision-boundary maps: both networks' class probabilities on a grid over a 2-D dataset."""
+
+from __future__ import annotations
+
+import numpy as np
+
+MARGIN = 0.1  # of the data's span, on each side, so edge points are not on the frame
+
+
+class BoundaryGrid:
+    """A ``rows`` × ``cols`` grid of points spanning the data; ``compute`` evaluates both runs
+    in prediction mode. Made once per map size, so repeated maps reuse their buffers."""
+
+    def __init__(self, exp, cols: int, rows: int):
+        if exp.data.n_features != 2:
+            raise ValueError("decision-boundary maps need a 2-D dataset")
+        self.exp, self.cols, self.rows = exp, cols, rows
+        x = np.concatenate([exp.data.x_train, exp.data.x_test])
+        lo, hi = x.min(axis=0), x.max(axis=0)
+        pad = (hi - lo) * MARGIN
+        self.lo, self.hi = lo - pad, hi + pad
+        xs = np.linspace(self.lo[0], self.hi[0], cols)
+        ys = np.linspace(self.hi[1], self.lo[1], rows)  # row 0 at the top of the screen
+        gx, gy = np.meshgrid(xs, ys)
+        self.points = np.column_stack([gx.ravel(), gy.ravel()]).astype(exp.data.x_train.dtype)
+        self.train_cells = (*self.cell_of(exp.data.x_train), exp.data.y_train)
+        self._ws = {}
+
+    def compute(self) -> dict:
+        """{"probs": rule -> (rows, cols, n_classes) probabilities,
+        "train": (rows, cols, labels) of the training points}."""
+        out = {}
+        exp = self.exp
+        with np.errstate(all="ignore"):
+            for rule, run in exp.runs.items():
+                net = run.net
+                ws = self._ws.get(rule)
+                if ws is None:
+                    ws = self._ws[rule] = net.workspace(len(self.points))
+                net.forward(ws, self.points, [None] * (len(net.hidden) + 1))
+                p = net.probabilities(ws)
+                probs = np.hstack([1 - p, p]) if net.binary else p.copy()
+                out[rule] = probs.reshape(self.rows, self.cols, -1)
+        return {"probs": out, "train": self.train_cells}
+
+    def cell_of(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Grid (row, col) nearest to each point of ``x``."""
+        fx = (x[:, 0] - self.lo[0]) / (self.hi[0] - self.lo[0])
+        fy = (self.hi[1] - x[:, 1]) / (self.hi[1] - self.lo[1])
+        cols = np.clip(np.rint(fx * (self.cols - 1)), 0, self.cols - 1).astype(int)
+        rows = np.clip(np.rint(fy * (self.rows - 1)), 0, self.rows - 1).astype(int)
+        return rows, cols

@@ -1,0 +1,233 @@
+"""The dropout-tui app: both runs side by side, live, under keyboard control."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
+
+from core.config import KEEP_PROB_MIN, Config
+from .history import History
+from .threads import limit_blas_threads
+from .trainer import SPEEDS, Trainer, Update, speed_label
+from .widgets.boundary_map import BoundaryMap
+from .widgets.explanation import Explanation
+from .widgets.help_screen import HelpScreen
+from .widgets.run_column import RunColumn
+from .widgets.status_bar import StatusBar
+
+MIN_SIZE = (60, 18)  # below this a clear message beats a mangled screen
+TALL = 32  # rows from which the decision-boundary maps are shown
+STEP, FINE_STEP = 0.05, 0.01
+
+
+class Trained(Message):
+    """Posted from the worker thread (post_message is thread-safe)."""
+
+    def __init__(self, update: Update):
+        super().__init__()
+        self.update = update
+
+
+class DropoutApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "dropout-tui"
+    # description: the footer's short label; tooltip: the help screen's full sentence.
+    BINDINGS = [
+        Binding("plus,up", "keep_prob(1)", "keep_prob+", key_display="+", id="keep.up",
+                tooltip="raise keep_prob by 0.05 (both runs, from the next step)"),
+        Binding("minus,down", "keep_prob(-1)", "keep_prob-", key_display="-", id="keep.down",
+                tooltip="lower keep_prob by 0.05 (down to 0.05)"),
+        Binding("right,shift+up", "keep_prob(0.2)", "keep_prob +0.01", show=False,
+                id="keep.up_fine", tooltip="raise keep_prob by 0.01"),
+        Binding("left,shift+down", "keep_prob(-0.2)", "keep_prob -0.01", show=False,
+                id="keep.down_fine", tooltip="lower keep_prob by 0.01"),
+        Binding("space", "toggle_pause", "pause", key_display="space", id="pause",
+                tooltip="pause or resume training"),
+        Binding("n", "step_once", "step", show=False, id="step", tooltip="one training step (while paused)"),
+        Binding("r", "reset", "reset", id="reset",
+                tooltip="restart both runs from the seed: same data, same initial weights"),
+        Binding("right_square_bracket", "speed(1)", "faster", key_display="]", id="speed.up",
+                tooltip="train faster (1, 3, 10, 30, 100, 300, 1000 steps/s, then as fast as possible)"),
+        Binding("left_square_bracket", "speed(-1)", "slower", key_display="[", id="speed.down",
+                tooltip="train slower; at 10 steps/s and below every step is shown"),
+        Binding("d", "next_dataset", "data", show=False, id="dataset", tooltip="switch to the next dataset and restart"),
+        Binding("s", "screenshot", "svg", show=False, id="screenshot", tooltip="save an SVG screenshot (--screenshot-dir)"),
+        Binding("question_mark,f1", "help", "help", key_display="?", id="help", tooltip="this help screen"),
+        Binding("q", "quit", "quit", id="quit", tooltip="quit"),
+    ]
+
+    def __init__(self, config: Config, *, screenshot_dir: str | Path = ".", worker: bool = True,
+                 paused: bool = False, prerun: int = 0, trainer: Trainer | None = None):
+        super().__init__()
+        limit_blas_threads()
+        self.trainer = trainer or Trainer(config, paused=paused)
+        if prerun:
+            self.trainer.prerun(prerun)
+        self.screenshot_dir = Path(screenshot_dir)
+        self.use_worker = worker
+        self.history = History()
+        self.keep_prob = self.trainer.exp.keep_prob
+        self.paused = self.trainer.paused
+        self.speed = self.trainer.speed
+        self._last: Update | None = None
+        self._snapshot: dict | None = None
+        self.replay = False
+
+    # -- layout ----------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with Horizontal(id="columns"):
+            yield RunColumn("inverted")
+            yield RunColumn("unrescaled")
+        yield Explanation(id="explanation")
+        yield Static("The window is too small for dropout-tui.\nMake it at least "
+                     f"{MIN_SIZE[0]}×{MIN_SIZE[1]} (80×24 or larger is best); q quits.", id="too-small")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self._layout_for_size()
+        self._apply(self.trainer.initial_update())
+        if self.use_worker:
+            self._train_worker()
+
+    def on_resize(self) -> None:
+        self._layout_for_size()
+
+    def _layout_for_size(self) -> None:
+        w, h = self.size
+        self.screen.set_class(w < MIN_SIZE[0] or h < MIN_SIZE[1], "-too-small")
+        self.screen.set_class(h >= TALL, "-tall")
+
+    def on_boundary_map_resized(self) -> None:
+        maps = list(self.query(BoundaryMap))
+        if not maps or not maps[0].display or maps[0].size.height < 2:
+            return
+        shape = maps[0].grid_shape
+        if shape != self.trainer.boundary_shape:
+            self._command("boundary_shape", shape)
+
+    # -- the worker ------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="train", name="train")
+    def _train_worker(self) -> None:
+        worker = get_current_worker()
+        self.trainer.run(lambda update: self.post_message(Trained(update)), lambda: worker.is_cancelled)
+
+    def on_trained(self, message: Trained) -> None:
+        self._apply(message.update)
+
+    def _command(self, name: str, *args) -> None:
+        self.trainer.send(name, *args)
+        if not self.use_worker:
+            # No worker (tests, screenshots): apply at once so every key is deterministic.
+            self.trainer.process_commands()
+            self._apply(self.trainer.make_update(boundary=True))
+
+    # -- drawing ---------------------------------------------------------------------------------
+
+    def _apply(self, update: Update) -> None:
+        if update.reset:
+            self.history = History()
+            for bm in self.query(BoundaryMap):
+                bm.clear()
+        for snap in update.snapshots:
+            self.history.add(snap)
+        if update.snapshots:
+            self._snapshot = update.snapshots[-1]
+        self._last = update
+        self.keep_prob, self.paused, self.speed = update.keep_prob, update.paused, update.speed
+        self._draw(update)
+
+    def _draw(self, update: Update) -> None:
+        snap = self._snapshot
+        if snap is None:
+            return
+        y_range = self.history.y_range()
+        for col in self.query(RunColumn):
+            col.show_run(snap["runs"][col.rule], self.history.runs[col.rule], y_range)
+            if update.boundary is not None:
+                col.query_one(BoundaryMap).set_map(update.boundary["probs"][col.rule], update.boundary["train"])
+        self.query_one(Explanation).set_snapshot(snap, update.config.activation)
+        self._draw_status()
+
+    def _draw_status(self) -> None:
+        update, snap = self._last, self._snapshot
+        if update is None or snap is None:
+            return
+        diverged = [rule for rule, run in snap["runs"].items() if run.get("diverged")]
+        state = "paused" if self.paused else "running"
+        if diverged:
+            state += " · " + " & ".join(diverged) + " diverged"
+        exp = self.trainer.exp
+        arch = "-".join(map(str, (exp.data.n_features, *update.config.layers, exp.runs["inverted"].net.n_out)))
+        self.query_one(StatusBar).set_state(
+            config=update.config, arch=arch, step=update.step, steps_per_s=update.steps_per_s, state=state,
+            keep_prob=self.keep_prob, speed=speed_label(self.speed), replay=self.replay)
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def action_keep_prob(self, direction: float) -> None:
+        # direction ±1 means ±STEP, ±0.2 means ±FINE_STEP (Binding args are literals).
+        delta = STEP if abs(direction) == 1 else FINE_STEP
+        new = round(min(1.0, max(KEEP_PROB_MIN, self.keep_prob + delta * (1 if direction > 0 else -1))), 2)
+        if new == self.keep_prob:
+            return
+        self.keep_prob = new
+        self._draw_status()  # on screen now, not when the worker next reports
+        self._command("keep_prob", new)
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self._draw_status()
+        self._command("pause", self.paused)
+
+    def action_step_once(self) -> None:
+        if not self.paused:
+            self.notify("Pause first (space), then n steps once.", timeout=3)
+            return
+        self._command("step")
+
+    def action_reset(self) -> None:
+        self._command("reset")
+        self.notify("Reset: same seed, same initial weights.", timeout=2)
+
+    def action_speed(self, direction: int) -> None:
+        self._command("speed", direction)
+        index = max(0, min(len(SPEEDS) - 1, SPEEDS.index(self.speed) + direction))
+        self.speed = SPEEDS[index]
+        self._draw_status()
+
+    def action_next_dataset(self) -> None:
+        self._command("dataset")
+
+    def action_screenshot(self) -> None:
+        self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            path = self.save_screenshot(path=str(self.screenshot_dir))
+        except OSError as exc:
+            self.notify(f"Could not save the screenshot: {exc}", severity="error")
+            return
+        self.notify(f"Screenshot saved to {path}", timeout=4)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.BINDINGS))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for b in self.BINDINGS:
+            if b.action in ("quit", "help"):
+                continue
+            yield SystemCommand(b.tooltip.capitalize(), f"key: {b.key_display or b.key}",
+                                lambda action=b.action: self.run_action(action))
+

@@ -1,0 +1,31 @@
+"""The explanation panel: plain words about the live numbers (see ``tui.explain``)."""
+
+from __future__ import annotations
+
+import textwrap
+
+from rich.text import Text
+
+from ..explain import sentences
+from .change_only import ChangeOnlyStatic
+
+STYLES = {"why": "", "harm": "", "fix": "magenta", "note": "grey70", "warn": "bold red"}
+SHORT_BELOW = 110  # narrower panels get the short sentences
+
+
+class Explanation(ChangeOnlyStatic):
+    def set_snapshot(self, snapshot: dict, activation: str) -> None:
+        width = max(20, (self.size.width or 80) - 2)
+        # max-height counts the top border line too.
+        max_lines = int(self.styles.max_height.value) - 1 if self.styles.max_height else 4
+        text = Text()
+        # Sentences come most important first; stop before one would be cut off mid-way.
+        for tag, sentence in sentences(snapshot, activation, short=width < SHORT_BELOW):
+            candidate = text.copy()
+            if candidate:
+                candidate.append(" ")
+            candidate.append(sentence, STYLES[tag])
+            if text and len(textwrap.wrap(candidate.plain, width)) > max_lines:
+                continue
+            text = candidate
+        self.show(text)

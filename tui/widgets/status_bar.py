@@ -1,0 +1,43 @@
+"""The top line: what is training, how fast, in what state, and keep_prob with a bar."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from .change_only import ChangeOnlyStatic
+
+BAR = 10
+ONE_LINE = 110  # narrower terminals get two lines
+
+
+class StatusBar(ChangeOnlyStatic):
+    def set_state(self, *, config, arch: str, step: int, steps_per_s: float, state: str,
+                  keep_prob: float, speed: str, replay: bool = False) -> None:
+        what = Text()
+        if replay:
+            what.append(" REPLAY ", "bold black on magenta")
+            what.append(" ")
+        what.append(config.dataset, "bold")
+        what.append(f" · {arch} {config.activation} · {config.optimizer} lr {config.lr:g} · ")
+        what.append(f"step {step:,}", "bold")
+        rate = "—" if "paused" in state else f"{steps_per_s:,.0f}"
+        what.append(f" · {rate} steps/s")
+
+        how = Text()
+        state_style = "bold red" if "diverged" in state else (
+            "bold yellow" if state.startswith("paused") else "bold green")
+        how.append(state, state_style)
+        how.append(f" · speed {speed}")
+        knob = Text()
+        knob.append("keep_prob ", "bold")
+        knob.append(f"{keep_prob:.2f} ", "bold cyan")
+        filled = round(keep_prob * BAR)
+        knob.append("█" * filled, "cyan")
+        knob.append("░" * (BAR - filled), "grey37")
+
+        width = self.size.width or 80
+        if width >= ONE_LINE:
+            self.show(Text.assemble(what, " · ", how, "   ", knob))
+        else:
+            gap = max(2, width - 2 - how.cell_len - knob.cell_len)
+            self.show(Text.assemble(what, "\n", how, " " * gap, knob))
