@@ -42,9 +42,9 @@ class DropoutApp(App):
     TITLE = "dropout-tui"
     # description: the footer's short label; tooltip: the help screen's full sentence.
     BINDINGS = [
-        Binding("plus,up", "keep_prob(1)", "keep_prob+", key_display="+", id="keep.up",
+        Binding("plus,up", "keep_prob(1)", "keep_prob↑", key_display="+", id="keep.up",
                 tooltip="raise keep_prob by 0.05 (both runs, from the next step)"),
-        Binding("minus,down", "keep_prob(-1)", "keep_prob-", key_display="-", id="keep.down",
+        Binding("minus,down", "keep_prob(-1)", "keep_prob↓", key_display="-", id="keep.down",
                 tooltip="lower keep_prob by 0.05 (down to 0.05)"),
         Binding("right,shift+up", "keep_prob(0.2)", "keep_prob +0.01", show=False,
                 id="keep.up_fine", tooltip="raise keep_prob by 0.01"),

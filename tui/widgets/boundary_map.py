@@ -12,7 +12,8 @@ from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 from textual.message import Message
-from textual.widget import Widget
+
+from .diff_view import DiffView
 
 CLASS_RGB = np.array([(59, 130, 246), (245, 158, 11), (34, 197, 94)], float)  # blue, orange, green
 BACKGROUND = np.array([24, 24, 32], float)
@@ -21,7 +22,7 @@ MONO_SHADE = (" ", "░", "▒")  # per predicted class, when confident
 MONO_POINT = ("o", "x", "+")
 
 
-class BoundaryMap(Widget):
+class BoundaryMap(DiffView):
     DEFAULT_CSS = "BoundaryMap { height: 10; }"
 
     class Resized(Message):
@@ -30,35 +31,19 @@ class BoundaryMap(Widget):
     def on_resize(self) -> None:
         self.post_message(self.Resized())
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._probs: np.ndarray | None = None
-        self._train = None
-        self._key = None
-
     @property
     def grid_shape(self) -> tuple[int, int]:
         """(cols, rows) of probability pixels this widget shows: two rows per cell."""
         return max(1, self.size.width), max(1, self.size.height) * 2
 
     def set_map(self, probs: np.ndarray, train) -> None:
-        level = _levels(probs)
-        key = (level.tobytes(), level.shape, self.size)
-        if key == self._key:
-            return
-        self._key, self._probs, self._train = key, probs, train
-        self.refresh()
+        w, h = self.size.width, self.size.height
+        if probs.shape[0] != h * 2 or probs.shape[1] != w:
+            return  # made for an older size; a map of the new size is on its way
+        self.show(_render_mono(probs, train) if self.app.no_color else _render_colour(probs, train))
 
     def clear(self) -> None:
-        self._key = self._probs = self._train = None
-        self.refresh()
-
-    def render(self) -> Text:
-        probs = self._probs
-        w, h = self.size.width, self.size.height
-        if probs is None or probs.shape[0] != h * 2 or probs.shape[1] != w:
-            return Text("decision boundary: waiting for a map of this size…", "grey50")
-        return _render_mono(probs, self._train) if self.app.no_color else _render_colour(probs, self._train)
+        self.show(Text("decision boundary: computing…", "grey50"))
 
 
 def _levels(probs: np.ndarray) -> np.ndarray:

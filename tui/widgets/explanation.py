@@ -7,13 +7,13 @@ import textwrap
 from rich.text import Text
 
 from ..explain import sentences
-from .change_only import ChangeOnlyStatic
+from .diff_view import DiffView
 
 STYLES = {"why": "", "harm": "", "fix": "magenta", "note": "grey70", "warn": "bold red"}
 SHORT_BELOW = 110  # narrower panels get the short sentences
 
 
-class Explanation(ChangeOnlyStatic):
+class Explanation(DiffView):
     def set_snapshot(self, snapshot: dict, activation: str) -> None:
         width = max(20, (self.size.width or 80) - 2)
         # max-height counts the top border line too.

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from .change_only import ChangeOnlyStatic
+from .diff_view import DiffView
 from .numbers import num, ratio, spark
 
 WIDE = 56  # from this width on, the table adds a history of the mean ratio
 
 
-class LayerTable(ChangeOnlyStatic):
+class LayerTable(DiffView):
     DEFAULT_CSS = "LayerTable { height: auto; }"
 
     def set_run(self, run: dict, ratio_history: dict[str, list[float]]) -> None:
@@ -18,36 +18,33 @@ class LayerTable(ChangeOnlyStatic):
 
 
 def layer_text(run: dict, ratio_history: dict[str, list[float]], width: int) -> Text:
-    """Wide: one row per layer, with the mean ratio's recent history in what room is left.
-    Narrow (80 columns split in two): mean and norm on two rows per layer."""
+    """Wide: one row per layer. Narrow (80 columns split in two): mean and norm on two rows per
+    layer. Either way the mean ratio's recent history fills the room that is left."""
     wide = width >= WIDE
-    head = ("      mean train→pred ×      norm train→pred ×      ‖W‖" if wide
-            else "      train → pred      ×      ‖W‖")
-    spark_room = width - len(head) - 2
-    if wide and spark_room >= 4:
-        head += "  " + "mean × history"[:spark_room]
+    head = "     mean train→pred   ×   norm train→pred   ×    ‖W‖" if wide else "         train → pred    ×"
     lines = [Text(head, "bold grey70")]
+    if wide and width - len(head) >= 6:
+        lines[0].append("  mean × history"[:width - len(head)], "bold grey70")
     for layer in run.get("layers", []):
         name = layer["name"]
         mt, me, nt, ne = layer["mean_train"], layer["mean_eval"], layer["norm_train"], layer["norm_eval"]
-        mean = _pair(mt, me)
-        norm = _pair(nt, ne)
-        weight = f" {num(layer['weight_norm']):>6}"
+        weight = num(layer["weight_norm"])
         if wide:
-            line = Text.assemble((f"{name:<4}", "bold"), ("mean", "grey70"), mean, " ", ("norm", "grey70"),
-                                 norm, weight)
-            if spark_room >= 4:
-                line.append("  " + spark(ratio_history.get(name, [])[-spark_room:]), "cyan")
-            lines.append(line)
+            line = Text.assemble((f"{name:<4}", "bold"), _pair(mt, me), "  ", _pair(nt, ne), f"  {weight:>5}")
         else:
-            lines.append(Text.assemble((f"{name:<3}", "bold"), ("mean", "grey70"), mean, weight))
-            lines.append(Text.assemble("   ", ("norm", "grey70"), norm))
+            line = Text.assemble((f"{name:<3}", "bold"), ("mean ", "grey70"), _pair(mt, me))
+        room = width - line.cell_len - 2
+        if room >= 3:
+            line.append("  " + spark(ratio_history.get(name, [])[-room:]), "cyan")
+        lines.append(line)
+        if not wide:
+            lines.append(Text.assemble("   ", ("norm ", "grey70"), _pair(nt, ne), ("  ‖W‖ ", "grey70"), weight))
     return Text("\n").join(lines)
 
 
 def _pair(train, pred) -> Text:
     r = ratio(train, pred)
-    return Text.assemble(f"{num(train):>6}→{num(pred):<6}", (f"{num(r):>5}", _ratio_style(r)))
+    return Text.assemble(f"{num(train):>5}→{num(pred):<5}", (f"{num(r):>6}", _ratio_style(r)))
 
 
 def _ratio_style(r: float) -> str:

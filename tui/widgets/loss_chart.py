@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 
 from rich.text import Text
-from textual.widget import Widget
+
+from .diff_view import DiffView
 
 # Series in drawing priority (later wins a shared cell): name -> (style, legend, mono glyph)
 SERIES = {
@@ -22,32 +23,28 @@ AXIS = 6  # characters of y labels on the left
 _BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))  # [dot row][dot col]
 
 
-class LossChart(Widget):
+class LossChart(DiffView):
     DEFAULT_CSS = "LossChart { height: 6; }"
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._data: tuple | None = None
-        self._key = None
 
     def set_data(self, steps: list[int], series: dict[str, list[float]], y_range: tuple[float, float]) -> None:
-        key = (len(steps), steps[-1] if steps else None, y_range, self.size)
-        if key == self._key:
-            return
-        self._key = key
         self._data = (steps, series, y_range)
-        self.refresh()
+        self._draw()
 
-    def render(self) -> Text:
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
         width, height = self.size.width - AXIS, self.size.height
         if self._data is None or width < 4 or height < 1:
-            return Text("")
+            return
         steps, series, (y0, y1) = self._data
-        mono = self.app.no_color
-        return Text("\n").join(
-            self._label(row, height, y0, y1) + line
-            for row, line in enumerate(plot_lines(steps, series, width, height, y0, y1, mono))
-        )
+        x_max = nice_ceiling(steps[-1]) if steps else 1
+        lines = plot_lines(steps, series, width, height, y0, y1, self.app.no_color, x_max)
+        self.show(Text("\n").join(self._label(row, height, y0, y1) + line for row, line in enumerate(lines)))
 
     @staticmethod
     def _label(row: int, height: int, y0: float, y1: float) -> Text:
@@ -58,13 +55,25 @@ class LossChart(Widget):
         return Text("     │", "grey62")
 
 
-def plot_lines(steps, series, width, height, y0, y1, mono=False) -> list[Text]:
-    """Rows of text plotting each series against step on a shared y-range."""
+def nice_ceiling(x: float) -> float:
+    """The next of 1, 2, 5 × 10^k at or above x: the x-axis grows in jumps, so between jumps new
+    points only add cells at the right instead of shifting every curve (and every byte)."""
+    if x <= 1:
+        return 1
+    k = 10 ** math.floor(math.log10(x))
+    for m in (1, 2, 5, 10):
+        if m * k >= x:
+            return m * k
+    return 10 * k
+
+
+def plot_lines(steps, series, width, height, y0, y1, mono=False, x_max=None) -> list[Text]:
+    """Rows of text plotting each series against step (0..x_max) on a shared y-range."""
     cols_px, rows_px = width * 2, height * 4
     cells = [[0] * width for _ in range(height)]
     owner = [[None] * width for _ in range(height)]
     if steps:
-        last = max(steps[-1], 1)
+        last = max(x_max or steps[-1], 1)
         xs = [min(cols_px - 1, int(s / last * (cols_px - 1))) for s in steps]
         for name in SERIES:
             values = series.get(name, [])

@@ -36,8 +36,9 @@ def ratio(a, b) -> float:
     return a / b if ok(a) and ok(b) and b != 0 else math.nan
 
 
-def spark(values: list[float], lo: float = 0.0, hi: float = 1.2) -> str:
-    """One character per value on a fixed scale, so a flat line means a steady ratio."""
+def spark(values: list[float], lo: float = 0.0, hi: float = 2.0) -> str:
+    """One character per value on a fixed scale (ratio 1 mid-height), so a flat line means a
+    steady ratio."""
     out = []
     for v in values:
         if not ok(v):

@@ -10,7 +10,7 @@ from textual.containers import Vertical
 
 from ..history import RunHistory
 from .boundary_map import BoundaryMap
-from .change_only import ChangeOnlyStatic
+from .diff_view import DiffView
 from .layer_table import WIDE, LayerTable
 from .loss_chart import LossChart, legend
 from .numbers import num, pct
@@ -29,23 +29,25 @@ class RunColumn(Vertical):
 
     def compose(self) -> ComposeResult:
         yield LossChart(classes="chart")
-        yield ChangeOnlyStatic(classes="legend")
-        yield ChangeOnlyStatic(classes="summary")
-        yield ChangeOnlyStatic(classes="scaled")
+        yield DiffView(classes="legend")
+        yield DiffView(classes="summary")
+        yield DiffView(classes="scaled")
         yield LayerTable(classes="layers")
         yield BoundaryMap(classes="boundary")
 
     def on_mount(self) -> None:
-        self.query_one(".legend", ChangeOnlyStatic).show(legend(self.app.no_color))
+        self.query_one(".legend", DiffView).show(legend(self.app.no_color))
 
     def show_run(self, run: dict, history: RunHistory, y_range, diverged_at: int | None = None) -> None:
         self.query_one(LossChart).set_data(history.steps, history.series, y_range)
         wide = self.size.width >= WIDE
-        self.query_one(".summary", ChangeOnlyStatic).show(summary_text(run, wide))
-        self.query_one(".scaled", ChangeOnlyStatic).show(scaled_text(run))
+        self.query_one(".summary", DiffView).show(summary_text(run, wide))
+        self.query_one(".scaled", DiffView).show(scaled_text(run))
         self.query_one(LayerTable).set_run(run, history.ratios)
-        self.set_class(bool(run.get("diverged")), "diverged")
-        self.border_subtitle = "DIVERGED — stopped" if run.get("diverged") else ""
+        diverged = bool(run.get("diverged"))
+        if diverged != self.has_class("diverged"):  # border changes repaint the whole column
+            self.set_class(diverged, "diverged")
+            self.border_subtitle = "DIVERGED — stopped" if diverged else ""
 
 
 def summary_text(run: dict, wide: bool = False) -> Text:

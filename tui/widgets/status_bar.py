@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from .change_only import ChangeOnlyStatic
+from .diff_view import DiffView
 
 BAR = 10
 ONE_LINE = 110  # narrower terminals get two lines
 
 
-class StatusBar(ChangeOnlyStatic):
+class StatusBar(DiffView):
     def set_state(self, *, config, arch: str, step: int, steps_per_s: float, state: str,
                   keep_prob: float, speed: str, replay: bool = False) -> None:
         what = Text()

@@ -1,0 +1,99 @@
+"""A text panel that repaints only the cells that changed.
+
+Every repaint is sent to the terminal, and that is what SSH links and recordings pay for
+(DESIGN §4). A plain Static re-sends its whole region when one digit changes; this widget keeps
+the previous lines, finds the first and last differing cell on each line and refreshes just that
+span, so a ticking step counter costs a few dozen bytes instead of a screen.
+"""
+
+from __future__ import annotations
+
+from itertools import zip_longest
+
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Region, Size
+from textual.strip import Strip
+from textual.widget import Widget
+
+Cells = list[tuple[str, Style | None]]
+
+
+class DiffView(Widget):
+    DEFAULT_CSS = "DiffView { height: auto; }"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._text: Text | None = None
+        self._cells: list[Cells] = []
+        self._strips: list[Strip] = []
+        self._width = 0
+
+    def show(self, text: Text) -> None:
+        if self._text is not None and text.plain == self._text.plain and text.spans == self._text.spans \
+                and text.style == self._text.style:
+            return
+        self._text = text
+        self._relayout(self.size.width)
+
+    def on_resize(self) -> None:
+        if self._text is not None and self.size.width != self._width:
+            self._relayout(self.size.width)
+
+    def _relayout(self, width: int) -> None:
+        if width <= 0:
+            return
+        console = self.app.console
+        lines = self._text.wrap(console, width, overflow="crop", no_wrap=False)
+        rendered = [list(line.render(console)) for line in lines]
+        new_cells = [_cells(segments) for segments in rendered]
+        old_cells = self._cells
+        # Strips keep Rich's runs of one style: a segment per cell would cost an escape per cell.
+        self._strips = [Strip(segments).simplify().adjust_cell_length(width) for segments in rendered]
+        self._cells = new_cells
+        if len(new_cells) != len(old_cells) or width != self._width:
+            self._width = width
+            self.refresh(layout=True)
+            return
+        for y, (old, new) in enumerate(zip(old_cells, new_cells)):
+            span = _changed_span(old, new)
+            if span:
+                self.refresh(Region(span[0], y, span[1] - span[0], 1))
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        if self._text is None:
+            return 1
+        if width != self._width:
+            return len(self._text.wrap(self.app.console, max(1, width), overflow="crop"))
+        return max(1, len(self._cells))
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y < len(self._strips):
+            strip = self._strips[y]
+            if strip.cell_length != width:
+                strip = strip.adjust_cell_length(width)
+        else:
+            strip = Strip.blank(width)
+        return strip.apply_style(self.rich_style)
+
+
+def _cells(segments) -> Cells:
+    out: Cells = []
+    for seg in segments:
+        if seg.control:
+            continue
+        out.extend((ch, seg.style) for ch in seg.text)
+    return out
+
+
+def _changed_span(old: Cells, new: Cells) -> tuple[int, int] | None:
+    """[start, end) of cells that differ, or None."""
+    first = None
+    last = -1
+    for i, (a, b) in enumerate(zip_longest(old, new)):
+        if a != b:
+            if first is None:
+                first = i
+            last = i
+    return None if first is None else (first, last + 1)
