@@ -113,7 +113,8 @@ class Snapshotter:
             })
         out["layers"] = layers
         out["output_weight_norm"] = float(np.linalg.norm(net.W[-1]))
-        if not math.isfinite(sum(layer["weight_norm"] for layer in layers) + out["output_weight_norm"]):
+        # Check the weights themselves: a norm can overflow while every weight is still finite.
+        if not all(np.isfinite(w).all() for w in net.W):
             run.mark_diverged(exp.step)
             out["diverged"] = True
         return out

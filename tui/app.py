@@ -202,10 +202,10 @@ class DropoutApp(App):
         self.notify("Reset: same seed, same initial weights.", timeout=2)
 
     def action_speed(self, direction: int) -> None:
-        self._command("speed", direction)
         index = max(0, min(len(SPEEDS) - 1, SPEEDS.index(self.speed) + direction))
         self.speed = SPEEDS[index]
         self._draw_status()
+        self._command("speed", direction)
 
     def action_next_dataset(self) -> None:
         self._command("dataset")

@@ -1,0 +1,194 @@
+"""Pilot tests: every key of the app, with the worker off so each key's effect is deterministic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from core.config import Config
+from tui.app import DropoutApp
+from tui.trainer import SPEEDS
+from tui.widgets.help_screen import HelpScreen
+from tui.widgets.status_bar import StatusBar
+
+SMALL = Config(layers=(16, 16), train_size=60, test_size=100, eval_every=10)
+
+
+def make_app(tmp_path=None, **kwargs) -> DropoutApp:
+    options = dict(worker=False, paused=True, prerun=50)
+    options.update(kwargs)
+    return DropoutApp(SMALL, screenshot_dir=tmp_path or ".", **options)
+
+
+def status_text(app) -> str:
+    return app.query_one(StatusBar)._text.plain
+
+
+@pytest.mark.parametrize("key, expected", [
+    ("plus", 0.55), ("up", 0.55), ("minus", 0.45), ("down", 0.45),
+    ("right", 0.51), ("shift+up", 0.51), ("left", 0.49), ("shift+down", 0.49),
+])
+async def test_keep_prob_keys_change_both_runs_and_the_status(key, expected):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(key)
+        await pilot.pause()
+        assert app.keep_prob == pytest.approx(expected)
+        assert app.trainer.exp.keep_prob == pytest.approx(expected)
+        assert f"keep_prob {expected:.2f}" in status_text(app)
+
+
+async def test_keep_prob_is_clamped_to_its_range():
+    app = DropoutApp(SMALL.with_changes(keep_prob=0.95), worker=False, paused=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(3):
+            await pilot.press("plus")
+        assert app.trainer.exp.keep_prob == 1.0
+        for _ in range(30):
+            await pilot.press("minus")
+        assert app.trainer.exp.keep_prob == pytest.approx(0.05)
+
+
+async def test_space_pauses_and_resumes():
+    app = make_app(paused=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space")
+        assert app.paused and app.trainer.paused
+        assert "paused" in status_text(app)
+        await pilot.press("space")
+        assert not app.paused and not app.trainer.paused
+        assert "running" in status_text(app)
+
+
+async def test_n_steps_once_only_while_paused():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        before = app.trainer.exp.step
+        await pilot.press("n")
+        assert app.trainer.exp.step == before + 1
+        assert f"step {before + 1:,}" in status_text(app)
+        await pilot.press("space")  # running now: n is refused with a hint
+        await pilot.press("n")
+        assert app.trainer.exp.step == before + 1
+
+
+async def test_r_resets_to_the_seeded_initial_weights():
+    app = make_app(prerun=40)
+    fresh = make_app(prerun=0).trainer.exp
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("minus")
+        await pilot.press("r")
+        exp = app.trainer.exp
+        assert exp.step == 0
+        assert exp.keep_prob == pytest.approx(0.45)  # reset keeps the chosen keep_prob
+        for a, b in zip(exp.runs["inverted"].net.params, fresh.runs["inverted"].net.params):
+            assert np.array_equal(a, b)
+        assert app.history.runs["inverted"].steps == [0]
+
+
+async def test_brackets_change_speed_within_range():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.speed is None  # max
+        await pilot.press("left_square_bracket")
+        assert app.trainer.speed == SPEEDS[-2]
+        assert "speed 1000/s" in status_text(app)
+        for _ in range(len(SPEEDS) + 2):
+            await pilot.press("left_square_bracket")
+        assert app.trainer.speed == SPEEDS[0]
+        for _ in range(len(SPEEDS) + 2):
+            await pilot.press("right_square_bracket")
+        assert app.trainer.speed is None
+
+
+async def test_d_switches_dataset_and_keeps_keep_prob():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("minus")
+        await pilot.press("d")
+        assert app.trainer.exp.config.dataset == "circles"
+        assert app.trainer.exp.keep_prob == pytest.approx(0.45)
+        assert app.trainer.exp.step == 0
+        assert status_text(app).startswith("circles")
+
+
+async def test_d_cycles_through_every_dataset_including_three_classes():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        seen = []
+        for _ in range(5):
+            await pilot.press("d")
+            await pilot.press("n")
+            seen.append(app.trainer.exp.config.dataset)
+        assert sorted(seen) == sorted(["circles", "xor", "spiral", "blobs", "moons"])
+
+
+async def test_s_saves_an_svg_and_says_where(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        files = list(tmp_path.glob("*.svg"))
+        assert len(files) == 1 and files[0].read_text().startswith("<svg")
+        assert any(str(files[0]) in n.message for n in app._notifications)
+
+
+@pytest.mark.parametrize("key", ["question_mark", "f1"])
+async def test_help_screen_lists_every_binding_and_closes(key):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(key)
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=200)
+        with console.capture() as captured:
+            for widget in app.screen.query("Static"):
+                console.print(widget.content)
+        text = " ".join(captured.get().split())
+        for binding in app.BINDINGS:
+            assert " ".join(binding.tooltip.split()) in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_q_quits():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+    assert app.return_code in (0, None)
+    assert not app.is_running
+
+
+async def test_command_palette_offers_the_actions():
+    app = make_app()
+    async with app.run_test(size=(80, 24)):
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Pause or resume training" in titles
+        assert "Switch to the next dataset and restart" in titles
+
+
+@pytest.mark.parametrize("size", [(40, 12), (59, 17), (60, 18), (80, 24), (120, 40), (200, 60)])
+async def test_every_size_renders_without_error(size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("plus", "n", "question_mark", "escape", "d", "r")
+        await pilot.pause()
+        small = app.screen.has_class("-too-small")
+        assert small == (size[0] < 60 or size[1] < 18)
+
+
+async def test_a_diverged_run_is_shown_and_the_other_keeps_training():
+    # A huge learning rate: the inverted run, whose training activations are larger (÷p), blows up
+    # within a few steps while the unrescaled one is still finite.
+    config = Config(layers=(16, 16), train_size=60, test_size=60, lr=1e6, keep_prob=0.3, eval_every=5)
+    app = DropoutApp(config, worker=False, paused=True, prerun=50)
+    async with app.run_test(size=(80, 24)) as pilot:
+        before = [p.copy() for p in app.trainer.exp.runs["unrescaled"].net.params]
+        await pilot.press("n")
+        runs = app._snapshot["runs"]
+        assert runs["inverted"]["diverged"] and not runs["unrescaled"]["diverged"]
+        assert "inverted diverged" in status_text(app)
+        assert app.query_one("#col-inverted").has_class("diverged")
+        assert not app.query_one("#col-unrescaled").has_class("diverged")
+        after = app.trainer.exp.runs["unrescaled"].net.params
+        assert any(not np.array_equal(a, b) for a, b in zip(before, after))
