@@ -28,6 +28,13 @@ class DiffView(Widget):
         self._cells: list[Cells] = []
         self._strips: list[Strip] = []
         self._width = 0
+        self._builder = None
+
+    def show_for_width(self, build) -> None:
+        """Show ``build(width)``, and build again whenever the width changes."""
+        self._builder = build
+        if self.size.width > 0:
+            self.show(build(self.size.width))
 
     def show(self, text: Text) -> None:
         if self._text is not None and text.plain == self._text.plain and text.spans == self._text.spans \
@@ -37,7 +44,11 @@ class DiffView(Widget):
         self._relayout(self.size.width)
 
     def on_resize(self) -> None:
-        if self._text is not None and self.size.width != self._width:
+        if self.size.width == self._width:
+            return
+        if self._builder is not None:
+            self.show(self._builder(self.size.width))
+        elif self._text is not None:
             self._relayout(self.size.width)
 
     def _relayout(self, width: int) -> None:

@@ -15,11 +15,13 @@ SHORT_BELOW = 110  # narrower panels get the short sentences
 
 class Explanation(DiffView):
     def set_snapshot(self, snapshot: dict, activation: str) -> None:
-        width = max(20, (self.size.width or 80) - 2)
+        self.show_for_width(lambda width: self._text_for(snapshot, activation, max(20, width)))
+
+    def _text_for(self, snapshot: dict, activation: str, width: int) -> Text:
         # max-height counts the top border line too.
         max_lines = int(self.styles.max_height.value) - 1 if self.styles.max_height else 4
         text = Text()
-        # Sentences come most important first; stop before one would be cut off mid-way.
+        # Sentences come most important first; leave out any that would not fit whole.
         for tag, sentence in sentences(snapshot, activation, short=width < SHORT_BELOW):
             candidate = text.copy()
             if candidate:
@@ -28,4 +30,4 @@ class Explanation(DiffView):
             if text and len(textwrap.wrap(candidate.plain, width)) > max_lines:
                 continue
             text = candidate
-        self.show(text)
+        return text

@@ -14,7 +14,7 @@ class LayerTable(DiffView):
     DEFAULT_CSS = "LayerTable { height: auto; }"
 
     def set_run(self, run: dict, ratio_history: dict[str, list[float]]) -> None:
-        self.show(layer_text(run, ratio_history, self.size.width or 40))
+        self.show_for_width(lambda width: layer_text(run, ratio_history, width))
 
 
 def layer_text(run: dict, ratio_history: dict[str, list[float]], width: int) -> Text:

@@ -40,8 +40,7 @@ class RunColumn(Vertical):
 
     def show_run(self, run: dict, history: RunHistory, y_range, diverged_at: int | None = None) -> None:
         self.query_one(LossChart).set_data(history.steps, history.series, y_range)
-        wide = self.size.width >= WIDE
-        self.query_one(".summary", DiffView).show(summary_text(run, wide))
+        self.query_one(".summary", DiffView).show_for_width(lambda width: summary_text(run, width >= WIDE))
         self.query_one(".scaled", DiffView).show(scaled_text(run))
         self.query_one(LayerTable).set_run(run, history.ratios)
         diverged = bool(run.get("diverged"))

@@ -35,9 +35,10 @@ class StatusBar(DiffView):
         knob.append("█" * filled, "cyan")
         knob.append("░" * (BAR - filled), "grey37")
 
-        width = self.size.width or 80
-        if width >= ONE_LINE:
-            self.show(Text.assemble(what, " · ", how, "   ", knob))
-        else:
-            gap = max(2, width - 2 - how.cell_len - knob.cell_len)
-            self.show(Text.assemble(what, "\n", how, " " * gap, knob))
+        def build(width: int) -> Text:
+            if width >= ONE_LINE:
+                return Text.assemble(what, " · ", how, "   ", knob)
+            gap = max(2, width - how.cell_len - knob.cell_len)
+            return Text.assemble(what, "\n", how, " " * gap, knob)
+
+        self.show_for_width(build)

@@ -1,0 +1,98 @@
+"""End to end: the real ``dropout-tui`` command in a pseudo-terminal, read through a terminal
+emulator (pyte) as a person would read the screen."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+
+import pyte
+import pytest
+
+from tui.ptyharness import PtyApp
+
+COMMAND = shutil.which("dropout-tui") or sys.executable
+ARGS = [COMMAND] if COMMAND.endswith("dropout-tui") else [COMMAND, "-m", "tui.cli"]
+
+
+class Screen:
+    def __init__(self, app: PtyApp):
+        self.app = app
+        self.screen = pyte.Screen(app.cols, app.rows)
+        self.stream = pyte.ByteStream(self.screen)
+        self._fed = 0
+
+    def text(self) -> str:
+        data = self.app.output
+        self.stream.feed(data[self._fed:])
+        self._fed = len(data)
+        return "\n".join(self.screen.display)
+
+    def wait_for(self, needle: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.text()
+            if needle in text:
+                return text
+            time.sleep(0.05)
+        raise AssertionError(f"{needle!r} not on screen after {timeout}s:\n{self.text()}")
+
+
+@pytest.fixture
+def running_app():
+    apps = []
+
+    def start(*args, cols=80, rows=24, env=None):
+        app = PtyApp(ARGS + list(args), cols, rows, env=env)
+        apps.append(app)
+        return app, Screen(app)
+
+    yield start
+    for app in apps:
+        app.close()
+
+
+def test_plus_space_q_in_a_real_terminal(running_app):
+    app, screen = running_app()
+    text = screen.wait_for("keep_prob 0.50")
+    assert "inverted" in text and "unrescaled" in text
+    screen.wait_for("running")
+
+    app.send("+")
+    screen.wait_for("keep_prob 0.55")
+
+    app.send(" ")
+    text = screen.wait_for("paused")
+    assert "keep_prob 0.55" in text
+
+    sent = time.monotonic()
+    app.send("q")
+    assert app.wait_exit(timeout=5) == 0
+    assert time.monotonic() - sent < 2.0
+    # The terminal is handed back: the alternate screen is left and the cursor shown again.
+    assert b"\x1b[?1049l" in app.output[-2000:]
+
+
+def test_quit_while_training_at_full_speed_is_prompt(running_app):
+    app, screen = running_app()
+    screen.wait_for("running")
+    time.sleep(1.0)
+    sent = time.monotonic()
+    app.send("q")
+    assert app.wait_exit(timeout=5) == 0
+    assert time.monotonic() - sent < 1.0
+
+
+def test_no_color_and_a_tiny_window_do_not_crash(running_app):
+    app, screen = running_app(cols=40, rows=12, env={"NO_COLOR": "1"})
+    screen.wait_for("too small")
+    app.send("+")
+    app.send("q")
+    assert app.wait_exit(timeout=5) == 0
+
+
+def test_bad_option_exits_2_without_starting_the_ui(running_app):
+    app, screen = running_app("--keep-prob", "1.5")
+    assert app.wait_exit(timeout=10) == 2
+    assert b"--keep-prob" in app.output and b"Traceback" not in app.output
