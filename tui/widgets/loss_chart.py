@@ -56,12 +56,13 @@ class LossChart(DiffView):
 
 
 def nice_ceiling(x: float) -> float:
-    """The next of 1, 2, 5 × 10^k at or above x: the x-axis grows in jumps, so between jumps new
-    points only add cells at the right instead of shifting every curve (and every byte)."""
+    """The next round number (1, 1.5, 2, 3, 4, 5, 6, 8 × 10^k) at or above x: the x-axis grows in
+    jumps, so between jumps new points only add cells at the right instead of shifting every
+    curve (and re-sending every byte), and the curves still fill most of the width."""
     if x <= 1:
         return 1
     k = 10 ** math.floor(math.log10(x))
-    for m in (1, 2, 5, 10):
+    for m in (1, 1.5, 2, 3, 4, 5, 6, 8, 10):
         if m * k >= x:
             return m * k
     return 10 * k
