@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -12,18 +13,27 @@ from rich.table import Table
 
 from core.config import Config
 from core.experiment import PairedExperiment
+from core.recording import CsvLog, OutputExistsError, SessionLog
 from core.report import result
+
+from .signals import StopOnSignals, signal_name
 
 PROGRESS_AFTER_S = 1.0  # shorter runs finish before a bar would be worth drawing
 
 
-def train(exp: PairedExperiment, steps: int, on_snapshot=None, on_progress=None) -> dict:
-    """Advance ``steps`` steps, taking a snapshot every ``eval_every`` steps and at the end."""
+MAX_CHUNK = 64  # steps between looks at a stop request (a signal); snapshots stay where they were
+
+
+def train(exp: PairedExperiment, steps: int, on_snapshot=None, on_progress=None,
+          should_stop=None) -> dict | None:
+    """Advance ``steps`` steps, taking a snapshot every ``eval_every`` steps and at the end.
+    Stops early as soon as ``should_stop()`` is true, returning the last snapshot so far (maybe None).
+    The chunking never changes a number: only where snapshots are taken could, and that is fixed."""
     every = exp.config.eval_every
     target = exp.step + steps
     snap = None
     while exp.step < target:
-        n = min(every - exp.step % every, target - exp.step)
+        n = min(every - exp.step % every, target - exp.step, MAX_CHUNK)
         exp.advance(n)
         if exp.step % every == 0 or exp.step == target:
             snap = exp.snapshot()
@@ -31,12 +41,61 @@ def train(exp: PairedExperiment, steps: int, on_snapshot=None, on_progress=None)
                 on_snapshot(snap)
         if on_progress:
             on_progress(exp.step)
-    return snap if snap is not None else exp.snapshot()
+        if should_stop is not None and should_stop():
+            return snap
+    if snap is None:  # --steps 0
+        snap = exp.snapshot()
+        if on_snapshot:
+            on_snapshot(snap)
+    return snap
 
 
 def run_headless(config: Config, args) -> int:
+    """Train, record (``--record``, ``--csv``), print. On SIGHUP/SIGTERM/SIGINT: close the files and
+    return 128 + signum without printing a result (see ``tui.signals``)."""
+    record, csv_path = getattr(args, "record", None), getattr(args, "csv", None)
+    force = bool(getattr(args, "force", False))
+    if getattr(args, "cast", None):
+        from .cli import UsageError
+
+        raise UsageError("--cast: records the app's screen; with --headless use --record or --csv")
+    _check_outputs({"--record": record, "--csv": csv_path}, force)
     exp = PairedExperiment(config)
-    snap = _train_with_progress(exp, args.steps)
+    log = csv_log = None
+    with StopOnSignals() as stop:
+        try:
+            log = _open_output("--record", record, lambda: SessionLog(record, config, force=force))
+            csv_log = _open_output("--csv", csv_path,
+                                   lambda: CsvLog(csv_path, len(config.layers), force=force))
+        except BaseException:
+            if log is not None:
+                log.close("error", 0)
+                _unlink_quietly(record)
+            raise
+
+        def on_snapshot(snap: dict) -> None:
+            if log is not None:
+                log.snapshot(snap)
+            if csv_log is not None:
+                csv_log.write(snap)
+
+        failed = True
+        try:
+            snap = _train_with_progress(exp, args.steps, on_snapshot, lambda: stop.requested)
+            failed = False
+        finally:
+            if stop.signum is not None:
+                reason = signal_name(stop.signum)
+            else:
+                reason = "error" if failed else "end"
+            if log is not None:
+                log.close(reason, exp.step)
+            if csv_log is not None:
+                csv_log.close()
+        if stop.requested:
+            _tell(f"dropout-tui: stopped by {signal_name(stop.signum)} at step {exp.step}"
+                  + (f"; {record} closed" if record else ""))
+            return stop.exit_status
     if args.json:
         sys.stdout.write(json.dumps(result(config, snap)) + "\n")
     else:
@@ -44,7 +103,52 @@ def run_headless(config: Config, args) -> int:
     return 0
 
 
-def _train_with_progress(exp: PairedExperiment, steps: int) -> dict:
+def _check_outputs(paths: dict, force: bool) -> None:
+    """Refuse existing files before anything is created, so a refusal leaves no file behind."""
+    from .cli import UsageError
+
+    seen: dict[str, str] = {}
+    for option, path in paths.items():
+        if not path:
+            continue
+        key = os.path.abspath(path)
+        if key in seen:
+            raise UsageError(f"{option}: {path} is also the {seen[key]} file")
+        seen[key] = option
+        if not force and os.path.lexists(path):
+            raise UsageError(f"{option}: {path} exists; use --force to overwrite it")
+
+
+def _open_output(option: str, path, make):
+    if not path:
+        return None
+    from .cli import UsageError
+
+    try:
+        return make()
+    except OutputExistsError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _unlink_quietly(path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _tell(line: str) -> None:
+    """One line on stderr, unless the terminal is gone (SIGHUP)."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def _train_with_progress(exp: PairedExperiment, steps: int, on_snapshot=None,
+                         should_stop=None) -> dict | None:
     console = Console(stderr=True)
     start = time.perf_counter()
     state = {"progress": None, "task": None}
@@ -60,10 +164,13 @@ def _train_with_progress(exp: PairedExperiment, steps: int) -> dict:
         state["progress"].update(state["task"], completed=step)
 
     try:
-        return train(exp, steps, on_progress=on_progress)
+        return train(exp, steps, on_snapshot=on_snapshot, on_progress=on_progress, should_stop=should_stop)
     finally:
         if state["progress"] is not None:
-            state["progress"].stop()
+            try:
+                state["progress"].stop()
+            except (OSError, ValueError):  # the terminal went away (SIGHUP)
+                pass
 
 
 def _fmt(x, digits=3) -> str:
