@@ -79,6 +79,7 @@ class DropoutApp(App):
         self.paused = self.trainer.paused
         self.speed = self.trainer.speed
         self._last: Update | None = None
+        self._sent = 0  # commands sent to the trainer; updates made before the last one are stale
         self._snapshot: dict | None = None
         self.replay = False
 
@@ -96,9 +97,12 @@ class DropoutApp(App):
 
     def on_mount(self) -> None:
         self._layout_for_size()
-        self._apply(self.trainer.initial_update())
         if self.use_worker:
+            # The first frame should not wait for the first metrics: the worker sends them.
+            self._draw_status()
             self._train_worker()
+        else:
+            self._apply(self.trainer.initial_update())
 
     def on_resize(self) -> None:
         self._layout_for_size()
@@ -121,12 +125,14 @@ class DropoutApp(App):
     @work(thread=True, exclusive=True, group="train", name="train")
     def _train_worker(self) -> None:
         worker = get_current_worker()
+        self.post_message(Trained(self.trainer.initial_update()))
         self.trainer.run(lambda update: self.post_message(Trained(update)), lambda: worker.is_cancelled)
 
     def on_trained(self, message: Trained) -> None:
         self._apply(message.update)
 
     def _command(self, name: str, *args) -> None:
+        self._sent += 1
         self.trainer.send(name, *args)
         if not self.use_worker:
             # No worker (tests, screenshots): apply at once so every key is deterministic.
@@ -145,7 +151,9 @@ class DropoutApp(App):
         if update.snapshots:
             self._snapshot = update.snapshots[-1]
         self._last = update
-        self.keep_prob, self.paused, self.speed = update.keep_prob, update.paused, update.speed
+        if update.applied >= self._sent:
+            # Older updates would flick the screen back to a value the user has already changed.
+            self.keep_prob, self.paused, self.speed = update.keep_prob, update.paused, update.speed
         self._draw(update)
 
     def _draw(self, update: Update) -> None:
@@ -161,17 +169,17 @@ class DropoutApp(App):
         self._draw_status()
 
     def _draw_status(self) -> None:
-        update, snap = self._last, self._snapshot
-        if update is None or snap is None:
-            return
-        diverged = [rule for rule, run in snap["runs"].items() if run.get("diverged")]
+        update, snap, exp = self._last, self._snapshot, self.trainer.exp
+        diverged = [rule for rule, run in snap["runs"].items() if run.get("diverged")] if snap else []
         state = "paused" if self.paused else "running"
         if diverged:
             state += " · " + " & ".join(diverged) + " diverged"
-        exp = self.trainer.exp
-        arch = "-".join(map(str, (exp.data.n_features, *update.config.layers, exp.runs["inverted"].net.n_out)))
+        config = update.config if update else exp.config
+        net = exp.runs["inverted"].net
+        arch = "-".join(map(str, (net.n_in, *config.layers, net.n_out)))
         self.query_one(StatusBar).set_state(
-            config=update.config, arch=arch, step=update.step, steps_per_s=update.steps_per_s, state=state,
+            config=config, arch=arch, step=update.step if update else exp.step,
+            steps_per_s=update.steps_per_s if update else 0.0, state=state,
             keep_prob=self.keep_prob, speed=speed_label(self.speed), replay=self.replay)
 
     # -- actions ---------------------------------------------------------------------------------

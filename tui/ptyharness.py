@@ -33,6 +33,7 @@ class PtyApp:
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self.exit_status: int | None = None
+        self.max_rss_kb: int | None = None  # the child's peak resident memory, once it has exited
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -60,11 +61,12 @@ class PtyApp:
         if self.exit_status is not None:
             return True
         try:
-            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+            pid, status, usage = os.wait4(self.pid, 0 if block else os.WNOHANG)
         except ChildProcessError:
             return True
         if pid == 0:
             return False
+        self.max_rss_kb = usage.ru_maxrss
         self.exit_status = os.waitstatus_to_exitcode(status)
         return True
 

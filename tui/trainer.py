@@ -42,6 +42,7 @@ class Update:
     snapshots: list[dict] = field(default_factory=list)
     boundary: dict | None = None  # rule -> (rows, cols) probability of the predicted class layout
     reset: bool = False  # history before this update belongs to an older experiment
+    applied: int = 0  # commands applied before this update was made
     events: list[tuple[str, int, dict]] = field(default_factory=list)
 
 
@@ -61,6 +62,7 @@ class Trainer:
         self._events: list[tuple[str, int, dict]] = []
         self._reset_flag = False
         self._rate = _RateMeter()
+        self.applied = 0
         self.on_event = on_event  # called in the worker thread: (kind, step, payload)
 
     # -- commands, from any thread ---------------------------------------------------------------
@@ -169,6 +171,7 @@ class Trainer:
             except queue.Empty:
                 return did
             self._apply(name, args)
+            self.applied += 1
             did = True
 
     def _train(self, steps: int) -> None:
@@ -183,7 +186,8 @@ class Trainer:
             self._pending.append(exp.snapshot())
         update = Update(step=exp.step, keep_prob=exp.keep_prob, paused=self.paused, speed=self.speed,
                         steps_per_s=0.0 if self.paused else self._rate.rate(), config=exp.config,
-                        snapshots=self._pending, reset=self._reset_flag, events=self._events)
+                        snapshots=self._pending, reset=self._reset_flag, events=self._events,
+                        applied=self.applied)
         if boundary and self.boundary_shape and exp.data.n_features == 2:
             if self._boundary is None:
                 self._boundary = BoundaryGrid(exp, *self.boundary_shape)
