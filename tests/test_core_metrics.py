@@ -1,0 +1,136 @@
+"""Snapshot numbers recomputed independently from the networks' public pieces, plus the documented keys."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from core.experiment import PairedExperiment
+from core.report import LAYER_KEYS, RUN_KEYS, SCALED_KEYS, result
+
+DOC_RUN_KEYS = {"diverged", "train_loss_dropout", "train_loss", "train_acc", "test_loss", "test_acc"}
+DOC_SCALED_KEYS = {"test_loss_scaled", "test_acc_scaled"}
+DOC_LAYER_KEYS = {"name", "mean_train", "mean_eval", "norm_train", "norm_eval", "weight_norm", "grad_norm"}
+
+
+def _ref_forward(net, x, mults):
+    """Hidden outputs (after any multiplier) and logits, computed without net.forward."""
+    f = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
+         "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
+         "sigmoid": lambda z: 1 / (1 + np.exp(-z))}[net.activation]
+    h = x if mults[0] is None else x * mults[0]
+    outs = []
+    for l in range(len(net.hidden)):
+        a = f(h @ net.W[l] + net.b[l])
+        outs.append(a)
+        h = a if mults[l + 1] is None else a * mults[l + 1]
+    return outs, h @ net.W[-1] + net.b[-1]
+
+
+def _ref_loss_acc(net, z, y):
+    if net.binary:
+        z = z[:, 0]
+        loss = np.mean(np.logaddexp(0, z) - y * z)
+        acc = np.mean((z > 0).astype(int) == y)
+    else:
+        top = z.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(z - top).sum(axis=1)) + top[:, 0]
+        loss = np.mean(lse - z[np.arange(len(y)), y])
+        acc = np.mean(z.argmax(axis=1) == y)
+    return float(loss), float(acc)
+
+
+def test_report_key_constants_match_the_documented_json():
+    assert set(RUN_KEYS) == DOC_RUN_KEYS
+    assert set(SCALED_KEYS) == DOC_SCALED_KEYS
+    assert set(LAYER_KEYS) == DOC_LAYER_KEYS
+
+
+@pytest.mark.parametrize("changes", [
+    dict(activation="relu", keep_prob=0.5),
+    dict(dataset="spiral", activation="tanh", keep_prob=0.6, input_keep_prob=0.8, layers=(12, 10, 8)),
+    dict(activation="sigmoid", keep_prob=1.0, batch_size=16),
+])
+def test_prediction_mode_numbers_match_independent_computation(core_small_config, changes):
+    exp = PairedExperiment(core_small_config(**changes))
+    exp.advance(25)
+    snap = exp.snapshot()
+    assert snap["step"] == 25
+    assert snap["keep_prob"] == exp.keep_prob and snap["input_keep_prob"] == exp.input_keep_prob
+    data = exp.data
+    n_hidden = len(exp.config.layers)
+    for rule, run in exp.runs.items():
+        net, got = run.net, snap["runs"][rule]
+        none = [None] * (n_hidden + 1)
+        hidden, z = _ref_forward(net, data.x_train, none)
+        loss, acc = _ref_loss_acc(net, z, data.y_train)
+        assert got["train_loss"] == pytest.approx(loss, rel=1e-9)
+        assert got["train_acc"] == pytest.approx(acc)
+        _, zt = _ref_forward(net, data.x_test, none)
+        loss, acc = _ref_loss_acc(net, zt, data.y_test)
+        assert got["test_loss"] == pytest.approx(loss, rel=1e-9)
+        assert got["test_acc"] == pytest.approx(acc)
+        if rule == "unrescaled":
+            scaled = [p if p < 1 else None for p in exp.probs]
+            _, zs = _ref_forward(net, data.x_test, scaled)
+            loss, acc = _ref_loss_acc(net, zs, data.y_test)
+            assert got["test_loss_scaled"] == pytest.approx(loss, rel=1e-9)
+            assert got["test_acc_scaled"] == pytest.approx(acc)
+        else:
+            assert "test_loss_scaled" not in got and "test_acc_scaled" not in got
+        assert len(got["layers"]) == n_hidden
+        for l, layer in enumerate(got["layers"]):
+            a = hidden[l]
+            assert layer["name"] == f"h{l + 1}"
+            assert layer["mean_eval"] == pytest.approx(a.mean(), rel=1e-9, abs=1e-12)
+            assert layer["norm_eval"] == pytest.approx(np.linalg.norm(a, axis=1).mean(), rel=1e-9)
+            assert layer["weight_norm"] == pytest.approx(np.linalg.norm(net.W[l]), rel=1e-12)
+            assert layer["grad_norm"] == pytest.approx(np.linalg.norm(net.gW[l]), rel=1e-12)
+            if exp.keep_prob == 1.0 and exp.input_keep_prob == 1.0:
+                assert layer["mean_train"] == pytest.approx(layer["mean_eval"], rel=1e-12)
+                assert layer["norm_train"] == pytest.approx(layer["norm_eval"], rel=1e-12)
+        assert math.isfinite(got["train_loss_dropout"])
+
+
+def test_train_loss_dropout_is_the_loss_the_optimiser_saw(core_small_config):
+    """At keep_prob 1 the dropout loss of step t is the prediction-mode loss of the weights before step t."""
+    exp = PairedExperiment(core_small_config(keep_prob=1.0))
+    before = exp.snapshot()["runs"]["inverted"]["train_loss"]
+    assert math.isnan(exp.snapshot()["runs"]["inverted"]["train_loss_dropout"])  # no step yet
+    exp.advance(1)
+    assert exp.snapshot()["runs"]["inverted"]["train_loss_dropout"] == pytest.approx(before, rel=1e-12)
+
+
+def test_layer_norms_show_the_rescale(core_small_config):
+    """Training-mode mean of h1 is ≈ prediction-mode mean for inverted, ≈ p × it for unrescaled
+    (the first hidden layer sees the same input in both modes)."""
+    p = 0.5
+    exp = PairedExperiment(core_small_config(layers=(256, 8), train_size=200, keep_prob=p,
+                                             activation="sigmoid"))
+    snap = exp.snapshot()["runs"]
+    h1_inv, h1_unr = snap["inverted"]["layers"][0], snap["unrescaled"]["layers"][0]
+    assert h1_inv["mean_train"] / h1_inv["mean_eval"] == pytest.approx(1.0, rel=0.03)
+    assert h1_unr["mean_train"] / h1_unr["mean_eval"] == pytest.approx(p, rel=0.03)
+    # mean per-example norm in training mode: inverted larger than prediction mode, unrescaled smaller
+    assert h1_inv["norm_train"] > h1_inv["norm_eval"] > h1_unr["norm_train"]
+
+
+def test_result_shape(core_small_config):
+    exp = PairedExperiment(core_small_config(layers=(5, 4, 3)))
+    exp.advance(3)
+    out = result(exp.config, exp.snapshot())
+    assert set(out) == {"config", "step", "runs"}
+    assert out["config"] == exp.config.to_dict()
+    assert out["step"] == 3
+    assert set(out["runs"]) == {"inverted", "unrescaled"}
+    for rule, run in out["runs"].items():
+        assert DOC_RUN_KEYS <= set(run)
+        assert (DOC_SCALED_KEYS <= set(run)) == (rule == "unrescaled")
+        assert not DOC_SCALED_KEYS & set(run) or rule == "unrescaled"
+        assert [layer["name"] for layer in run["layers"]] == ["h1", "h2", "h3"]
+        for layer in run["layers"]:
+            assert DOC_LAYER_KEYS <= set(layer)
+    json.dumps(out, allow_nan=False)
