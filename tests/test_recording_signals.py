@@ -153,3 +153,48 @@ def test_kill_9_leaves_at_most_the_last_line_incomplete(tmp_path):
     assert session.close is None and session.n_snapshots >= 5
     assert session.warnings  # cut off: says so
     assert Replayer(session, verify=True).run().mismatch is None
+
+
+HELPER_SCRIPT = """
+import asyncio, os, signal, sys
+from tui.signals import install_close_on_signals, StopOnSignals
+
+# 1. plain handlers: the callback runs, then the old handler is back
+got = []
+restore = install_close_on_signals(got.append)
+os.kill(os.getpid(), signal.SIGHUP)
+os.kill(os.getpid(), signal.SIGINT)
+restore()
+assert got == [signal.SIGHUP, signal.SIGINT], got
+assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+# 2. inside an asyncio loop (as in a Textual app): an ordinary loop callback
+async def main():
+    loop = asyncio.get_running_loop()
+    done = asyncio.Event()
+    seen = []
+    restore = install_close_on_signals(lambda s: (seen.append(s), done.set()), loop=loop)
+    os.kill(os.getpid(), signal.SIGTERM)
+    await asyncio.wait_for(done.wait(), 5)
+    restore()
+    return seen
+assert asyncio.run(main()) == [signal.SIGTERM]
+
+# 3. StopOnSignals: the first signal asks, the second insists
+with StopOnSignals() as stop:
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert stop.requested and stop.exit_status == 143
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+    except SystemExit as exc:
+        assert exc.code == 130
+    else:
+        raise AssertionError("second signal did not stop")
+print("ok")
+"""
+
+
+def test_signal_helpers():
+    out = subprocess.run([sys.executable, "-c", HELPER_SCRIPT], cwd=REPO, capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
