@@ -35,6 +35,9 @@ class Run:
         self._ws: dict[int, Workspace] = {}
         self._last: tuple[Workspace, np.ndarray] | None = None
         self._frozen_loss: float | None = None
+        # The optimiser steps the network's flat parameter buffer as one array: every optimiser is
+        # elementwise, so this is the same update as per array, in two NumPy calls instead of ~2·depth.
+        self._flat = ([net.flat_params], [net.flat_grads])
 
     @property
     def diverged(self) -> bool:
@@ -55,7 +58,7 @@ class Run:
             self.mark_diverged(step)
             return
         self.net.backward(ws, target, mults, l2)
-        self.opt.step(self.net.params, self.net.grads)
+        self.opt.step(*self._flat)
 
     def mark_diverged(self, step: int) -> None:
         if self.diverged_at is None:
