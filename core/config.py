@@ -11,6 +11,11 @@ from .optim import OPTIMIZERS
 
 DTYPES = ("float64", "float32")
 KEEP_PROB_MIN = 0.05  # the app's floor; below it almost every unit is dropped every step
+# Upper bounds that keep a typo from asking NumPy for terabytes: far beyond what trains at
+# interactive speed, well inside what fits in memory.
+MAX_WIDTH = 4096
+MAX_DEPTH = 16
+MAX_POINTS = 1_000_000
 
 
 class ConfigError(ValueError):
@@ -53,6 +58,8 @@ class Config:
             raise ConfigError("--noise", f"expected a finite number >= 0, got {self.noise!r}")
         if not self.layers or any(not _int(n) or n < 1 for n in self.layers):
             raise ConfigError("--layers", "expected positive integers separated by commas, e.g. 64,64")
+        if len(self.layers) > MAX_DEPTH or max(self.layers) > MAX_WIDTH:
+            raise ConfigError("--layers", f"expected at most {MAX_DEPTH} layers of at most {MAX_WIDTH} units")
         _choice("--dataset", self.dataset, DATASETS)
         _choice("--activation", self.activation, tuple(ACTIVATIONS))
         _choice("--optimizer", self.optimizer, OPTIMIZERS)
@@ -61,9 +68,10 @@ class Config:
             raise ConfigError("--seed", f"expected an integer >= 0, got {self.seed!r}")
         smallest = min_size(self.dataset)
         for option, value in (("--train-size", self.train_size), ("--test-size", self.test_size)):
-            if not _int(value) or value < smallest:
+            if not _int(value) or not smallest <= value <= MAX_POINTS:
                 raise ConfigError(
-                    option, f"expected an integer >= {smallest} for dataset {self.dataset}, got {value!r}"
+                    option, f"expected an integer from {smallest} to {MAX_POINTS:,} for dataset {self.dataset}, "
+                            f"got {value!r}"
                 )
         if not _int(self.batch_size) or not 0 <= self.batch_size <= self.train_size:
             raise ConfigError(
@@ -111,6 +119,8 @@ def _int(x) -> bool:
 def _prob(option: str, p) -> None:
     if not _finite(p) or not 0 < p <= 1:
         raise ConfigError(option, f"expected a number in (0, 1], got {p!r}")
+    if not math.isfinite(1.0 / p):  # inverted dropout divides by p
+        raise ConfigError(option, f"expected a number in (0, 1] with a finite 1/p, got {p!r}")
 
 
 def _choice(option: str, value, allowed) -> None:

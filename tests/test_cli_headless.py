@@ -126,10 +126,6 @@ def test_bad_input_through_console_script(args, option):
     _assert_usage_error(_run([_console_script(), *PREFIX, *args]), option)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: tui/cli.py main() catches only UsageError/ConfigError; a layer size beyond what NumPy can "
-    "allocate (core/network.py rng.normal -> ValueError 'Maximum allowed dimension exceeded') escapes "
-    "as a traceback with exit status 1, although the module promises 'Bad input never shows a traceback'."))
 def test_absurd_layer_size_is_a_usage_error_not_a_traceback():
     _assert_usage_error(_run([sys.executable, "-m", "tui.cli", *PREFIX, "--layers", "99999999999999999999"]),
                         "--layers")

@@ -118,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ConfigError) as exc:
         print(f"dropout-tui: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except MemoryError:
+        print("dropout-tui: error: not enough memory for this experiment; try smaller "
+              "--layers, --train-size or --test-size", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
 
