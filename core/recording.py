@@ -151,7 +151,11 @@ class SessionLog:
             "terminal": None if terminal is None else {"cols": int(terminal[0]), "rows": int(terminal[1])},
             "mode": mode, "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
-        self._write(header)
+        try:
+            self._write(header)
+        except BaseException:
+            os.close(self._fd)
+            raise
 
     @property
     def closed(self) -> bool:
@@ -163,11 +167,12 @@ class SessionLog:
     def _write(self, record: dict) -> bool:
         line = dumps_line(record)
         with self._lock:
-            if self._fd < 0:
+            fd = self._fd
+            if fd < 0:
                 return False
-            write_all(self._fd, line)
-            if self.fsync:
-                os.fsync(self._fd)
+            write_all(fd, line)
+            if self.fsync and self._fd == fd:  # a signal handler may have closed it meanwhile
+                os.fsync(fd)
             self.bytes_written += len(line)
             self.lines_written += 1
         return True
@@ -185,6 +190,10 @@ class SessionLog:
                 return
             self._write(json_safe(record))
             self._last_step = 0 if kind in RESTART_KINDS else int(step)
+
+    def record_event(self, kind: str, step: int, payload: dict | None = None) -> None:
+        """``event`` with the payload as a dict: fits a hook like ``on_event(kind, step, payload)``."""
+        self.event(kind, step, **(payload or {}))
 
     def snapshot(self, snap: dict) -> None:
         """Record a ``PairedExperiment.snapshot()``, exactly as taken."""

@@ -302,3 +302,29 @@ def test_reader_never_evaluates_content(tmp_path):
     session = read_session(write_lines(tmp_path / "s.jsonl", recs))
     Replayer(session, verify=True).run()
     assert not marker.exists() and not os.path.exists(marker)
+
+
+def test_events_recorded_after_the_change_also_replay(tmp_path):
+    """A recorder that logs reset/dataset after applying them (step 0 of the new experiment) and a
+    dataset event with only its name: the replay carries the keep probabilities over."""
+    config = small()
+    log = SessionLog(tmp_path / "s.jsonl", config, mode="app")
+    exp = PairedExperiment(config)
+    hook = log.record_event  # as an on_event(kind, step, payload) callback
+    exp.advance(7)
+    exp.set_keep_prob(0.65)
+    hook("keep_prob", exp.step, {"value": exp.keep_prob})
+    exp.advance(3)
+    log.snapshot(exp.snapshot())
+    exp.reset()
+    hook("reset", exp.step, {})
+    exp.advance(4)
+    log.snapshot(exp.snapshot())
+    exp = PairedExperiment(config.with_changes(dataset="xor", keep_prob=exp.keep_prob))
+    hook("dataset", exp.step, {"value": "xor"})
+    exp.advance(6)
+    log.snapshot(exp.snapshot())
+    log.close("quit", exp.step)
+    rep = Replayer(read_session(tmp_path / "s.jsonl"), verify=True).run()
+    assert rep.mismatch is None and rep.snapshots_compared == 3
+    assert rep.exp.config.dataset == "xor" and rep.exp.keep_prob == 0.65 and rep.exp.step == 6
