@@ -192,3 +192,16 @@ async def test_a_diverged_run_is_shown_and_the_other_keeps_training():
         assert not app.query_one("#col-unrescaled").has_class("diverged")
         after = app.trainer.exp.runs["unrescaled"].net.params
         assert any(not np.array_equal(a, b) for a, b in zip(before, after))
+
+
+def test_history_thins_out_but_keeps_the_newest_snapshot():
+    from tui.history import MAX_SNAPSHOTS, History
+
+    history = History()
+    snap = {"runs": {rule: {"test_loss": 0.5, "layers": []} for rule in ("inverted", "unrescaled")}}
+    for step in range(1, 3 * MAX_SNAPSHOTS):
+        history.add({**snap, "step": step})
+    steps = history.runs["inverted"].steps
+    assert len(steps) <= MAX_SNAPSHOTS
+    assert steps[-1] == 3 * MAX_SNAPSHOTS - 1 and steps == sorted(steps)
+    assert history.y_range()[1] >= 0.5

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
-from ..history import RunHistory
+from ..history import RunView
 from .boundary_map import BoundaryMap
 from .diff_view import DiffView
 from .layer_table import WIDE, LayerTable
@@ -38,7 +38,7 @@ class RunColumn(Vertical):
     def on_mount(self) -> None:
         self.query_one(".legend", DiffView).show(legend(self.app.no_color))
 
-    def show_run(self, run: dict, history: RunHistory, y_range, diverged_at: int | None = None) -> None:
+    def show_run(self, run: dict, history: RunView, y_range, diverged_at: int | None = None) -> None:
         self.query_one(LossChart).set_data(history.steps, history.series, y_range)
         self.query_one(".summary", DiffView).show_for_width(lambda width: summary_text(run, width >= WIDE))
         self.query_one(".scaled", DiffView).show(scaled_text(run))
