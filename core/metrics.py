@@ -1,12 +1,20 @@
 """Metrics snapshots: what each run looks like right now, cheap enough to take every few steps.
 
-Layer statistics compare the same inputs (the training set) in training mode — dropout masks
-applied and scaled by the run's rule — and in prediction mode (no dropout). The masks come from
-a generator seeded by (metrics seed, step), so a snapshot at step t is the same number however
-often snapshots were taken before it, and never touches the training streams.
+Layer statistics compare the same inputs in training mode — dropout masks applied and scaled by the
+run's rule — and in prediction mode (no dropout). Those inputs are the first ``STATS_ROWS`` training
+points (all of them for the default data sizes): a training-mode pass exists only for these
+statistics, and over the whole of a large training set it would cost as much as the prediction-mode
+pass (DESIGN §4). The data are shuffled when made, so the first rows are a fair sample. The masks
+come from a generator seeded by (metrics seed, step), so a snapshot at step t is the same number
+however often snapshots were taken before it, and never touches the training streams.
+
+Losses and accuracies use every training and every test point.
 
 Where a closed form holds — a layer's own mask on fixed input — the snapshot carries it beside the
 measurement: the mean ratio is 1 (inverted) or p (unrescaled); the E‖·‖² ratio is 1/p or p.
+
+Everything is computed in buffers made on the first snapshot: a snapshot allocates no arrays, so
+taking one every few steps costs no page faults (DESIGN §4).
 """
 
 from __future__ import annotations
@@ -19,6 +27,19 @@ from .dropout import draw_mask, theory
 from .network import Workspace
 
 NO_DROPOUT = None
+STATS_ROWS = 256  # training points the layer statistics (both modes) are measured on
+
+
+class _Scratch:
+    """Per row count: the buffers loss, accuracy and confidence need beyond a Workspace."""
+
+    def __init__(self, n: int, dtype):
+        self.lse = np.empty((n, 1), dtype)
+        self.row = np.empty(n, dtype)
+        self.pred = np.empty(n, np.intp)
+        self.pred_bool = np.empty((n, 1), bool)
+        self.eq = np.empty(n, bool)
+        self.eq_col = np.empty((n, 1), bool)
 
 
 class Snapshotter:
@@ -26,6 +47,26 @@ class Snapshotter:
 
     def __init__(self, exp):
         self.exp = exp
+        data = exp.data
+        net = next(iter(exp.runs.values())).net
+        dt = data.x_train.dtype
+        # Targets and labels never change for an experiment: made once, in the forms the
+        # loss and accuracy below compare against without temporaries.
+        self._targets = {"train": net.targets(data.y_train), "test": net.targets(data.y_test)}
+        self._labels = {
+            "train": data.y_train.astype(np.intp), "test": data.y_test.astype(np.intp),
+        }
+        self._labels_bool = {k: (v == 1).reshape(-1, 1) for k, v in self._labels.items()}
+        self._x = {"train": data.x_train, "test": data.x_test}
+        self._n_stats = min(STATS_ROWS, data.x_train.shape[0])
+        self._x_stats = data.x_train[:self._n_stats]
+        self._scratch = {n: _Scratch(n, dt) for n in {data.x_train.shape[0], data.x_test.shape[0]}}
+        widths = [data.n_features, *exp.config.layers]
+        n = self._n_stats
+        self._mask_bufs = [(np.empty((n, w), np.float32), np.empty((n, w), dt), np.empty((n, w), dt))
+                           for w in widths]
+        self._rows = np.empty(n, dt)  # per-example squared norms
+        self._own = [np.empty((n, w), dt) for w in exp.config.layers]  # a layer's output × its own mask
         self._ws: dict[tuple[str, int, int], Workspace] = {}
 
     def _workspace(self, run, tag: int, n: int) -> Workspace:
@@ -46,61 +87,110 @@ class Snapshotter:
     def _metric_masks(self):
         """One set of masks for both runs, as in training: (keep mask, mask / p) per site."""
         exp = self.exp
-        x = exp.data.x_train
         rng = np.random.default_rng([exp.metrics_seed.entropy, *exp.metrics_seed.spawn_key, exp.step])
-        widths = [x.shape[1], *exp.config.layers]
         out = []
-        for w, p in zip(widths, exp.probs):
+        for bufs, p in zip(self._mask_bufs, exp.probs):
             if p >= 1.0:
                 out.append((None, None))
                 continue
-            bufs = (np.empty((x.shape[0], w), np.float32), np.empty((x.shape[0], w), x.dtype),
-                    np.empty((x.shape[0], w), x.dtype))
             draw_mask(rng, p, *bufs)
             out.append((bufs[1], bufs[2]))
         return out
 
+    def _loss_acc(self, net, ws: Workspace, part: str) -> tuple[float, float]:
+        """Mean cross-entropy and accuracy of the logits in ``ws.z`` against ``part``'s labels.
+        Same stable formulas as ``Network.loss``, in preallocated buffers."""
+        z, target = ws.z, self._targets[part]
+        n = z.shape[0]
+        s = self._scratch[n]
+        if net.binary:
+            # softplus(z) - t·z
+            np.logaddexp(z, 0.0, out=ws.dz)
+            np.multiply(target, z, out=ws.col)
+            ws.dz -= ws.col
+            loss = float(ws.dz.sum()) / n
+            np.greater(z, 0.0, out=s.pred_bool)
+            np.equal(s.pred_bool, self._labels_bool[part], out=s.eq_col)
+            hits = np.count_nonzero(s.eq_col)
+        else:
+            # logsumexp(z) - z[label], with the row maximum taken out before exp
+            np.max(z, axis=1, keepdims=True, out=ws.col)
+            np.subtract(z, ws.col, out=ws.dz)
+            np.exp(ws.dz, out=ws.dz)
+            np.sum(ws.dz, axis=1, keepdims=True, out=s.lse)
+            np.log(s.lse, out=s.lse)
+            s.lse += ws.col
+            np.einsum("ij,ij->i", target, z, out=s.row)
+            loss = (float(s.lse.sum()) - float(s.row.sum())) / n
+            np.argmax(z, axis=1, out=s.pred)
+            np.equal(s.pred, self._labels[part], out=s.eq)
+            hits = np.count_nonzero(s.eq)
+        return loss, hits / n
+
+    def _confidence(self, net, ws: Workspace) -> float:
+        """Mean probability given to the predicted class: how sure the network is, right or wrong."""
+        p = net.probabilities(ws)
+        n = p.shape[0]
+        if net.binary:
+            # max(p, 1 - p) = 0.5 + |p - 0.5|
+            p -= 0.5
+            np.abs(p, out=p)
+            return float(p.sum()) / n + 0.5
+        row = self._scratch[n].row
+        np.max(p, axis=1, out=row)
+        return float(row.sum()) / n
+
+    def _stats(self, a: np.ndarray) -> tuple[float, float, float]:
+        """Mean entry, mean per-example L2 norm, mean per-example squared norm."""
+        sq = self._rows
+        np.einsum("ij,ij->i", a, a, out=sq)
+        n = a.shape[0]
+        mean_sq = float(sq.sum()) / n
+        np.sqrt(sq, out=sq)
+        return float(a.sum()) / a.size, float(sq.sum()) / n, mean_sq
+
     def _run(self, run, masks) -> dict:
         exp = self.exp
-        data, net = exp.data, run.net
+        net = run.net
         none = [NO_DROPOUT] * len(exp.probs)
-        train_target = net.targets(data.y_train)
-        test_target = net.targets(data.y_test)
-        n_train, n_test = data.x_train.shape[0], data.x_test.shape[0]
+        n_stats = self._n_stats
 
         out = {"diverged": run.diverged, "train_loss_dropout": run.last_loss()}
 
-        ev = self._workspace(run, 0, n_train)
-        z = net.forward(ev, data.x_train, none)
-        out["train_loss"] = net.loss(z, train_target)
-        out["train_acc"] = net.accuracy(z, data.y_train)
+        ev = self._workspace(run, 0, self._x["train"].shape[0])
+        net.forward(ev, self._x["train"], none)
+        out["train_loss"], out["train_acc"] = self._loss_acc(net, ev, "train")
 
         mults = [m if run.rule == "unrescaled" else s for m, s in masks]
-        tr = self._workspace(run, 1, n_train)
-        net.forward(tr, data.x_train, mults)
+        tr = self._workspace(run, 1, n_stats)
+        net.forward(tr, self._x_stats, mults)
 
-        ts = self._workspace(run, 2, n_test)
-        z = net.forward(ts, data.x_test, none)
-        out["test_loss"] = net.loss(z, test_target)
-        out["test_acc"] = net.accuracy(z, data.y_test)
-        out["test_confidence"] = _confidence(net, ts)
+        ts = self._workspace(run, 2, self._x["test"].shape[0])
+        net.forward(ts, self._x["test"], none)
+        out["test_loss"], out["test_acc"] = self._loss_acc(net, ts, "test")
+        out["test_confidence"] = self._confidence(net, ts)
         if run.rule == "unrescaled":
             # Srivastava et al. 2014: same weights, each dropped layer's output times its keep_prob.
-            z = net.forward(ts, data.x_test, [p if p < 1 else None for p in exp.probs])
-            out["test_loss_scaled"] = net.loss(z, test_target)
-            out["test_acc_scaled"] = net.accuracy(z, data.y_test)
-            out["test_confidence_scaled"] = _confidence(net, ts)
+            net.forward(ts, self._x["test"], [p if p < 1 else None for p in exp.probs])
+            out["test_loss_scaled"], out["test_acc_scaled"] = self._loss_acc(net, ts, "test")
+            out["test_confidence_scaled"] = self._confidence(net, ts)
 
         layers = []
+        th = theory(run.rule, exp.keep_prob)
         for l in range(len(exp.config.layers)):
-            a_eval = ev.a[l]
+            a_eval = ev.a[l][:n_stats]  # the first rows: a view, the same inputs as ``tr``
             m = mults[l + 1]
             a_train = tr.a[l] if m is None else tr.d[l]
-            mean_e, norm_e, sq_e = _stats(a_eval)
-            mean_t, norm_t, _ = _stats(a_train)
+            mean_e, norm_e, sq_e = self._stats(a_eval)
+            mean_t, norm_t, _ = self._stats(a_train)
             # The layer's own mask on the prediction-mode input: the case the closed form covers.
-            own = a_eval if m is None else a_eval * m
-            mean_o, _, sq_o = _stats(own)
+            if m is None:
+                mean_o, sq_o = mean_e, sq_e
+            else:
+                own = self._own[l]
+                np.multiply(a_eval, m, out=own)
+                mean_o = float(own.sum()) / own.size
+                sq_o = float(np.vdot(own, own)) / own.shape[0]
             layers.append({
                 "name": f"h{l + 1}",
                 "mean_train": mean_t, "mean_eval": mean_e,
@@ -109,30 +199,17 @@ class Snapshotter:
                 "grad_norm": float(np.linalg.norm(net.gW[l])),
                 "mean_ratio_own": _ratio(mean_o, mean_e),
                 "sq_norm_ratio_own": _ratio(sq_o, sq_e),
-                **theory(run.rule, exp.keep_prob),
+                **th,
             })
         out["layers"] = layers
         out["output_weight_norm"] = float(np.linalg.norm(net.W[-1]))
         # Check the weights themselves: a norm can overflow while every weight is still finite.
-        if not all(np.isfinite(w).all() for w in net.W):
+        # min and max propagate nan and show ±inf, without the temporary array isfinite() makes.
+        if not all(math.isfinite(w.min()) and math.isfinite(w.max()) for w in net.W):
             run.mark_diverged(exp.step)
             out["diverged"] = True
         return out
 
 
-def _stats(a: np.ndarray) -> tuple[float, float, float]:
-    """Mean entry, mean per-example L2 norm, mean per-example squared norm."""
-    sq = np.einsum("ij,ij->i", a, a)
-    return float(a.mean()), float(np.sqrt(sq).mean()), float(sq.mean())
-
-
 def _ratio(num: float, den: float) -> float:
     return num / den if den != 0 else math.nan
-
-
-def _confidence(net, ws: Workspace) -> float:
-    """Mean probability given to the predicted class: how sure the network is, right or wrong."""
-    p = net.probabilities(ws)
-    if net.binary:
-        return float(np.maximum(p, 1 - p).mean())
-    return float(p.max(axis=1).mean())
