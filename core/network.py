@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import ACTIVATIONS, HE_INIT, sigmoid_inplace
+from .activations import ACTIVATIONS, HE_INIT
 
 
 class Workspace:
@@ -100,29 +100,34 @@ class Network:
         if mults[0] is not None:
             np.multiply(x, mults[0], out=ws.x_drop)
             h = ws.x_drop
-        ws.inputs[0] = h
-        for l, (W, b) in enumerate(zip(self.W[:-1], self.b[:-1])):
+        inputs, W, b, act = ws.inputs, self.W, self.b, self._act
+        inputs[0] = h
+        for l in range(len(self.hidden)):
             a = ws.a[l]
-            np.matmul(h, W, out=a)
-            a += b
-            self._act(a, ws.tmp[l], ws.zeros[l])
+            np.matmul(h, W[l], out=a)
+            np.add(a, b[l], out=a)
+            act(a, ws.tmp[l], ws.zeros[l])
             m = mults[l + 1]
             if m is None:
                 h = a
             else:
-                np.multiply(a, m, out=ws.d[l])
                 h = ws.d[l]
-            ws.inputs[l + 1] = h
-        np.matmul(h, self.W[-1], out=ws.z)
-        ws.z += self.b[-1]
-        return ws.z
+                np.multiply(a, m, out=h)
+            inputs[l + 1] = h
+        z = ws.z
+        np.matmul(h, W[-1], out=z)
+        np.add(z, b[-1], out=z)
+        return z
 
     def probabilities(self, ws: Workspace) -> np.ndarray:
         """Class probabilities of the last forward pass, into ``ws.dz`` (the logits stay)."""
         p = ws.dz
         if self.binary:
-            np.copyto(p, ws.z)
-            sigmoid_inplace(p)
+            # sigmoid(z) = 0.5·(1 + tanh(z/2)), as in sigmoid_inplace, with the copy folded into z/2.
+            np.multiply(ws.z, 0.5, out=p)
+            np.tanh(p, out=p)
+            p += 1
+            p *= 0.5
         else:
             np.max(ws.z, axis=1, keepdims=True, out=ws.col)
             np.subtract(ws.z, ws.col, out=p)
@@ -138,16 +143,23 @@ class Network:
         dz = self.probabilities(ws)
         dz -= target
         dz *= 1.0 / target.shape[0]
-        for l in range(len(self.W) - 1, -1, -1):
-            np.matmul(ws.inputs[l].T, dz, out=self.gW[l])
-            np.matmul(ws.ones, dz, out=self.gb[l])
+        inputs, W, gW, gb, ones = ws.inputs, self.W, self.gW, self.gb, ws.ones
+        for l in range(len(W) - 1, -1, -1):
+            np.matmul(inputs[l].T, dz, out=gW[l])
+            np.matmul(ones, dz, out=gb[l])
             if l2:
-                np.multiply(self.W[l], l2, out=self._wtmp[l])
-                self.gW[l] += self._wtmp[l]
+                np.multiply(W[l], l2, out=self._wtmp[l])
+                gW[l] += self._wtmp[l]
             if l == 0:
                 break
             g = ws.g[l - 1]
-            np.matmul(dz, self.W[l].T, out=g)
+            if dz.shape[1] == 1:
+                # The binary output layer: dz @ W.T is an outer product. A broadcasting multiply
+                # gives the same numbers (there is nothing to sum) 2-3x faster than matmul does
+                # with an inner dimension of 1.
+                np.multiply(dz, W[l].T, out=g)
+            else:
+                np.matmul(dz, W[l].T, out=g)
             m = mults[l]
             if m is not None:
                 g *= m
