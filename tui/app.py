@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 from typing import Iterable
 
@@ -15,7 +17,11 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from core.config import KEEP_PROB_MIN, Config
+from core.recording import write_csv
 from .history import History
+from .outputs import Outputs
+from .replay_trainer import ReplayTrainer
+from .signals import install_close_on_signals, signal_name
 from .threads import limit_blas_threads
 from .trainer import SPEEDS, Trainer, Update, speed_label
 from .widgets.boundary_map import BoundaryMap
@@ -61,15 +67,20 @@ class DropoutApp(App):
                 tooltip="train slower; at 10 steps/s and below every step is shown"),
         Binding("d", "next_dataset", "data", show=False, id="dataset", tooltip="switch to the next dataset and restart"),
         Binding("s", "screenshot", "svg", show=False, id="screenshot", tooltip="save an SVG screenshot (--screenshot-dir)"),
+        Binding("e", "export_csv", "csv", show=False, id="export",
+                tooltip="export the metrics history as CSV (--screenshot-dir)"),
         Binding("question_mark,f1", "help", "help", key_display="?", id="help", tooltip="this help screen"),
         Binding("q", "quit", "quit", id="quit", tooltip="quit"),
     ]
 
-    def __init__(self, config: Config, *, screenshot_dir: str | Path = ".", worker: bool = True,
-                 paused: bool = False, prerun: int = 0, trainer: Trainer | None = None):
+    def __init__(self, config: Config | None = None, *, screenshot_dir: str | Path = ".", worker: bool = True,
+                 paused: bool = False, prerun: int = 0, trainer: Trainer | None = None,
+                 outputs: Outputs | None = None):
         super().__init__()
         limit_blas_threads()
-        self.trainer = trainer or Trainer(config, paused=paused)
+        self.outputs = outputs or Outputs()
+        self.trainer = trainer or Trainer(config, paused=paused, on_event=self.outputs.on_event,
+                                          on_snapshot=self.outputs.on_snapshot)
         if prerun:
             self.trainer.prerun(prerun)
         self.screenshot_dir = Path(screenshot_dir)
@@ -81,7 +92,8 @@ class DropoutApp(App):
         self._last: Update | None = None
         self._sent = 0  # commands sent to the trainer; updates made before the last one are stale
         self._snapshot: dict | None = None
-        self.replay = False
+        self.replay = isinstance(self.trainer, ReplayTrainer)
+        self.close_reason = "quit"
 
     # -- layout ----------------------------------------------------------------------------------
 
@@ -97,6 +109,10 @@ class DropoutApp(App):
 
     def on_mount(self) -> None:
         self._layout_for_size()
+        try:
+            install_close_on_signals(self._on_signal, loop=asyncio.get_running_loop())
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # no signal support here (not the main thread, or not a Unix loop)
         if self.use_worker:
             # The first frame should not wait for the first metrics: the worker sends them.
             self._draw_status()
@@ -119,6 +135,13 @@ class DropoutApp(App):
         shape = maps[0].grid_shape
         if shape != self.trainer.boundary_shape:
             self._command("boundary_shape", shape)
+
+    def _on_signal(self, signum: int) -> None:
+        # SIGHUP (the SSH link dropped), SIGTERM, SIGINT: the recordings get their closing record
+        # now, whatever happens to the terminal next; then leave as on q.
+        self.close_reason = signal_name(signum)
+        self.outputs.close_data(self.close_reason, self.trainer.exp.step)
+        self.exit(return_code=128 + signum)
 
     # -- the worker ------------------------------------------------------------------------------
 
@@ -151,6 +174,12 @@ class DropoutApp(App):
         if update.snapshots:
             self._snapshot = update.snapshots[-1]
         self._last = update
+        if self.replay:
+            for kind, step, payload in update.events:
+                if kind in ("keep_prob", "reset", "dataset"):
+                    value = payload.get("value")
+                    self.notify(f"Recorded at step {step:,}: {kind}" + (f" → {value}" if value is not None else ""),
+                                timeout=3)
         if update.applied >= self._sent:
             # Older updates would flick the screen back to a value the user has already changed.
             self.keep_prob, self.paused, self.speed = update.keep_prob, update.paused, update.speed
@@ -174,6 +203,8 @@ class DropoutApp(App):
         state = "paused" if self.paused else "running"
         if diverged:
             state += " · " + " & ".join(diverged) + " diverged"
+        if update and update.note:
+            state += " · " + update.note
         config = update.config if update else exp.config
         net = exp.runs["inverted"].net
         arch = "-".join(map(str, (net.n_in, *config.layers, net.n_out)))
@@ -184,7 +215,14 @@ class DropoutApp(App):
 
     # -- actions ---------------------------------------------------------------------------------
 
+    def _steered_by_recording(self) -> bool:
+        if self.replay:
+            self.notify("Replay: the recording sets keep_prob and the dataset.", timeout=3)
+        return self.replay
+
     def action_keep_prob(self, direction: float) -> None:
+        if self._steered_by_recording():
+            return
         # direction ±1 means ±STEP, ±0.2 means ±FINE_STEP (Binding args are literals).
         delta = STEP if abs(direction) == 1 else FINE_STEP
         new = round(min(1.0, max(KEEP_PROB_MIN, self.keep_prob + delta * (1 if direction > 0 else -1))), 2)
@@ -207,7 +245,8 @@ class DropoutApp(App):
 
     def action_reset(self) -> None:
         self._command("reset")
-        self.notify("Reset: same seed, same initial weights.", timeout=2)
+        self.notify("Replaying from the start." if self.replay else "Reset: same seed, same initial weights.",
+                    timeout=2)
 
     def action_speed(self, direction: int) -> None:
         index = max(0, min(len(SPEEDS) - 1, SPEEDS.index(self.speed) + direction))
@@ -216,6 +255,8 @@ class DropoutApp(App):
         self._command("speed", direction)
 
     def action_next_dataset(self) -> None:
+        if self._steered_by_recording():
+            return
         self._command("dataset")
 
     def action_screenshot(self) -> None:
@@ -226,6 +267,21 @@ class DropoutApp(App):
             self.notify(f"Could not save the screenshot: {exc}", severity="error")
             return
         self.notify(f"Screenshot saved to {path}", timeout=4)
+
+    def action_export_csv(self) -> None:
+        snapshots = list(self.history.snapshots)
+        if not snapshots:
+            self.notify("No metrics yet.", timeout=2)
+            return
+        name = time.strftime("dropout-tui-metrics-%Y%m%d-%H%M%S.csv")
+        path = self.screenshot_dir / name
+        try:
+            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+            rows = write_csv(path, snapshots, len(self.trainer.exp.config.layers))
+        except OSError as exc:
+            self.notify(f"Could not write the CSV: {exc}", severity="error")
+            return
+        self.notify(f"{rows} rows ({len(snapshots)} snapshots × 2 runs) saved to {path}", timeout=4)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -15,7 +15,8 @@ from rich.table import Table
 
 from core import bench
 
-from .cli import UsageError, _Parser
+from .cli import _Parser
+from .errors import UsageError
 
 
 def _parser() -> _Parser:

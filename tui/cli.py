@@ -14,11 +14,9 @@ from core.activations import ACTIVATIONS
 from core.data import DATASETS
 from core.optim import OPTIMIZERS
 
+from .errors import UsageError
+
 EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """A bad command line; the message is the one line the user sees."""
 
 
 class _Parser(argparse.ArgumentParser):

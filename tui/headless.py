@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 
@@ -13,9 +12,9 @@ from rich.table import Table
 
 from core.config import Config
 from core.experiment import PairedExperiment
-from core.recording import CsvLog, OutputExistsError, SessionLog
 from core.report import result
 
+from .outputs import Outputs
 from .signals import StopOnSignals, signal_name
 
 PROGRESS_AFTER_S = 1.0  # shorter runs finish before a bar would be worth drawing
@@ -53,90 +52,32 @@ def train(exp: PairedExperiment, steps: int, on_snapshot=None, on_progress=None,
 def run_headless(config: Config, args) -> int:
     """Train, record (``--record``, ``--csv``), print. On SIGHUP/SIGTERM/SIGINT: close the files and
     return 128 + signum without printing a result (see ``tui.signals``)."""
-    record, csv_path = getattr(args, "record", None), getattr(args, "csv", None)
-    force = bool(getattr(args, "force", False))
     if getattr(args, "cast", None):
-        from .cli import UsageError
+        from .errors import UsageError
 
         raise UsageError("--cast: records the app's screen; with --headless use --record or --csv")
-    _check_outputs({"--record": record, "--csv": csv_path}, force)
     exp = PairedExperiment(config)
-    log = csv_log = None
     with StopOnSignals() as stop:
-        try:
-            log = _open_output("--record", record, lambda: SessionLog(record, config, force=force))
-            csv_log = _open_output("--csv", csv_path,
-                                   lambda: CsvLog(csv_path, len(config.layers), force=force))
-        except BaseException:
-            if log is not None:
-                log.close("error", 0)
-                _unlink_quietly(record)
-            raise
-
-        def on_snapshot(snap: dict) -> None:
-            if log is not None:
-                log.snapshot(snap)
-            if csv_log is not None:
-                csv_log.write(snap)
-
+        outputs = Outputs.open(config, args, mode="headless")
         failed = True
         try:
-            snap = _train_with_progress(exp, args.steps, on_snapshot, lambda: stop.requested)
+            snap = _train_with_progress(exp, args.steps, outputs.on_snapshot, lambda: stop.requested)
             failed = False
         finally:
             if stop.signum is not None:
                 reason = signal_name(stop.signum)
             else:
                 reason = "error" if failed else "end"
-            if log is not None:
-                log.close(reason, exp.step)
-            if csv_log is not None:
-                csv_log.close()
+            outputs.close(reason, exp.step)
         if stop.requested:
             _tell(f"dropout-tui: stopped by {signal_name(stop.signum)} at step {exp.step}"
-                  + (f"; {record} closed" if record else ""))
+                  + (f"; {args.record} closed" if getattr(args, "record", None) else ""))
             return stop.exit_status
     if args.json:
         sys.stdout.write(json.dumps(result(config, snap)) + "\n")
     else:
         Console().print(summary_table(config, snap))
     return 0
-
-
-def _check_outputs(paths: dict, force: bool) -> None:
-    """Refuse existing files before anything is created, so a refusal leaves no file behind."""
-    from .cli import UsageError
-
-    seen: dict[str, str] = {}
-    for option, path in paths.items():
-        if not path:
-            continue
-        key = os.path.abspath(path)
-        if key in seen:
-            raise UsageError(f"{option}: {path} is also the {seen[key]} file")
-        seen[key] = option
-        if not force and os.path.lexists(path):
-            raise UsageError(f"{option}: {path} exists; use --force to overwrite it")
-
-
-def _open_output(option: str, path, make):
-    if not path:
-        return None
-    from .cli import UsageError
-
-    try:
-        return make()
-    except OutputExistsError as exc:
-        raise UsageError(f"{option}: {exc}") from None
-    except OSError as exc:
-        raise UsageError(f"{option}: cannot write {path}: {exc.strerror or exc}") from None
-
-
-def _unlink_quietly(path) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 def _tell(line: str) -> None:

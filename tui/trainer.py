@@ -43,15 +43,16 @@ class Update:
     boundary: dict | None = None  # rule -> (rows, cols) probability of the predicted class layout
     reset: bool = False  # history before this update belongs to an older experiment
     applied: int = 0  # commands applied before this update was made
+    note: str = ""
     events: list[tuple[str, int, dict]] = field(default_factory=list)
 
 
 class Trainer:
     """Owns the experiment. ``run(publish, cancelled)`` is the thread body."""
 
-    def __init__(self, config: Config, *, paused: bool = False, speed_index: int = len(SPEEDS) - 1,
-                 on_event=None):
-        self.exp = PairedExperiment(config)
+    def __init__(self, config: Config | None = None, *, exp: PairedExperiment | None = None,
+                 paused: bool = False, speed_index: int = len(SPEEDS) - 1, on_event=None, on_snapshot=None):
+        self.exp = exp if exp is not None else PairedExperiment(config)
         self.paused = paused
         self.speed_index = speed_index
         self.boundary_shape: tuple[int, int] | None = None
@@ -64,6 +65,8 @@ class Trainer:
         self._rate = _RateMeter()
         self.applied = 0
         self.on_event = on_event  # called in the worker thread: (kind, step, payload)
+        self.on_snapshot = on_snapshot  # called in the worker thread with every snapshot taken
+        self.note = ""  # shown beside running/paused, e.g. "replay finished"
 
     # -- commands, from any thread ---------------------------------------------------------------
 
@@ -86,8 +89,7 @@ class Trainer:
         elif name == "step":
             if not self.paused:
                 return
-            exp.advance(1)
-            self._pending.append(exp.snapshot())
+            self._train(1)
             self._event("step")
         elif name == "reset":
             exp.reset()
@@ -100,7 +102,7 @@ class Trainer:
                                              input_keep_prob=exp.input_keep_prob)
             self.exp = PairedExperiment(config)
             self._boundary = None
-            self._event("dataset", value=nxt)
+            self._event("dataset", value=nxt, config=config.to_dict())
             self._restart()
         elif name == "speed":
             self.speed_index = max(0, min(len(SPEEDS) - 1, self.speed_index + args[0]))
@@ -116,18 +118,25 @@ class Trainer:
 
     def _restart(self) -> None:
         self._reset_flag = True
-        self._pending = [self.exp.snapshot()]
+        self._pending = []
+        self._keep(self.exp.snapshot())
         self._rate = _RateMeter()
+
+    def _keep(self, snap: dict) -> None:
+        """Every snapshot the trainer takes goes through here: to the UI and to any recording."""
+        self._pending.append(snap)
+        if self.on_snapshot:
+            self.on_snapshot(snap)
 
     # -- the loop --------------------------------------------------------------------------------
 
     def prerun(self, steps: int) -> None:
         """Train ``steps`` steps now, in this thread, keeping the snapshots for the charts
         (deterministic starting states for tests and screenshots)."""
-        advance_with_snapshots(self.exp, steps, self._pending.append)
+        advance_with_snapshots(self.exp, steps, self._keep)
 
     def initial_update(self) -> Update:
-        self._pending.append(self.exp.snapshot())
+        self._keep(self.exp.snapshot())
         return self.make_update(boundary=True)
 
     def run(self, publish, cancelled) -> None:
@@ -177,17 +186,17 @@ class Trainer:
     def _train(self, steps: int) -> None:
         # At slow speeds every step gets a snapshot so each one can be followed on screen.
         every = 1 if self.speed is not None and self.speed <= 10 else None
-        advance_with_snapshots(self.exp, steps, self._pending.append, every)
+        advance_with_snapshots(self.exp, steps, self._keep, every)
         self._rate.add(steps)
 
     def make_update(self, boundary: bool) -> Update:
         exp = self.exp
         if not self._pending or self._pending[-1]["step"] != exp.step:
-            self._pending.append(exp.snapshot())
+            self._keep(exp.snapshot())
         update = Update(step=exp.step, keep_prob=exp.keep_prob, paused=self.paused, speed=self.speed,
                         steps_per_s=0.0 if self.paused else self._rate.rate(), config=exp.config,
                         snapshots=self._pending, reset=self._reset_flag, events=self._events,
-                        applied=self.applied)
+                        applied=self.applied, note=self.note)
         if boundary and self.boundary_shape and exp.data.n_features == 2:
             if self._boundary is None:
                 self._boundary = BoundaryGrid(exp, *self.boundary_shape)
