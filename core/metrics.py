@@ -125,7 +125,7 @@ class Snapshotter:
             np.argmax(z, axis=1, out=s.pred)
             np.equal(s.pred, self._labels[part], out=s.eq)
             hits = np.count_nonzero(s.eq)
-        return loss, hits / n
+        return loss, int(hits) / n
 
     def _confidence(self, net, ws: Workspace) -> float:
         """Mean probability given to the predicted class: how sure the network is, right or wrong."""
@@ -161,17 +161,30 @@ class Snapshotter:
         net.forward(ev, self._x["train"], none)
         out["train_loss"], out["train_acc"] = self._loss_acc(net, ev, "train")
 
+        # Training mode on the statistics rows. Without input dropout the first hidden layer sees
+        # the same input in both modes, so its output (before its mask) is the prediction-mode
+        # pass's, and only the layers above are computed; the logits are not needed.
         mults = [m if run.rule == "unrescaled" else s for m, s in masks]
         tr = self._workspace(run, 1, n_stats)
-        net.forward(tr, self._x_stats, mults)
+        if mults[0] is None:
+            a0, m = ev.a[0][:n_stats], mults[1]
+            h = a0 if m is None else np.multiply(a0, m, out=tr.d[0])
+            tr.inputs[1] = h
+            net.forward_from(tr, 1, h, mults, logits=False)
+            train_out = [h] + [tr.a[l] if mults[l + 1] is None else tr.d[l]
+                               for l in range(1, len(net.hidden))]
+        else:
+            net.forward(tr, self._x_stats, mults)
+            train_out = [tr.a[l] if mults[l + 1] is None else tr.d[l] for l in range(len(net.hidden))]
 
         ts = self._workspace(run, 2, self._x["test"].shape[0])
-        net.forward(ts, self._x["test"], none)
+        scaled = run.rule == "unrescaled"
+        net.forward(ts, self._x["test"], none, keep_products=2 if scaled else 0)
         out["test_loss"], out["test_acc"] = self._loss_acc(net, ts, "test")
         out["test_confidence"] = self._confidence(net, ts)
-        if run.rule == "unrescaled":
+        if scaled:
             # Srivastava et al. 2014: same weights, each dropped layer's output times its keep_prob.
-            net.forward(ts, self._x["test"], [p if p < 1 else None for p in exp.probs])
+            net.forward_scaled(ts, [p if p < 1 else None for p in exp.probs])
             out["test_loss_scaled"], out["test_acc_scaled"] = self._loss_acc(net, ts, "test")
             out["test_confidence_scaled"] = self._confidence(net, ts)
 
@@ -180,9 +193,8 @@ class Snapshotter:
         for l in range(len(exp.config.layers)):
             a_eval = ev.a[l][:n_stats]  # the first rows: a view, the same inputs as ``tr``
             m = mults[l + 1]
-            a_train = tr.a[l] if m is None else tr.d[l]
             mean_e, norm_e, sq_e = self._stats(a_eval)
-            mean_t, norm_t, _ = self._stats(a_train)
+            mean_t, norm_t, _ = self._stats(train_out[l])
             # The layer's own mask on the prediction-mode input: the case the closed form covers.
             if m is None:
                 mean_o, sq_o = mean_e, sq_e

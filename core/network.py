@@ -37,6 +37,9 @@ class Workspace:
         self.dz = np.empty((n, net.n_out), dt)  # probabilities, then the logits' gradient
         self.col = np.empty((n, 1), dt)  # softmax row max / row sum
         self.inputs: list[np.ndarray | None] = [None] * (len(net.hidden) + 1)
+        # Products h @ W before the bias, kept only when forward() is asked to (keep_products):
+        # made on first use, as only evaluation workspaces want them.
+        self.u: list[np.ndarray | None] = [None] * len(net.hidden)
 
 
 class Network:
@@ -95,17 +98,33 @@ class Network:
 
     # -- forward / backward ------------------------------------------------------------------
 
-    def forward(self, ws: Workspace, x: np.ndarray, mults) -> np.ndarray:
+    def forward(self, ws: Workspace, x: np.ndarray, mults, keep_products: int = 0) -> np.ndarray:
+        """Logits for ``x`` with dropout multipliers ``mults``, into ``ws.z``. With ``keep_products``
+        = k the first k hidden layers also keep h @ W in ``ws.u`` (for ``forward_scaled``)."""
         h = x
         if mults[0] is not None:
             np.multiply(x, mults[0], out=ws.x_drop)
             h = ws.x_drop
+        ws.inputs[0] = h
+        return self.forward_from(ws, 0, h, mults, keep_products)
+
+    def forward_from(self, ws: Workspace, start: int, h: np.ndarray, mults, keep_products: int = 0,
+                     logits: bool = True) -> np.ndarray | None:
+        """The forward pass from hidden layer ``start``, whose input ``h`` (multiplier applied) a
+        caller already has; the layers below are not recomputed. ``logits=False`` stops after the
+        last hidden layer."""
         inputs, W, b, act = ws.inputs, self.W, self.b, self._act
-        inputs[0] = h
-        for l in range(len(self.hidden)):
+        for l in range(start, len(self.hidden)):
             a = ws.a[l]
-            np.matmul(h, W[l], out=a)
-            np.add(a, b[l], out=a)
+            if l < keep_products:
+                u = ws.u[l]
+                if u is None:
+                    u = ws.u[l] = np.empty_like(a)
+                np.matmul(h, W[l], out=u)
+                np.add(u, b[l], out=a)
+            else:
+                np.matmul(h, W[l], out=a)
+                np.add(a, b[l], out=a)
             act(a, ws.tmp[l], ws.zeros[l])
             m = mults[l + 1]
             if m is None:
@@ -114,10 +133,35 @@ class Network:
                 h = ws.d[l]
                 np.multiply(a, m, out=h)
             inputs[l + 1] = h
+        if not logits:
+            return None
         z = ws.z
         np.matmul(h, W[-1], out=z)
         np.add(z, b[-1], out=z)
         return z
+
+    def forward_scaled(self, ws: Workspace, scales) -> np.ndarray:
+        """Logits of the inputs of the last ``forward(ws, x, [None, ...], keep_products=2)``, now
+        with scalar multipliers ``scales`` (None = 1): the "scaled at test" evaluation.
+
+        Scaling a layer's input scales its product with W — (s·h) @ W = s·(h @ W) — so the layers
+        whose input differs from the last pass's only by a scalar rescale its kept products instead
+        of multiplying again: the first hidden layer always, the second too when the input is not
+        scaled. Leaves ``ws`` unfit for ``backward``."""
+        b, act = self.b, self._act
+        reuse = 1 if scales[0] is not None else min(2, len(self.hidden))
+        for l in range(reuse):
+            s = scales[l]
+            if s is None:  # input not scaled: the output is still the last pass's
+                continue
+            a = ws.a[l]
+            np.multiply(ws.u[l], s, out=a)
+            np.add(a, b[l], out=a)
+            act(a, ws.tmp[l], ws.zeros[l])
+        a = ws.a[reuse - 1]
+        m = scales[reuse]
+        h = a if m is None else np.multiply(a, m, out=ws.d[reuse - 1])
+        return self.forward_from(ws, reuse, h, scales)
 
     def probabilities(self, ws: Workspace) -> np.ndarray:
         """Class probabilities of the last forward pass, into ``ws.dz`` (the logits stay)."""

@@ -27,11 +27,11 @@ def test_bench_quick_json_prints_three_configs():
     assert [c["name"] for c in configs] == ["A", "B", "C"]
     for c in configs:
         for key in ("steps_per_s", "pair_steps_per_s", "minor_faults_per_step"):
-            assert isinstance(c[key], (int, float)) and math.isfinite(c[key]), (c["name"], key)
-        assert c["steps_per_s"] > 0 and c["pair_steps_per_s"] > 0
-        assert c["minor_faults_per_step"] >= 0
+            assert isinstance(c[key], (int, float)) and math.isfinite(c[key]), (key, c)
+        assert c["steps_per_s"] > 0 and c["pair_steps_per_s"] > 0, c
+        assert c["minor_faults_per_step"] >= 0, c
         # The benchmark must time real training: a run that diverged stops updating.
-        assert c["diverged"] is False
+        assert c["diverged"] is False, c
 
 
 def test_bench_runs_under_one_blas_thread():
