@@ -129,10 +129,13 @@ def _with_metrics(exp: PairedExperiment):
     return advance
 
 
-def measure(ref: Reference, budget: Budget = DEFAULT, rule: str = "inverted") -> dict:
+def measure(ref: Reference, budget: Budget = DEFAULT, rule: str = "inverted",
+            eval_every: int | None = None) -> dict:
     """One reference net: single-run and paired rates, faults per step, and whether a run diverged
-    (a diverged run stops updating, which would make its steps cheap — the benchmark says so)."""
-    exp = PairedExperiment(ref.config, data_shape=ref.data_shape)
+    (a diverged run stops updating, which would make its steps cheap — the benchmark says so).
+    ``eval_every`` overrides the snapshot interval of the pair loop (default: the config's)."""
+    config = ref.config if eval_every is None else ref.config.with_changes(eval_every=eval_every)
+    exp = PairedExperiment(config, data_shape=ref.data_shape)
     single = time_loop(lambda n: exp.advance_run(rule, n), budget)
     single_diverged = exp.runs[rule].diverged
     exp.reset()
@@ -156,13 +159,13 @@ def measure(ref: Reference, budget: Budget = DEFAULT, rule: str = "inverted") ->
     }
 
 
-def run(names=None, budget: Budget = DEFAULT, on_result=None) -> list[dict]:
+def run(names=None, budget: Budget = DEFAULT, on_result=None, eval_every: int | None = None) -> list[dict]:
     """Measure the named reference nets (all by default), in order."""
     results = []
     for ref in REFERENCES:
         if names and ref.name not in names:
             continue
-        res = measure(ref, budget)
+        res = measure(ref, budget, eval_every=eval_every)
         results.append(res)
         if on_result:
             on_result(res)

@@ -48,7 +48,16 @@ def test_bench_table_output():
     assert "2-20-3-1" in proc.stdout and "one run" in proc.stdout
 
 
-@pytest.mark.parametrize("args, option", [(["--only", "D"], "--only"), (["--steps", "3"], "--steps")])
+def test_bench_eval_every_sets_the_pair_interval():
+    proc = _bench("--quick", "--json", "--only", "B", "--eval-every", "7")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["configs"][0]["eval_every"] == 7
+
+
+@pytest.mark.parametrize("args, option", [
+    (["--only", "D"], "--only"), (["--steps", "3"], "--steps"),
+    (["--eval-every", "0"], "--eval-every"), (["--eval-every", "x"], "--eval-every"),
+])
 def test_bench_bad_option_is_one_line(args, option):
     proc = _bench(*args)
     assert proc.returncode == 2

@@ -14,8 +14,9 @@ from rich.console import Console
 from rich.table import Table
 
 from core import bench
+from core.config import Config
 
-from .cli import _Parser
+from .cli import _integer, _Parser
 from .errors import UsageError
 
 
@@ -28,6 +29,8 @@ def _parser() -> _Parser:
     )
     p.add_argument("--quick", action="store_true", help="a few short repeats (seconds, for tests); the numbers are rough")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--eval-every", type=_integer("--eval-every"), default=None, metavar="N",
+                   help=f"steps between snapshots in the pair loop (default: the app's, {Config().eval_every})")
     p.add_argument("--only", metavar="NAMES", default=None,
                    help=f"comma-separated subset of {','.join(r.name for r in bench.REFERENCES)} (default all)")
     return p
@@ -56,15 +59,17 @@ def _blas_threads() -> int | None:
 def run_bench(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     names = _names(args.only)
+    if args.eval_every is not None and args.eval_every < 1:
+        raise UsageError(f"--eval-every: expected an integer >= 1, got {args.eval_every}")
     budget = bench.QUICK if args.quick else bench.DEFAULT
     err = Console(stderr=True)
     if args.json:
-        results = bench.run(names, budget)
+        results = bench.run(names, budget, eval_every=args.eval_every)
         out = {"configs": results, "blas_threads": _blas_threads(), "quick": args.quick}
         sys.stdout.write(json.dumps(out) + "\n")
         return 0
     with err.status("measuring…") as status:
-        results = bench.run(names, budget,
+        results = bench.run(names, budget, eval_every=args.eval_every,
                             on_result=lambda r: status.update(f"measured {r['name']}, measuring…"))
     Console().print(_table(results, args.quick))
     return 0
