@@ -20,6 +20,7 @@ taking one every few steps costs no page faults (DESIGN §4).
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 
@@ -108,7 +109,7 @@ class Snapshotter:
             np.logaddexp(z, 0.0, out=ws.dz)
             np.multiply(target, z, out=ws.col)
             ws.dz -= ws.col
-            loss = float(ws.dz.sum()) / n
+            loss = float(_sum(ws.dz)) / n
             np.greater(z, 0.0, out=s.pred_bool)
             np.equal(s.pred_bool, self._labels_bool[part], out=s.eq_col)
             hits = np.count_nonzero(s.eq_col)
@@ -121,7 +122,7 @@ class Snapshotter:
             np.log(s.lse, out=s.lse)
             s.lse += ws.col
             np.einsum("ij,ij->i", target, z, out=s.row)
-            loss = (float(s.lse.sum()) - float(s.row.sum())) / n
+            loss = (float(_sum(s.lse)) - float(_sum(s.row))) / n
             np.argmax(z, axis=1, out=s.pred)
             np.equal(s.pred, self._labels[part], out=s.eq)
             hits = np.count_nonzero(s.eq)
@@ -135,19 +136,19 @@ class Snapshotter:
             # max(p, 1 - p) = 0.5 + |p - 0.5|
             p -= 0.5
             np.abs(p, out=p)
-            return float(p.sum()) / n + 0.5
+            return float(_sum(p)) / n + 0.5
         row = self._scratch[n].row
         np.max(p, axis=1, out=row)
-        return float(row.sum()) / n
+        return float(_sum(row)) / n
 
     def _stats(self, a: np.ndarray) -> tuple[float, float, float]:
         """Mean entry, mean per-example L2 norm, mean per-example squared norm."""
         sq = self._rows
         np.einsum("ij,ij->i", a, a, out=sq)
         n = a.shape[0]
-        mean_sq = float(sq.sum()) / n
+        mean_sq = float(_sum(sq)) / n
         np.sqrt(sq, out=sq)
-        return float(a.sum()) / a.size, float(sq.sum()) / n, mean_sq
+        return float(_sum(a)) / a.size, float(_sum(sq)) / n, mean_sq
 
     def _run(self, run, masks) -> dict:
         exp = self.exp
@@ -201,26 +202,36 @@ class Snapshotter:
             else:
                 own = self._own[l]
                 np.multiply(a_eval, m, out=own)
-                mean_o = float(own.sum()) / own.size
+                mean_o = float(_sum(own)) / own.size
                 sq_o = float(np.vdot(own, own)) / own.shape[0]
             layers.append({
                 "name": f"h{l + 1}",
                 "mean_train": mean_t, "mean_eval": mean_e,
                 "norm_train": norm_t, "norm_eval": norm_e,
-                "weight_norm": float(np.linalg.norm(net.W[l])),
-                "grad_norm": float(np.linalg.norm(net.gW[l])),
+                "weight_norm": _norm(net.W[l]),
+                "grad_norm": _norm(net.gW[l]),
                 "mean_ratio_own": _ratio(mean_o, mean_e),
                 "sq_norm_ratio_own": _ratio(sq_o, sq_e),
                 **th,
             })
         out["layers"] = layers
-        out["output_weight_norm"] = float(np.linalg.norm(net.W[-1]))
+        out["output_weight_norm"] = _norm(net.W[-1])
         # Check the weights themselves: a norm can overflow while every weight is still finite.
         # min and max propagate nan and show ±inf, without the temporary array isfinite() makes.
         if not all(math.isfinite(w.min()) and math.isfinite(w.max()) for w in net.W):
             run.mark_diverged(exp.step)
             out["diverged"] = True
         return out
+
+
+# ndarray.sum() and np.linalg.norm() reach these through layers of Python wrappers: the same
+# reductions called directly, as a snapshot does dozens of them.
+_sum = partial(np.add.reduce, axis=None)  # all entries, as ndarray.sum()
+
+
+def _norm(w: np.ndarray) -> float:
+    """Frobenius norm, as np.linalg.norm computes it (sqrt of the flat dot product)."""
+    return math.sqrt(np.vdot(w, w))
 
 
 def _ratio(num: float, den: float) -> float:
