@@ -29,6 +29,9 @@ def _parser() -> _Parser:
     )
     p.add_argument("--quick", action="store_true", help="a few short repeats (seconds, for tests); the numbers are rough")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--ui", action="store_true",
+                   help="instead: run the app in a pseudo-terminal and measure what a person feels "
+                        "(steps/s with the UI, bytes/s written, key-to-screen latency, first frame)")
     p.add_argument("--eval-every", type=_integer("--eval-every"), default=None, metavar="N",
                    help=f"steps between snapshots in the pair loop (default: the app's, {Config().eval_every})")
     p.add_argument("--only", metavar="NAMES", default=None,
@@ -61,6 +64,8 @@ def run_bench(argv: list[str]) -> int:
     names = _names(args.only)
     if args.eval_every is not None and args.eval_every < 1:
         raise UsageError(f"--eval-every: expected an integer >= 1, got {args.eval_every}")
+    if args.ui:
+        return _run_ui(args)
     budget = bench.QUICK if args.quick else bench.DEFAULT
     err = Console(stderr=True)
     if args.json:
@@ -72,6 +77,31 @@ def run_bench(argv: list[str]) -> int:
         results = bench.run(names, budget, eval_every=args.eval_every,
                             on_result=lambda r: status.update(f"measured {r['name']}, measuring…"))
     Console().print(_table(results, args.quick))
+    return 0
+
+
+def _run_ui(args) -> int:
+    from core.report import json_safe
+
+    from .bench_ui import run_ui_bench
+
+    with Console(stderr=True).status("running the app in a pseudo-terminal…"):
+        out = run_ui_bench(seconds=2.0 if args.quick else 5.0, keys=4 if args.quick else 10)
+    if args.json:
+        sys.stdout.write(json.dumps(json_safe(out)) + "\n")
+        return 0
+    table = Table(title="the app as a person feels it (1 BLAS thread)")
+    for name in ("size", "steps/s with UI", "share of headless", "bytes/s training", "bytes/s paused",
+                 "key → screen median / worst", "first frame"):
+        table.add_column(name, justify="left" if name == "size" else "right")
+    for r in out["ui"]:
+        table.add_row(
+            r["size"], f"{r['ui_steps_per_s']:,.0f}", f"{r['ui_share_of_headless']:.0%}",
+            f"{r['bytes_per_s_training'] / 1000:,.1f} kB", f"{r['bytes_per_s_paused'] / 1000:,.1f} kB",
+            f"{r['key_latency_median_ms']:.0f} / {r['key_latency_worst_ms']:.0f} ms",
+            f"{r['first_frame_s']:.2f} s",
+        )
+    Console().print(table)
     return 0
 
 
