@@ -205,3 +205,20 @@ def test_history_thins_out_but_keeps_the_newest_snapshot():
     assert len(steps) <= MAX_SNAPSHOTS
     assert steps[-1] == 3 * MAX_SNAPSHOTS - 1 and steps == sorted(steps)
     assert history.y_range()[1] >= 0.5
+
+
+@pytest.mark.parametrize("size, chart_shown", [((80, 24), False), ((120, 40), True)])
+async def test_m_toggles_the_decision_boundary_map(size, chart_shown):
+    from tui.widgets.boundary_map import BoundaryMap
+    from tui.widgets.loss_chart import LossChart
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        map_before = app.query_one(BoundaryMap).display
+        await pilot.press("m")
+        await pilot.pause()
+        boundary = app.query_one(BoundaryMap)
+        assert boundary.display != map_before
+        assert app.query_one(LossChart).display == chart_shown
+        if boundary.display:
+            assert "▀" in boundary._text.plain  # a real map, computed for this size

@@ -61,14 +61,16 @@ class DropoutApp(App):
         Binding("n", "step_once", "step", show=False, id="step", tooltip="one training step (while paused)"),
         Binding("r", "reset", "reset", id="reset",
                 tooltip="restart both runs from the seed: same data, same initial weights"),
-        Binding("right_square_bracket", "speed(1)", "faster", key_display="]", id="speed.up",
+        Binding("right_square_bracket", "speed(1)", "speed", key_display="[ ]", id="speed.up",
                 tooltip="train faster (1, 3, 10, 30, 100, 300, 1000 steps/s, then as fast as possible)"),
-        Binding("left_square_bracket", "speed(-1)", "slower", key_display="[", id="speed.down",
+        Binding("left_square_bracket", "speed(-1)", "slower", key_display="[", show=False, id="speed.down",
                 tooltip="train slower; at 10 steps/s and below every step is shown"),
         Binding("d", "next_dataset", "data", show=False, id="dataset", tooltip="switch to the next dataset and restart"),
         Binding("s", "screenshot", "svg", show=False, id="screenshot", tooltip="save an SVG screenshot (--screenshot-dir)"),
         Binding("e", "export_csv", "csv", show=False, id="export",
                 tooltip="export the metrics history as CSV (--screenshot-dir)"),
+        Binding("m", "toggle_map", "map", id="map",
+                tooltip="decision-boundary map in place of the curves and table (small windows), or hide it"),
         Binding("question_mark,f1", "help", "help", key_display="?", id="help", tooltip="this help screen"),
         Binding("q", "quit", "quit", id="quit", tooltip="quit"),
     ]
@@ -267,6 +269,9 @@ class DropoutApp(App):
             self.notify(f"Could not save the screenshot: {exc}", severity="error")
             return
         self.notify(f"Screenshot saved to {path}", timeout=4)
+
+    def action_toggle_map(self) -> None:
+        self.screen.toggle_class("-map")
 
     def action_export_csv(self) -> None:
         snapshots = list(self.history.snapshots)

@@ -9,7 +9,7 @@ from rich.text import Text
 from ..explain import sentences
 from .diff_view import DiffView
 
-STYLES = {"why": "", "harm": "", "fix": "magenta", "note": "grey70", "warn": "bold red"}
+STYLES = {"why": "", "harm": "", "fix": "orchid1", "note": "grey70", "warn": "bold red"}
 SHORT_BELOW = 110  # narrower panels get the short sentences
 
 

@@ -15,8 +15,8 @@ from .diff_view import DiffView
 
 # Series in drawing priority (later wins a shared cell): name -> (style, legend, mono glyph)
 SERIES = {
-    "train_loss_dropout": ("grey50", "train (dropout)", "·"),
-    "train_loss": ("dodger_blue1", "train", "+"),
+    "train_loss_dropout": ("grey58", "train (dropout)", "·"),
+    "train_loss": ("deep_sky_blue1", "train", "+"),
     "test_loss": ("orange1", "test", "●"),
 }
 AXIS = 6  # characters of y labels on the left

@@ -56,7 +56,7 @@ def summary_text(run: dict, wide: bool = False) -> Text:
         ("test  ", "orange1"), "loss ", (num(run.get("test_loss"), 3, fixed=True), "bold"),
         gap, "acc ", (pct(run.get("test_acc")), "bold"),
         gap, ("conf ", "grey70"), pct(run.get("test_confidence"), 1 if wide else 0), "\n",
-        ("train ", "dodger_blue1"), "loss ", num(run.get("train_loss"), 3, fixed=True), gap, "acc ", pct(run.get("train_acc")),
+        ("train ", "deep_sky_blue1"), "loss ", num(run.get("train_loss"), 3, fixed=True), gap, "acc ", pct(run.get("train_acc")),
     )
     if wide:
         text.append("  with dropout ", "grey50")
@@ -69,6 +69,6 @@ def scaled_text(run: dict) -> Text:
         # Keeps both columns the same shape; inverted dropout already matches at prediction time.
         return Text("no scaling needed at test time", "grey50")
     return Text.assemble(
-        ("×p at test ", "bold magenta"), "loss ", (num(run.get("test_loss_scaled"), 3, fixed=True), "bold"),
+        ("×p at test ", "bold orchid1"), "loss ", (num(run.get("test_loss_scaled"), 3, fixed=True), "bold"),
         "  acc ", pct(run.get("test_acc_scaled")),
     )
