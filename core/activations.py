@@ -2,8 +2,9 @@
 
 ``forward(z, tmp, zeros)`` overwrites z with f(z), using tmp (same shape) as scratch; ``zeros`` is an
 all-zero array of z's shape to read, never write (ReLU's second operand: NumPy's maximum against the
-scalar 0 misses its vectorised loop and is several times slower). ``backward(a, grad, tmp)`` multiplies grad in place by
-f'(z), written in terms of the output a = f(z), which is all the forward pass keeps.
+scalar 0 misses its vectorised loop and is several times slower). ``backward(a, grad, tmp)``
+multiplies grad in place by f'(z), written in terms of the output a = f(z), which is all the forward
+pass keeps.
 """
 
 from __future__ import annotations
