@@ -7,7 +7,8 @@ For each reference net two loops are timed on real training steps:
 - ``steps_per_s``: ONE run's training step without metrics — forward, dropout mask, backward,
   SGD update (``PairedExperiment.advance_run``);
 - ``pair_steps_per_s``: the paired experiment as the app drives it — ``advance`` both runs and take
-  a ``snapshot()`` every ``config.eval_every`` steps (the default interval).
+  a ``snapshot()`` every ``config.eval_every`` steps (the default interval unless ``eval_every``
+  is given).
 
 Each loop is warmed up first (workspaces, optimiser state and snapshot buffers are made on first
 use; BLAS and the allocator settle), then timed ``repeats`` times with ``time.perf_counter``; the
@@ -15,7 +16,8 @@ best repeat is the rate, because on a shared machine noise only ever makes a rep
 page faults (``getrusage(RUSAGE_SELF).ru_minflt``) are counted over all the timed repeats, i.e. in
 steady state: a hot loop that allocates nothing should take (almost) none.
 
-The caller decides the BLAS thread count; the CLI limits it to one first (``tui.threads``), so the
+The default budget measures all three nets in about 16 s; ``QUICK`` (for tests) in about 1 s,
+with rough numbers. The caller decides the BLAS thread count; the CLI limits it to one first (``tui.threads``), so the
 numbers are for one core, as the app runs.
 """
 
