@@ -50,11 +50,18 @@ class Run:
         return ws
 
     def train_step(self, x, target, mults, l2: float, step: int) -> None:
+        # A weight can become inf/nan where the logits do not show it (tanh(inf) = 1), so look at
+        # the weights before every update: one reduction in the common case, min/max only to
+        # confirm, because a sum can also overflow while every weight is finite.
+        flat = self.net.flat_params
+        if not math.isfinite(np.add.reduce(flat)) and not (
+                math.isfinite(np.minimum.reduce(flat)) and math.isfinite(np.maximum.reduce(flat))):
+            self.mark_diverged(step)
+            return
         ws = self.workspace(x.shape[0])
         z = self.net.forward(ws, x, mults)
         self._last = (ws, target)
-        # One reduction catches non-finite weights too: an inf or nan weight reaches the logits.
-        if not math.isfinite(z.sum()):
+        if not math.isfinite(z.sum()):  # an overflowing loss
             self.mark_diverged(step)
             return
         self.net.backward(ws, target, mults, l2)

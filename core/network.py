@@ -11,6 +11,8 @@ step allocates no arrays (temporary arrays cost minor page faults on every step,
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .activations import ACTIVATIONS, HE_INIT
@@ -222,6 +224,8 @@ class Network:
             return float(np.mean(lse - (target * z).sum(axis=1)))
 
     def accuracy(self, z: np.ndarray, labels: np.ndarray) -> float:
+        if not math.isfinite(np.add.reduce(z, axis=None)):
+            return math.nan  # nan logits would all compare as class 0: no accuracy to speak of
         pred = (z[:, 0] > 0).astype(int) if self.binary else z.argmax(axis=1)
         return float(np.mean(pred == labels))
 

@@ -137,12 +137,8 @@ def test_json_safe_handles_numpy_scalars():
     assert json.loads(json.dumps(safe, allow_nan=False)) == {"x": None, "y": 2.0}
 
 
-# -- known bugs ------------------------------------------------------------------------------------
+# -- divergence found by training alone ------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: core/experiment.py Run.train_step only checks the logits (math.isfinite(z.sum())); with "
-    "saturating activations (tanh/sigmoid) an inf weight gives finite logits, so the run keeps updating "
-    "with a non-finite weight and is only flagged when a snapshot happens to check the weights (core/metrics.py)."))
 def test_non_finite_weight_is_detected_by_training_itself(core_small_config, core_param_copies,
                                                           core_params_equal):
     exp = PairedExperiment(core_small_config(activation="tanh", keep_prob=1.0))
@@ -154,11 +150,6 @@ def test_non_finite_weight_is_detected_by_training_itself(core_small_config, cor
     assert core_params_equal(before, core_param_copies(exp)["inverted"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: core/metrics.py Snapshotter._run calls run.mark_diverged() when a weight is non-finite, i.e. the "
-    "snapshot mutates training state, and (see the test above) training itself does not catch an inf weight "
-    "behind a saturating activation. So whether a run stops updating depends on whether a snapshot was "
-    "taken: the snapshot frequency changes the training trajectory."))
 def test_snapshot_frequency_cannot_change_trajectory_with_inf_weight(core_small_config, core_param_copies,
                                                                      core_params_equal):
     exps = [PairedExperiment(core_small_config(activation="tanh", keep_prob=1.0)) for _ in range(2)]
