@@ -10,7 +10,7 @@ import pytest
 from core.config import Config
 from tui.app import DropoutApp
 
-STEPS = 600
+STEPS = 2000
 
 
 def app_at(steps: int = STEPS, **changes) -> DropoutApp:
