@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 import time
 from pathlib import Path
 from typing import Iterable
@@ -33,6 +35,7 @@ from .widgets.status_bar import StatusBar
 MIN_SIZE = (60, 18)  # below this a clear message beats a mangled screen
 TALL = 32  # rows from which the decision-boundary maps are shown
 STEP, FINE_STEP = 0.05, 0.01
+EXIT_GRACE_S = 2.0  # after a signal, how long a clean exit may take before we leave regardless
 
 
 class Trained(Message):
@@ -144,6 +147,15 @@ class DropoutApp(App):
         self.close_reason = signal_name(signum)
         self.outputs.close_data(self.close_reason, self.trainer.exp.step)
         self.exit(return_code=128 + signum)
+        # With the terminal gone, restoring it can fail or block inside Textual's writer; the
+        # recordings are already closed, so if a clean exit has not happened soon, leave anyway.
+        watchdog = threading.Timer(EXIT_GRACE_S, self._leave_now, args=(128 + signum,))
+        watchdog.daemon = True
+        watchdog.start()
+
+    def _leave_now(self, status: int) -> None:
+        self.outputs.close(self.close_reason, self.trainer.exp.step)
+        os._exit(status)
 
     # -- the worker ------------------------------------------------------------------------------
 
