@@ -49,13 +49,14 @@ class ScreenReader:
             self.stream.feed(data)
         return "\n".join(self.screen.display)
 
-    def wait_until(self, predicate, timeout: float = 5.0) -> float | None:
-        """Arrival time of the first chunk after which ``predicate(screen text)`` holds."""
+    def wait_until(self, predicate, timeout: float = 5.0, since: float = 0.0) -> float | None:
+        """Arrival time of the first chunk, at or after ``since``, after which
+        ``predicate(screen text)`` holds. Earlier chunks are fed but cannot count."""
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
             for t, data in self._chunks():
                 self.stream.feed(data)
-                if predicate("\n".join(self.screen.display)):
+                if t >= since and predicate("\n".join(self.screen.display)):
                     return t
             time.sleep(0.002)
         return None
@@ -97,8 +98,9 @@ def measure_size(cols: int, rows: int, seconds: float, keys: int) -> dict:
         value = float(KEEP_RE.search(reader.text()).group(1))
         for i in range(keys):
             value = round(value + (0.05 if i % 2 == 0 else -0.05), 2)
+            reader.text()  # bring the screen up to date first
             sent = app.send("+" if i % 2 == 0 else "-")
-            shown = reader.wait_until(lambda s, v=value: f"keep_prob {v:.2f}" in s, 2.0)
+            shown = reader.wait_until(lambda s, v=value: f"keep_prob {v:.2f}" in s, 2.0, since=sent)
             latencies.append((shown - sent) if shown is not None else float("inf"))
             time.sleep(0.15)
 
