@@ -1,15 +1,23 @@
-"""Training with snapshots at fixed steps, shared by the headless CLI, the app and replays."""
+"""Training with snapshots at fixed steps, shared by the headless CLI, the app and benchmarks."""
 
 from __future__ import annotations
 
 
-def advance_with_snapshots(exp, steps: int, on_snapshot, every: int | None = None) -> None:
+def advance_with_snapshots(exp, steps: int, on_snapshot, every: int | None = None, *,
+                           max_chunk: int | None = None, should_stop=None, on_progress=None) -> bool:
     """Advance ``steps`` steps, snapshotting whenever the step count is a multiple of ``every``
-    (default: the config's eval_every). Snapshot steps never depend on how a caller chunks its
-    calls, so a session replays to the same snapshots."""
+    (default: the config's eval_every). Snapshot steps never depend on how the work is chunked,
+    so a session replays to the same snapshots. ``max_chunk`` bounds the steps between looks at
+    ``should_stop()`` and calls of ``on_progress(step)``. Returns False if stopped early."""
     every = every or exp.config.eval_every
     target = exp.step + steps
     while exp.step < target:
-        exp.advance(min(every - exp.step % every, target - exp.step))
+        n = min(every - exp.step % every, target - exp.step)
+        exp.advance(min(n, max_chunk) if max_chunk else n)
         if exp.step % every == 0:
             on_snapshot(exp.snapshot())
+        if on_progress is not None:
+            on_progress(exp.step)
+        if should_stop is not None and should_stop():
+            return False
+    return True

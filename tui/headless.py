@@ -13,6 +13,7 @@ from rich.table import Table
 from core.config import Config
 from core.experiment import PairedExperiment
 from core.report import result
+from core.stepping import advance_with_snapshots
 
 from .outputs import Outputs
 from .signals import StopOnSignals, signal_name
@@ -26,27 +27,19 @@ MAX_CHUNK = 64  # steps between looks at a stop request (a signal); snapshots st
 def train(exp: PairedExperiment, steps: int, on_snapshot=None, on_progress=None,
           should_stop=None) -> dict | None:
     """Advance ``steps`` steps, taking a snapshot every ``eval_every`` steps and at the end.
-    Stops early as soon as ``should_stop()`` is true, returning the last snapshot so far (maybe None).
-    The chunking never changes a number: only where snapshots are taken could, and that is fixed."""
-    every = exp.config.eval_every
-    target = exp.step + steps
-    snap = None
-    while exp.step < target:
-        n = min(every - exp.step % every, target - exp.step, MAX_CHUNK)
-        exp.advance(n)
-        if exp.step % every == 0 or exp.step == target:
-            snap = exp.snapshot()
-            if on_snapshot:
-                on_snapshot(snap)
-        if on_progress:
-            on_progress(exp.step)
-        if should_stop is not None and should_stop():
-            return snap
-    if snap is None:  # --steps 0
-        snap = exp.snapshot()
+    Stops early as soon as ``should_stop()`` is true, returning the last snapshot so far (maybe None)."""
+    last: list[dict | None] = [None]
+
+    def keep(snap: dict) -> None:
+        last[0] = snap
         if on_snapshot:
             on_snapshot(snap)
-    return snap
+
+    finished = advance_with_snapshots(exp, steps, keep, max_chunk=MAX_CHUNK, should_stop=should_stop,
+                                      on_progress=on_progress)
+    if finished and (last[0] is None or last[0]["step"] != exp.step):
+        keep(exp.snapshot())  # the final state, when it is not on the snapshot grid (or --steps 0)
+    return last[0]
 
 
 def run_headless(config: Config, args) -> int:
