@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from .config import Config
 from .experiment import PairedExperiment
+from .stepping import advance_with_snapshots
 
 
 @dataclass(frozen=True)
@@ -120,15 +121,11 @@ def time_loop(advance, budget: Budget, quantum: int = 1) -> Timing:
 
 def _with_metrics(exp: PairedExperiment):
     """The paired loop as the app runs it: both runs, a snapshot every ``eval_every`` steps."""
-    every = exp.config.eval_every
+    return lambda n: advance_with_snapshots(exp, n, _discard)
 
-    def advance(n: int) -> None:
-        target = exp.step + n
-        while exp.step < target:
-            exp.advance(min(every - exp.step % every, target - exp.step))
-            if exp.step % every == 0:
-                exp.snapshot()
-    return advance
+
+def _discard(snapshot: dict) -> None:
+    pass
 
 
 def measure(ref: Reference, budget: Budget = DEFAULT, rule: str = "inverted",
