@@ -126,6 +126,8 @@ class Snapshotter:
             np.argmax(z, axis=1, out=s.pred)
             np.equal(s.pred, self._labels[part], out=s.eq)
             hits = np.count_nonzero(s.eq)
+        if not math.isfinite(_sum(z)):
+            return loss, math.nan  # nan logits all compare as one class: no accuracy to speak of
         return loss, int(hits) / n
 
     def _confidence(self, net, ws: Workspace) -> float:
