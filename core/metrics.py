@@ -132,6 +132,8 @@ class Snapshotter:
 
     def _confidence(self, net, ws: Workspace) -> float:
         """Mean probability given to the predicted class: how sure the network is, right or wrong."""
+        if not math.isfinite(_sum(ws.z)):
+            return math.nan  # a diverged run is not sure of anything
         p = net.probabilities(ws)
         n = p.shape[0]
         if net.binary:

@@ -222,3 +222,72 @@ async def test_m_toggles_the_decision_boundary_map(size, chart_shown):
         assert app.query_one(LossChart).display == chart_shown
         if boundary.display:
             assert "▀" in boundary._text.plain  # a real map, computed for this size
+
+
+async def test_resizing_a_running_app_relayouts_for_the_new_size():
+    app = make_app()
+    async with app.run_test(size=(40, 12)) as pilot:
+        assert app.screen.has_class("-too-small")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not app.screen.has_class("-too-small") and not app.screen.has_class("-tall")
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert app.screen.has_class("-tall")
+        await pilot.resize_terminal(40, 12)
+        await pilot.pause()
+        assert app.screen.has_class("-too-small")
+
+
+async def test_d_skips_datasets_the_sizes_do_not_fit():
+    # 10 training points fit the 2-class sets (5 per class) but not spiral or blobs (3 classes).
+    app = DropoutApp(SMALL.with_changes(train_size=10, test_size=10), worker=False, paused=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        seen = []
+        for _ in range(4):
+            await pilot.press("d")
+            seen.append(app.trainer.exp.config.dataset)
+        assert seen == ["circles", "xor", "moons", "circles"]
+
+
+async def test_minus_never_raises_a_keep_prob_below_the_floor():
+    app = DropoutApp(SMALL.with_changes(keep_prob=0.01), worker=False, paused=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("minus")
+        assert app.trainer.exp.keep_prob == pytest.approx(0.01)
+        await pilot.press("plus")
+        assert app.trainer.exp.keep_prob == pytest.approx(0.06)
+
+
+def test_axis_labels_keep_their_width_for_any_loss():
+    from tui.widgets.loss_chart import AXIS, axis_label
+
+    for y in (0.0, 0.693, 9.99, 12.5, 123.4, 99999.0, 1.5e56, float("inf")):
+        assert len(axis_label(y)) == AXIS - 1
+
+
+def test_a_replay_that_ends_publishes_its_end_without_a_key(tmp_path):
+    import threading
+
+    from core.experiment import PairedExperiment
+    from core.recording import SessionLog, read_session
+    from tui.replay_trainer import ReplayTrainer
+
+    path = tmp_path / "s.jsonl"
+    exp = PairedExperiment(SMALL)
+    with SessionLog(path, SMALL) as log:
+        exp.advance(30)
+        log.snapshot(exp.snapshot())
+    trainer = ReplayTrainer(read_session(path))
+    updates, stop = [], threading.Event()
+    worker = threading.Thread(target=trainer.run, args=(updates.append, stop.is_set))
+    worker.start()
+    try:
+        for _ in range(100):
+            if any(u.paused and "finished" in u.note for u in updates):
+                break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        worker.join(5)
+    assert any(u.paused and "finished" in u.note for u in updates)

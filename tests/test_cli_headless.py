@@ -286,3 +286,8 @@ def test_headless_table_through_console_script():
     proc = _run([_console_script(), "--headless", "--steps", "5", "--layers", "8"])
     assert proc.returncode == 0, proc.stderr
     assert "inverted" in proc.stdout and "unrescaled" in proc.stdout
+
+
+@pytest.mark.parametrize("args, option", [(["--json"], "--json"), (["--steps", "5"], "--steps")])
+def test_headless_only_options_are_refused_for_the_app(args, option):
+    _assert_usage_error(_run([sys.executable, "-m", "tui.cli", *args]), option)

@@ -30,11 +30,13 @@ def with_runs(snap, **changes):
     return out
 
 
-def test_keep_prob_one_says_the_runs_are_the_same(trained):
+def test_keep_prob_one_after_training_does_not_claim_identical_runs(trained):
     snap = copy.deepcopy(trained)
     snap["keep_prob"] = 1.0
     words = text(snap)
-    assert "same network" in words and "weaker" not in words
+    assert "nothing is dropped now" in words and "same network" not in words
+    assert "weaker" not in words and "Multiplying" not in words and "keeps the mean" not in words
+    assert "Test loss" in words  # the difference trained in so far is still reported
 
 
 def test_every_number_quoted_is_a_live_number(trained):
@@ -56,12 +58,40 @@ def test_loss_direction_follows_the_numbers(trained):
     assert "about the same as" in text(same)
 
 
-def test_over_confidence_needs_both_higher_loss_and_higher_confidence(trained):
+def test_over_confidence_needs_higher_loss_and_confidence_beyond_accuracy(trained):
     snap = with_runs(trained, unrescaled__test_loss=0.9, inverted__test_loss=0.3,
-                     unrescaled__test_confidence=0.80, inverted__test_confidence=0.85)
-    assert "over-confident" not in text(snap)
+                     unrescaled__test_confidence=0.84, unrescaled__test_acc=0.85)
+    assert "over-confident" not in text(snap)  # 84% sure, 85% right: not over-confident
     snap = with_runs(snap, unrescaled__test_confidence=0.95)
-    assert "over-confident" in text(snap)
+    assert "over-confident" in text(snap) and "95.0%" in text(snap) and "85.0%" in text(snap)
+    same_loss = with_runs(snap, unrescaled__test_loss=0.3)
+    assert "over-confident" not in text(same_loss)
+
+
+def test_harm_in_confidence_only_when_the_loss_shows_harm(trained):
+    close = with_runs(trained, unrescaled__test_acc=0.885, inverted__test_acc=0.89,
+                      unrescaled__test_loss=0.30, inverted__test_loss=0.30)
+    assert "barely differs" in text(close) and "harm" not in text(close)
+
+
+def test_no_weaker_signal_claim_when_the_ratio_is_not_below_one(trained):
+    snap = copy.deepcopy(trained)
+    for layer in snap["runs"]["unrescaled"]["layers"]:
+        layer["mean_train"] = layer["mean_eval"] * 1.5
+    assert "weaker" not in text(snap) and "weaker" not in text(snap, short=True)
+
+
+def test_both_diverged_says_so_once(trained):
+    snap = with_runs(trained, inverted__diverged=True, unrescaled__diverged=True)
+    words = text(snap)
+    assert "Both runs diverged" in words and "carries on" not in words
+
+
+def test_scaled_at_test_compares_loss_with_loss(trained):
+    snap = with_runs(trained, unrescaled__test_loss_scaled=0.2, inverted__test_loss=0.3,
+                     unrescaled__test_acc_scaled=0.80)
+    words = text(snap)
+    assert "test loss 0.200 (lower than inverted's 0.300) and accuracy 80.0%" in words
 
 
 def test_accuracy_claims(trained):

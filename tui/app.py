@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Iterable
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -25,10 +25,10 @@ from .outputs import Outputs
 from .replay_trainer import ReplayTrainer
 from .signals import install_close_on_signals, signal_name
 from .threads import limit_blas_threads
-from .trainer import SPEEDS, Trainer, Update, speed_label
+from .trainer import SPEEDS, Trainer, Update, next_dataset_config, speed_label
 from .widgets.boundary_map import BoundaryMap
 from .widgets.explanation import Explanation
-from .widgets.help_screen import HelpScreen
+from .widgets.help_screen import HelpScreen, key_names
 from .widgets.run_column import RunColumn
 from .widgets.status_bar import StatusBar
 
@@ -125,11 +125,12 @@ class DropoutApp(App):
         else:
             self._apply(self.trainer.initial_update())
 
-    def on_resize(self) -> None:
-        self._layout_for_size()
+    def on_resize(self, event: events.Resize) -> None:
+        # self.size still holds the old size while this handler runs: use the event's.
+        self._layout_for_size(event.size)
 
-    def _layout_for_size(self) -> None:
-        w, h = self.size
+    def _layout_for_size(self, size=None) -> None:
+        w, h = size or self.size
         self.screen.set_class(w < MIN_SIZE[0] or h < MIN_SIZE[1], "-too-small")
         self.screen.set_class(h >= TALL, "-tall")
 
@@ -240,8 +241,8 @@ class DropoutApp(App):
         # direction ±1 means ±STEP, ±0.2 means ±FINE_STEP (Binding args are literals).
         delta = STEP if abs(direction) == 1 else FINE_STEP
         new = round(min(1.0, max(KEEP_PROB_MIN, self.keep_prob + delta * (1 if direction > 0 else -1))), 2)
-        if new == self.keep_prob:
-            return
+        if new == self.keep_prob or (new - self.keep_prob) * direction < 0:
+            return  # at the floor (or below it, from the command line): never move the wrong way
         self.keep_prob = new
         self._draw_status()  # on screen now, not when the worker next reports
         self._command("keep_prob", new)
@@ -270,6 +271,10 @@ class DropoutApp(App):
 
     def action_next_dataset(self) -> None:
         if self._steered_by_recording():
+            return
+        if next_dataset_config(self.trainer.exp) is None:
+            size = self.trainer.exp.config.train_size
+            self.notify(f"No other dataset fits --train-size {size} / --test-size.", severity="warning")
             return
         self._command("dataset")
 
@@ -305,10 +310,13 @@ class DropoutApp(App):
             self.push_screen(HelpScreen(self.BINDINGS))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own "Screenshot" ignores --screenshot-dir and its "Keys" panel is not our help.
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Screenshot", "Keys"):
+                yield command
         for b in self.BINDINGS:
-            if b.action in ("quit", "help"):
+            if b.action == "quit":
                 continue
-            yield SystemCommand(b.tooltip.capitalize(), f"key: {b.key_display or b.key}",
-                                lambda action=b.action: self.run_action(action))
+            title = b.tooltip[0].upper() + b.tooltip[1:]
+            yield SystemCommand(title, f"key: {key_names(b.key)}", lambda action=b.action: self.run_action(action))
 

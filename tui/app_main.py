@@ -12,7 +12,12 @@ def _run(app, outputs) -> int:
         app.driver_class = cast_driver_class(app.driver_class, outputs.cast)
     try:
         app.run()
+    except BaseException:
+        app.close_reason = "error"
+        raise
     finally:
+        if app.return_code not in (None, 0) and app.close_reason == "quit":
+            app.close_reason = "error"  # Textual caught an exception and showed it
         outputs.close(app.close_reason, app.trainer.exp.step)
     return app.return_code or 0
 

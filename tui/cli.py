@@ -17,6 +17,7 @@ from core.optim import OPTIMIZERS
 from .errors import UsageError
 
 EXIT_USAGE = 2
+DEFAULT_STEPS = 3000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,7 +48,7 @@ def _integer(option: str):
 
 def _layers(text: str) -> tuple[int, ...]:
     parts = [p.strip() for p in text.split(",")]
-    if not parts or not all(p.isdigit() and int(p) > 0 for p in parts):
+    if not parts or not all(p.isascii() and p.isdigit() and int(p) > 0 for p in parts):
         raise UsageError(f"--layers: expected positive integers separated by commas (e.g. 64,64), got {text!r}")
     return tuple(int(p) for p in parts)
 
@@ -98,7 +99,8 @@ def main_parser() -> argparse.ArgumentParser:
     add_experiment_options(p)
     g = p.add_argument_group("headless")
     g.add_argument("--headless", action="store_true", help="train without the UI and print the result")
-    g.add_argument("--steps", metavar="N", type=_integer("--steps"), default=3000, help="steps to train with --headless (default 3000)")
+    g.add_argument("--steps", metavar="N", type=_integer("--steps"), default=None,
+                   help=f"steps to train with --headless (default {DEFAULT_STEPS})")
     g.add_argument("--json", action="store_true", help="with --headless: print one JSON object instead of a table")
     g = p.add_argument_group("recording")
     g.add_argument("--record", metavar="FILE", help="write a replayable session log (JSON Lines)")
@@ -138,6 +140,12 @@ def _dispatch(argv: list[str]) -> int:
         return run_replay(argv[1:])
     args = main_parser().parse_args(argv)
     config = config_from_args(args)
+    if not args.headless:
+        for flag, given in (("--json", args.json), ("--steps", args.steps is not None)):
+            if given:
+                raise UsageError(f"{flag}: only with --headless (the app trains until you quit)")
+    if args.steps is None:
+        args.steps = DEFAULT_STEPS
     if args.steps < 0:
         raise UsageError(f"--steps: expected an integer >= 0, got {args.steps}")
     if args.headless:

@@ -12,6 +12,8 @@ import math
 SAME_LOSS = 0.10  # relative gap under which two losses count as "about the same"
 SAME_ACC = 0.02  # accuracy gap (fraction) under which accuracies "barely differ"
 SAME_CONF = 0.02
+WEAKER = 0.95  # a train/predict ratio below this is a weaker training signal worth a sentence
+CLOSE = 0.10  # a one-mask measurement within 10% of theory is shown as confirming it
 
 
 def _ok(*xs) -> bool:
@@ -42,90 +44,104 @@ def _strength(layer: dict, activation: str) -> tuple[str, float, float] | None:
 
 
 def sentences(snapshot: dict, activation: str = "relu", short: bool = False) -> list[tuple[str, str]]:
-    """(style tag, sentence) pairs; tags: "why", "harm", "fix", "note", "warn"."""
+    """(style tag, sentence) pairs, most important first; tags: "why", "harm", "fix", "note", "warn"."""
     out: list[tuple[str, str]] = []
     inv, unr = snapshot["runs"]["inverted"], snapshot["runs"]["unrescaled"]
     p = snapshot["keep_prob"]
     q = snapshot.get("input_keep_prob", 1.0)
     step = snapshot["step"]
 
-    for name, run in (("inverted", inv), ("unrescaled", unr)):
-        if run.get("diverged"):
-            out.append(("warn", f"The {name} run diverged (a loss or weight became infinite) and stopped; "
-                                "the other run carries on. Press r to reset."))
-    if p >= 1 and q >= 1:
-        out.append(("note", "keep_prob is 1.00: nothing is dropped, so both runs are the same network, "
-                            "step for step. Press - to drop units and watch them part."))
+    diverged = [name for name, run in (("inverted", inv), ("unrescaled", unr)) if run.get("diverged")]
+    if len(diverged) == 2:
+        out.append(("warn", "Both runs diverged (a loss or weight became infinite) and stopped. "
+                            "Press r to reset, or try a smaller --lr."))
         return out
+    if diverged:
+        out.append(("warn", f"The {diverged[0]} run diverged (a loss or weight became infinite) and stopped; "
+                            "the other run carries on. Press r to reset."))
     if step == 0:
         out.append(("note", "Step 0: both networks start from the same weights and will see the same data "
                             "and the same dropout masks. The only difference is the ÷ keep_prob."))
         return out
+    dropping = p < 1 or q < 1
+    if not dropping:
+        out.append(("note", "keep_prob is 1.00: nothing is dropped now, so both runs take the same kind of "
+                            "step; any difference below comes from steps trained with dropout. "
+                            "Press - to drop units."))
 
     # Why: the unrescaled net trains on weaker signals than it meets at prediction time.
     layers = unr.get("layers", [])
-    if layers:
-        last = layers[-1]
-        s = _strength(last, activation)
-        if s:
-            what, tr, ev = s
-            ratio = tr / ev
-            per_layer = [(l["name"], _strength(l, activation)) for l in layers]
-            chain = ", ".join(f"{name} ×{st[1] / st[2]:.2f}" for name, st in per_layer if st)
-            if short:
-                out.append(("why", f"Unrescaled trains on weaker signals: {last['name']} {what.split()[0]} "
-                                   f"{tr:.2f} in training vs {ev:.2f} predicting (×{ratio:.2f})."))
-            else:
-                grows = len(layers) > 1 and all(st for _, st in per_layer)
-                out.append(("why", f"Without the rescale, dropout weakens what each layer passes on while "
-                                   f"training: {last['name']}'s {what} is {tr:.3f} in training but {ev:.3f} "
-                                   f"when predicting (×{ratio:.2f}; keep_prob {p:.2f} per layer"
-                                   + (f"; by layer: {chain}" if grows else "") +
-                                   "). The layers after it learned on the weaker signal."))
+    strength = _strength(layers[-1], activation) if layers and dropping else None
+    if strength and strength[1] / strength[2] < WEAKER:
+        what, tr, ev = strength
+        ratio = tr / ev
+        name = layers[-1]["name"]
+        per_layer = [(l["name"], _strength(l, activation)) for l in layers]
+        chain = ", ".join(f"{n} ×{st[1] / st[2]:.2f}" for n, st in per_layer if st)
+        knobs = f"keep_prob {p:.2f} per layer" + (f", input keep {q:.2f}" if q < 1 else "")
+        if short:
+            out.append(("why", f"Unrescaled trains on weaker signals: {name} {what.split()[0]} "
+                               f"{_num(tr)} in training vs {_num(ev)} predicting (×{ratio:.2f})."))
+        else:
+            chained = len(layers) > 1 and all(st for _, st in per_layer)
+            out.append(("why", f"Without the rescale, dropout weakens what each layer passes on while "
+                               f"training: {name}'s {what} is {_num(tr)} in training but {_num(ev)} "
+                               f"when predicting (×{ratio:.2f}; {knobs}"
+                               + (f"; by layer: {chain}" if chained else "") +
+                               "). The layers after it learned on the weaker signal."))
 
-    # Harm: loss and confidence, then accuracy, each only as far as the numbers go.
+    # Harm: loss and calibration, then accuracy, each only as far as the numbers go.
     lu, li = unr.get("test_loss"), inv.get("test_loss")
-    if _ok(lu, li):
-        rel = _compare_loss(lu, li)
-        line = f"Test loss: unrescaled {lu:.3f}, {rel} inverted's {li:.3f}"
-        cu, ci = unr.get("test_confidence"), inv.get("test_confidence")
-        if _ok(cu, ci) and rel == "higher than" and cu > ci + SAME_CONF:
-            line += (f": over-confident (confidence {_pct(cu)} vs {_pct(ci)})" if short else
-                     f" — it is over-confident when predicting (mean confidence {_pct(cu)} vs {_pct(ci)})")
-        out.append(("harm", line + "."))
     au, ai = unr.get("test_acc"), inv.get("test_acc")
+    cu, ci = unr.get("test_confidence"), inv.get("test_confidence")
+    rel = _compare_loss(lu, li) if _ok(lu, li) else None
+    if rel:
+        line = f"Test loss: unrescaled {lu:.3f}, {rel} inverted's {li:.3f}"
+        # Over-confident means sure beyond its own hit rate, not merely surer than the other run.
+        if rel == "higher than" and _ok(cu, au) and cu > au + SAME_CONF:
+            line += (f": over-confident ({_pct(cu)} sure, {_pct(au)} right)" if short else
+                     f" — it is over-confident when predicting: {_pct(cu)} mean confidence for "
+                     f"{_pct(au)} accuracy" + (f" (inverted: {_pct(ci)} for {_pct(ai)})" if _ok(ci, ai) else ""))
+        out.append(("harm", line + "."))
     if _ok(au, ai):
         if abs(au - ai) <= SAME_ACC:
-            out.append(("harm", f"Accuracy barely differs ({_pct(au)} vs {_pct(ai)}): the harm is in the "
-                                "confidence, not (yet) in the decisions." if not short else
-                                f"Accuracy barely differs ({_pct(au)} vs {_pct(ai)})."))
+            harm_in_loss = rel == "higher than"
+            out.append(("harm", f"Accuracy barely differs ({_pct(au)} vs {_pct(ai)})"
+                                + (": the harm is in the confidence, not (yet) in the decisions."
+                                   if harm_in_loss and not short else ".")))
         else:
             word = "lower" if au < ai else "higher"
             out.append(("harm", f"Accuracy {_pct(au)} vs {_pct(ai)}." if short else
                                 f"Test accuracy: unrescaled {_pct(au)}, {word} than inverted's {_pct(ai)}."))
 
-    # Fix: scaling at test time.
+    # Fix: scaling at test time, compared loss to loss and accuracy to accuracy.
     ls, as_ = unr.get("test_loss_scaled"), unr.get("test_acc_scaled")
-    if _ok(ls, lu):
-        rel = _compare_loss(ls, li) if _ok(li) else None
-        tail = f", {rel} inverted's" if rel else ""
+    if dropping and _ok(ls):
+        loss_part = f"test loss {ls:.3f}" + (f" ({_compare_loss(ls, li)} inverted's {li:.3f})" if _ok(li) else "")
         if short:
             out.append(("fix", f"×p at test: loss {ls:.3f}."))
         else:
-            out.append(("fix", f"Multiplying each dropped layer by keep_prob at test time (Srivastava et al. "
-                               f"2014) gives the same unrescaled weights test loss {ls:.3f}"
-                               + (f" and accuracy {_pct(as_)}" if _ok(as_) else "") + f"{tail}."))
+            acc_part = f" and accuracy {_pct(as_)}" if _ok(as_) else ""
+            sites = "each dropped layer (and the input)" if q < 1 else "each dropped layer"
+            out.append(("fix", f"Multiplying {sites} by its keep probability at test time (Srivastava et al. "
+                               f"2014) gives the same unrescaled weights {loss_part}{acc_part}."))
 
-    # What inverted dropout does and does not keep.
+    # What inverted dropout keeps and what it does not, when one mask's measurement shows it clearly.
     il = inv.get("layers", [])
-    if il:
+    if il and p < 1 and activation != "tanh":  # tanh means sit near zero: their ratio is noise
         first = il[0]
         mo, so, so_t = first.get("mean_ratio_own"), first.get("sq_norm_ratio_own"), first.get("sq_norm_ratio_theory")
-        if _ok(mo, so, so_t):
+        if _ok(mo, so, so_t) and abs(mo - 1) <= CLOSE and abs(so / so_t - 1) <= CLOSE:
             if short:
-                out.append(("note", f"Inverted keeps the mean (×{mo:.2f}), not the norm (‖·‖² ×{so:.2f})."))
+                out.append(("note", f"Inverted keeps the mean (×{mo:.2f}), not the norm (E‖·‖² ×{so:.2f} ≈ 1/p)."))
             else:
-                out.append(("note", f"Inverted dropout keeps each unit's mean (own mask on {first['name']}: "
+                out.append(("note", f"Inverted dropout keeps each unit's mean (its own mask on {first['name']}: "
                                     f"×{mo:.2f}, theory 1) but not its norm: E‖·‖² grows ×{so:.2f} "
-                                    f"(theory 1/p = {so_t:.2f})."))
+                                    f"(theory 1/p = {so_t:.2f}), so the per-example norm about ×{so ** 0.5:.2f}. "
+                                    "Deeper layers can drift from ×1 too: their noisy inputs pass through "
+                                    "a non-linearity."))
     return out
+
+
+def _num(x: float) -> str:
+    return f"{x:.3g}" if abs(x) < 1000 else f"{x:.2e}"

@@ -117,7 +117,7 @@ def _fmt(x, digits=3) -> str:
 
 def summary_table(config: Config, snap: dict) -> Table:
     inv, unr = snap["runs"]["inverted"], snap["runs"]["unrescaled"]
-    table = Table(title=f"{config.dataset} · {'-'.join(map(str, config.layers))} {config.activation} · "
+    table = Table(title=f"{config.dataset} · hidden {'-'.join(map(str, config.layers))} {config.activation} · "
                         f"keep_prob {snap['keep_prob']:.2f} · step {snap['step']}")
     table.add_column("metric")
     table.add_column("inverted (÷p)", justify="right")

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from core.boundary import BoundaryGrid
-from core.config import Config
+from core.config import Config, ConfigError
 from core.data import DATASETS
 from core.experiment import PairedExperiment
 from core.stepping import advance_with_snapshots
@@ -85,6 +85,7 @@ class Trainer:
             self._event("keep_prob", value=exp.keep_prob)
         elif name == "pause":
             self.paused = bool(args[0])
+            self._rate = _RateMeter()  # a rate across a pause would mean nothing
             self._event("pause" if self.paused else "resume")
         elif name == "step":
             if not self.paused:
@@ -96,17 +97,19 @@ class Trainer:
             self._event("reset")
             self._restart()
         elif name == "dataset":
-            names = list(DATASETS)
-            nxt = args[0] if args else names[(names.index(exp.config.dataset) + 1) % len(names)]
-            config = exp.config.with_changes(dataset=nxt, keep_prob=exp.keep_prob,
-                                             input_keep_prob=exp.input_keep_prob)
+            config = next_dataset_config(exp)
+            if config is None:
+                return  # no other dataset fits these train/test sizes; the app says so
             self.exp = PairedExperiment(config)
             self._boundary = None
-            self._event("dataset", value=nxt, config=config.to_dict())
+            self._event("dataset", value=config.dataset, config=config.to_dict())
             self._restart()
         elif name == "speed":
-            self.speed_index = max(0, min(len(SPEEDS) - 1, self.speed_index + args[0]))
-            self._event("speed", value=speed_label(self.speed))
+            index = max(0, min(len(SPEEDS) - 1, self.speed_index + args[0]))
+            if index != self.speed_index:
+                self.speed_index = index
+                self._rate = _RateMeter()
+                self._event("speed", value=speed_label(self.speed))
         elif name == "boundary_shape":
             self.boundary_shape = args[0]
             self._boundary = None
@@ -133,6 +136,8 @@ class Trainer:
     def prerun(self, steps: int) -> None:
         """Train ``steps`` steps now, in this thread, keeping the snapshots for the charts
         (deterministic starting states for tests and screenshots)."""
+        if self.exp.step == 0:
+            self._keep(self.exp.snapshot())  # curves start where training did
         advance_with_snapshots(self.exp, steps, self._keep)
 
     def initial_update(self) -> Update:
@@ -165,7 +170,8 @@ class Trainer:
                 self._wake.clear()
             now = time.perf_counter()
             slow = speed is not None and speed <= 10
-            if commanded or slow or now - last_publish >= PUBLISH_S:
+            # Training that paused itself (a replay reached its end) shows so at once.
+            if commanded or slow or self.paused or now - last_publish >= PUBLISH_S:
                 want_map = commanded or now - last_boundary >= BOUNDARY_S
                 publish(self.make_update(boundary=want_map))
                 last_publish = now
@@ -203,6 +209,20 @@ class Trainer:
             update.boundary = self._boundary.compute()
         self._pending, self._events, self._reset_flag = [], [], False
         return update
+
+
+def next_dataset_config(exp: PairedExperiment) -> Config | None:
+    """The config for the next dataset in the cycle that the current sizes fit (spiral and blobs
+    have three classes and need more points), keeping keep probabilities; None if none does."""
+    names = list(DATASETS)
+    start = names.index(exp.config.dataset)
+    for i in range(1, len(names)):
+        try:
+            return exp.config.with_changes(dataset=names[(start + i) % len(names)], keep_prob=exp.keep_prob,
+                                           input_keep_prob=exp.input_keep_prob)
+        except ConfigError:
+            continue
+    return None
 
 
 class _RateMeter:

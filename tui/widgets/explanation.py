@@ -21,13 +21,14 @@ class Explanation(DiffView):
         # max-height counts the top border line too.
         max_lines = int(self.styles.max_height.value) - 1 if self.styles.max_height else 4
         text = Text()
-        # Sentences come most important first; leave out any that would not fit whole.
+        # Sentences come most important first; stop at the first that would not fit whole, so a
+        # later one never stands in for a more important one that was left out.
         for tag, sentence in sentences(snapshot, activation, short=width < SHORT_BELOW):
             candidate = text.copy()
             if candidate:
                 candidate.append(" ")
             candidate.append(sentence, STYLES[tag])
             if text and len(textwrap.wrap(candidate.plain, width)) > max_lines:
-                continue
+                break
             text = candidate
         return text

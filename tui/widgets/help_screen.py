@@ -14,15 +14,24 @@ READING = (
     "Two copies of one network train side by side: same initial weights, same data order, the same "
     "dropout mask at every step. The only difference: the inverted run divides the kept activations "
     "by keep_prob while training; the unrescaled run does not.\n\n"
-    "Loss curves share one y-scale. Grey: training loss with dropout (what the optimiser sees); "
-    "blue: training loss in prediction mode; orange: test loss.\n\n"
-    "Layer table: each hidden layer's mean activation and per-example norm in training mode "
-    "(masks applied) → prediction mode (no dropout), and their ratio ×. Inverted dropout keeps "
-    "the mean of a layer's own mask (×1) but not the norm (E‖·‖² ×1/p). Without the rescale both "
-    "shrink by p per layer, compounding with depth. ‖W‖ is the weight norm.\n\n"
-    "The unrescaled column also shows its test loss when each dropped layer is multiplied by keep_prob "
-    "at test time (Srivastava et al. 2014): the same weights, evaluated differently.\n\n"
-    "The map shows the predicted class (colour) and confidence (brightness); dots are training points."
+    "Loss curves share one y-scale in both columns: training loss with dropout (what the optimiser "
+    "sees; grey, or ·), training loss in prediction mode (blue, or +) and test loss (orange, or ●). "
+    "Under the curves: test and train loss and accuracy, and conf, the mean probability the network "
+    "gives its predicted class.\n\n"
+    "Layer table: each hidden layer's mean activation and mean per-example norm in training mode "
+    "(masks applied) → prediction mode (no dropout), and their ratio × (green near 1, yellow away "
+    "from it); the bars are the recent history of the mean ratio (mid-height = 1). ‖W‖ is the "
+    "weight norm.\n\n"
+    "What to expect, p = keep_prob, for a layer's own mask on a fixed input: inverted dropout keeps "
+    "the mean (ratio 1) but not the norm: E‖·‖² grows by 1/p, so the per-example norm by about "
+    "1/√p. Without the rescale the mean shrinks by p and E‖·‖² by p (the norm by about √p), and "
+    "the shrink roughly compounds through the layers. Deeper layers of the inverted run can drift "
+    "from 1 as well: their noisy inputs pass through a non-linearity.\n\n"
+    "×p at test (unrescaled column): the same unrescaled weights evaluated with each dropped "
+    "layer's output multiplied by its keep probability (Srivastava et al. 2014): a different "
+    "evaluation, not a third run.\n\n"
+    "The map shows the predicted class (colour, or shading) and confidence (brightness); dots "
+    "(or o x +) are training points, in their true class's colour."
 )
 
 
@@ -40,7 +49,7 @@ class HelpScreen(ModalScreen):
         keys.add_column(style="bold cyan", no_wrap=True)
         keys.add_column()
         for b in self._key_bindings:
-            keys.add_row(_pretty(b.key), b.tooltip or b.description)
+            keys.add_row(key_names(b.key), b.tooltip or b.description)
         with VerticalScroll(id="help-body"):
             yield Static(Text("dropout-tui — keys", style="bold"))
             yield Static(keys)
@@ -49,7 +58,7 @@ class HelpScreen(ModalScreen):
             yield Static(Text("\nescape, q, ? or F1 closes this screen.", style="grey62"))
 
 
-def _pretty(key: str) -> str:
+def key_names(key: str) -> str:
     names = {"plus": "+", "minus": "-", "space": "space", "question_mark": "?",
              "right_square_bracket": "]", "left_square_bracket": "[", "shift+up": "shift+↑",
              "shift+down": "shift+↓", "up": "↑", "down": "↓", "left": "←", "right": "→", "f1": "F1"}

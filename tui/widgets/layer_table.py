@@ -29,8 +29,10 @@ def layer_text(run: dict, ratio_history: dict[str, list[float]], width: int) -> 
         name = layer["name"]
         mt, me, nt, ne = layer["mean_train"], layer["mean_eval"], layer["norm_train"], layer["norm_eval"]
         weight = num(layer["weight_norm"])
+        # Only the mean ratio is coloured: a norm ratio away from 1 is expected under both rules.
+        norm = _pair(nt, ne, colour=False)
         if wide:
-            line = Text.assemble((f"{name:<4}", "bold"), _pair(mt, me), "  ", _pair(nt, ne), f"  {weight:>5}")
+            line = Text.assemble((f"{name:<4}", "bold"), _pair(mt, me), "  ", norm, f"  {weight:>5}")
         else:
             line = Text.assemble((f"{name:<3}", "bold"), ("mean ", "grey70"), _pair(mt, me))
         room = width - line.cell_len - 2
@@ -38,13 +40,13 @@ def layer_text(run: dict, ratio_history: dict[str, list[float]], width: int) -> 
             line.append("  " + spark(ratio_history.get(name, [])[-room:]), "cyan")
         lines.append(line)
         if not wide:
-            lines.append(Text.assemble("   ", ("norm ", "grey70"), _pair(nt, ne), ("  ‖W‖ ", "grey70"), weight))
+            lines.append(Text.assemble("   ", ("norm ", "grey70"), norm, ("  ‖W‖ ", "grey70"), weight))
     return Text("\n").join(lines)
 
 
-def _pair(train, pred) -> Text:
+def _pair(train, pred, colour: bool = True) -> Text:
     r = ratio(train, pred)
-    return Text.assemble(f"{num(train):>5}→{num(pred):<5}", (f"{num(r):>6}", _ratio_style(r)))
+    return Text.assemble(f"{num(train):>5}→{num(pred):<5}", (f"{num(r):>6}", _ratio_style(r) if colour else ""))
 
 
 def _ratio_style(r: float) -> str:

@@ -49,10 +49,18 @@ class LossChart(DiffView):
     @staticmethod
     def _label(row: int, height: int, y0: float, y1: float) -> Text:
         if row == 0:
-            return Text(f"{y1:>5.2f}│", "grey62")
+            return Text(f"{axis_label(y1)}│", "grey62")
         if row == height - 1:
-            return Text(f"{y0:>5.2f}│", "grey62")
+            return Text(f"{axis_label(y0)}│", "grey62")
         return Text("     │", "grey62")
+
+
+def axis_label(y: float) -> str:
+    """Exactly AXIS - 1 characters, whatever the loss (a diverging run's can be astronomical)."""
+    for text in (f"{y:.2f}", f"{y:.1f}", f"{y:.0f}", f"{y:.0e}"):
+        if len(text) <= AXIS - 1:
+            return text.rjust(AXIS - 1)
+    return "  inf" if y > 0 else " -inf"
 
 
 def nice_ceiling(x: float) -> float:

@@ -7,7 +7,6 @@ from rich.text import Text
 from .diff_view import DiffView
 
 BAR = 10
-ONE_LINE = 110  # narrower terminals get two lines
 
 
 class StatusBar(DiffView):
@@ -36,9 +35,13 @@ class StatusBar(DiffView):
         knob.append("░" * (BAR - filled), "grey37")
 
         def build(width: int) -> Text:
-            if width >= ONE_LINE:
-                return Text.assemble(what, " · ", how, "   ", knob)
+            one = Text.assemble(what, " · ", how, "   ", knob)
+            if one.cell_len <= width:
+                return one
+            # Two lines, each cut to the width: keep_prob must never wrap out of sight.
             gap = max(2, width - how.cell_len - knob.cell_len)
-            return Text.assemble(what, "\n", how, " " * gap, knob)
+            text = Text.assemble(what, "\n", how, " " * gap, knob)
+            text.no_wrap, text.overflow = True, "ellipsis"
+            return text
 
         self.show_for_width(build)
