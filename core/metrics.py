@@ -82,7 +82,10 @@ class Snapshotter:
         with np.errstate(all="ignore"):
             masks = self._metric_masks()
             runs = {rule: self._run(run, masks) for rule, run in exp.runs.items()}
-        return {"step": exp.step, "keep_prob": exp.keep_prob, "input_keep_prob": exp.input_keep_prob,
+        # The dataset too: after a reset or a dataset change, steps start again at 0, and a CSV of
+        # the history must still tell the experiments apart.
+        return {"step": exp.step, "dataset": exp.config.dataset,
+                "keep_prob": exp.keep_prob, "input_keep_prob": exp.input_keep_prob,
                 "runs": runs}
 
     def _metric_masks(self):

@@ -675,7 +675,7 @@ LAYER_FIELDS = ("mean_train", "mean_eval", "norm_train", "norm_eval", "weight_no
 
 
 def csv_columns(n_layers: int) -> list[str]:
-    cols = ["step", "run", "keep_prob", "input_keep_prob", *RUN_FIELDS]
+    cols = ["step", "dataset", "run", "keep_prob", "input_keep_prob", *RUN_FIELDS]
     for i in range(1, n_layers + 1):
         cols += [f"h{i}_{f}" for f in LAYER_FIELDS]
     return cols
@@ -695,7 +695,8 @@ def csv_rows(snap: dict) -> list[list[str]]:
     """Two rows (inverted, unrescaled) for one snapshot; empty cells where a field does not apply."""
     rows = []
     for rule, run in snap["runs"].items():
-        row = [_cell(snap["step"]), rule, _cell(snap.get("keep_prob")), _cell(snap.get("input_keep_prob"))]
+        row = [_cell(snap["step"]), _cell(snap.get("dataset")), rule, _cell(snap.get("keep_prob")),
+               _cell(snap.get("input_keep_prob"))]
         row += [_cell(run.get(f)) for f in RUN_FIELDS]
         for layer in run.get("layers", []):
             row += [_cell(layer.get(f)) for f in LAYER_FIELDS]

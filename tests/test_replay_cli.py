@@ -146,14 +146,15 @@ def test_csv_columns_and_rows(tmp_path, capsys):
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
     header, body = rows[0], rows[1:]
-    assert header[:4] == ["step", "run", "keep_prob", "input_keep_prob"]
+    assert header[:5] == ["step", "dataset", "run", "keep_prob", "input_keep_prob"]
     assert {"train_loss_dropout", "train_loss", "train_acc", "test_loss", "test_acc",
             "test_loss_scaled", "test_acc_scaled", "diverged"} <= set(header)
     assert [c for c in header if c.startswith("h3_")][:2] == ["h3_mean_train", "h3_mean_eval"]
     assert not any(c.startswith("h4_") for c in header)
     assert len(body) == 6 * 2  # snapshots x runs
     assert all(len(r) == len(header) for r in body)
-    assert [r[1] for r in body[:2]] == ["inverted", "unrescaled"]
+    assert [r[2] for r in body[:2]] == ["inverted", "unrescaled"]
+    assert {r[1] for r in body} == {"moons"}
 
 
 def test_replay_can_export_csv(recorded, tmp_path, capsys):

@@ -49,7 +49,9 @@ class Trained(Message):
 class DropoutApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "dropout-tui"
-    # description: the footer's short label; tooltip: the help screen's full sentence.
+    # description: the footer's short label; tooltip: the help screen's full sentence. The footer
+    # shows them in this order; n, d, s and e live in the help screen and the palette, because at 80
+    # columns the footer has room for the rest only.
     BINDINGS = [
         Binding("plus,up", "keep_prob(1)", "keep_prob↑", key_display="+", id="keep.up",
                 tooltip="raise keep_prob by 0.05 (both runs, from the next step)"),
@@ -61,21 +63,22 @@ class DropoutApp(App):
                 id="keep.down_fine", tooltip="lower keep_prob by 0.01"),
         Binding("space", "toggle_pause", "pause", key_display="space", id="pause",
                 tooltip="pause or resume training"),
-        Binding("n", "step_once", "step", show=False, id="step", tooltip="one training step (while paused)"),
         Binding("r", "reset", "reset", id="reset",
                 tooltip="restart both runs from the seed: same data, same initial weights"),
         Binding("right_square_bracket", "speed(1)", "speed", key_display="[ ]", id="speed.up",
                 tooltip="train faster (1, 3, 10, 30, 100, 300, 1000 steps/s, then as fast as possible)"),
         Binding("left_square_bracket", "speed(-1)", "slower", key_display="[", show=False, id="speed.down",
                 tooltip="train slower; at 10 steps/s and below every step is shown"),
-        Binding("d", "next_dataset", "data", show=False, id="dataset", tooltip="switch to the next dataset and restart"),
-        Binding("s", "screenshot", "svg", show=False, id="screenshot", tooltip="save an SVG screenshot (--screenshot-dir)"),
-        Binding("e", "export_csv", "csv", show=False, id="export",
-                tooltip="export the metrics history as CSV (--screenshot-dir)"),
         Binding("m", "toggle_map", "map", id="map",
                 tooltip="decision-boundary map in place of the curves and table (small windows), or hide it"),
         Binding("question_mark,f1", "help", "help", key_display="?", id="help", tooltip="this help screen"),
         Binding("q", "quit", "quit", id="quit", tooltip="quit"),
+    
+        Binding("n", "step_once", "step", show=False, id="step", tooltip="one training step (while paused)"),
+        Binding("d", "next_dataset", "data", show=False, id="dataset", tooltip="switch to the next dataset and restart"),
+        Binding("s", "screenshot", "svg", show=False, id="screenshot", tooltip="save an SVG screenshot (--screenshot-dir)"),
+        Binding("e", "export_csv", "csv", show=False, id="export",
+                tooltip="export the metrics history as CSV (--screenshot-dir)"),
     ]
 
     def __init__(self, config: Config | None = None, *, screenshot_dir: str | Path = ".", worker: bool = True,
