@@ -20,6 +20,7 @@ BACKGROUND = np.array([24, 24, 32], float)
 LEVELS = 4
 MONO_SHADE = (" ", "░", "▒")  # per predicted class, when confident
 MONO_POINT = ("o", "x", "+")
+MONO_UNSURE = "·"  # near the boundary, whatever the class
 
 
 class BoundaryMap(DiffView):
@@ -106,7 +107,9 @@ def _runs(cells, colour) -> Text:
             if label is None:
                 style = Style(color=colour(top), bgcolor=colour(bottom))
             else:
-                tint = (CLASS_RGB[label] * 0.35 + 255 * 0.65).astype(int)
+                # Lighter than any region colour, so a dot shows on its own class's region too, yet
+                # saturated enough that a dot on the wrong region reads as the other class.
+                tint = (CLASS_RGB[label] * 0.6 + 255 * 0.4).astype(int)
                 style = Style(color=Color.from_rgb(*tint), bgcolor=colour(bottom), bold=True)
             line.append("".join(ch for ch, _ in cells[start:i]), style)
             start = i
@@ -125,6 +128,6 @@ def _render_mono(probs, train) -> Text:
                 chars.append(MONO_POINT[label])
                 continue
             cls, lvl = divmod(int(codes[r, c]), LEVELS)
-            chars.append(MONO_SHADE[cls] if lvl >= LEVELS // 2 else " ")
+            chars.append(MONO_SHADE[cls] if lvl >= LEVELS // 2 else MONO_UNSURE)
         lines.append("".join(chars))
     return Text("\n".join(lines))
