@@ -291,3 +291,17 @@ def test_a_replay_that_ends_publishes_its_end_without_a_key(tmp_path):
         stop.set()
         worker.join(5)
     assert any(u.paused and "finished" in u.note for u in updates)
+
+
+@pytest.mark.parametrize("width", [80, 110, 118, 120, 125, 200])
+async def test_status_line_count_does_not_flicker_with_the_counters(width):
+    # Each change of line count is a layout pass, which repaints the whole screen.
+    app = make_app()
+    async with app.run_test(size=(width, 40)):
+        bar = app.query_one(StatusBar)
+        counts = set()
+        for step, rate in [(5, 9.0), (12_345, 2_345.0), (9_999_999, 99_999.0)]:
+            bar.set_state(config=SMALL, arch="2-16-16-1", step=step, steps_per_s=rate, state="running",
+                          keep_prob=0.5, speed="max")
+            counts.add(bar._text.plain.count("\n"))
+        assert len(counts) == 1

@@ -62,11 +62,13 @@ class DiffView(Widget):
         # Strips keep Rich's runs of one style: a segment per cell would cost an escape per cell.
         self._strips = [Strip(segments).simplify().adjust_cell_length(width) for segments in rendered]
         self._cells = new_cells
-        if len(new_cells) != len(old_cells) or width != self._width:
+        # A layout pass repaints the whole screen: only when the width changed, or the line count
+        # changed in a widget whose height follows its content.
+        if width != self._width or (len(new_cells) != len(old_cells) and self.styles.height.is_auto):
             self._width = width
             self.refresh(layout=True)
             return
-        for y, (old, new) in enumerate(zip(old_cells, new_cells)):
+        for y, (old, new) in enumerate(zip_longest(old_cells, new_cells, fillvalue=[])):
             span = _changed_span(old, new)
             if span:
                 self.refresh(Region(span[0], y, span[1] - span[0], 1))

@@ -36,7 +36,11 @@ class StatusBar(DiffView):
 
         def build(width: int) -> Text:
             one = Text.assemble(what, " · ", how, "   ", knob)
-            if one.cell_len <= width:
+            # Decide on one line as if step and rate had their widest plausible digits, so a
+            # ticking counter never flips the bar between one and two lines (each flip is a
+            # layout pass, which repaints the whole screen).
+            widest = one.cell_len - len(f"{step:,}") - len(rate) + len("99,999,999") + len("99,999")
+            if widest <= width:
                 return one
             # Two lines, each cut to the width: keep_prob must never wrap out of sight.
             gap = max(2, width - how.cell_len - knob.cell_len)
