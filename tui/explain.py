@@ -81,7 +81,7 @@ def sentences(snapshot: dict, activation: str = "relu", short: bool = False) -> 
         knobs = f"keep_prob {p:.2f} per layer" + (f", input keep {q:.2f}" if q < 1 else "")
         if short:
             out.append(("why", f"Unrescaled trains on weaker signals: {name} {what.split()[0]} "
-                               f"{_num(tr)} in training vs {_num(ev)} predicting (×{ratio:.2f})."))
+                               f"{_num(tr)} training, {_num(ev)} predicting (×{ratio:.2f})."))
         else:
             chained = len(layers) > 1 and all(st for _, st in per_layer)
             out.append(("why", f"Without the rescale, dropout weakens what each layer passes on while "
@@ -96,22 +96,23 @@ def sentences(snapshot: dict, activation: str = "relu", short: bool = False) -> 
     cu, ci = unr.get("test_confidence"), inv.get("test_confidence")
     rel = _compare_loss(lu, li) if _ok(lu, li) else None
     if rel:
-        line = f"Test loss: unrescaled {lu:.3f}, {rel} inverted's {li:.3f}"
+        line = (f"Test loss {lu:.3f}, {rel} inverted's {li:.3f}" if short else
+                f"Test loss: unrescaled {lu:.3f}, {rel} inverted's {li:.3f}")
         # Over-confident means sure beyond its own hit rate, not merely surer than the other run.
         if rel == "higher than" and _ok(cu, au) and cu > au + SAME_CONF:
-            line += (f": over-confident ({_pct(cu)} sure, {_pct(au)} right)" if short else
+            line += (f": over-confident, {_pct(cu)} sure, {_pct(au)} right" if short else
                      f" — it is over-confident when predicting: {_pct(cu)} mean confidence for "
                      f"{_pct(au)} accuracy" + (f" (inverted: {_pct(ci)} for {_pct(ai)})" if _ok(ci, ai) else ""))
         out.append(("harm", line + "."))
     if _ok(au, ai):
         if abs(au - ai) <= SAME_ACC:
             harm_in_loss = rel == "higher than"
-            out.append(("harm", f"Accuracy barely differs ({_pct(au)} vs {_pct(ai)})"
+            out.append(("harm", f"Accuracy barely differs ({_pct(au)} vs inverted's {_pct(ai)})"
                                 + (": the harm is in the confidence, not (yet) in the decisions."
                                    if harm_in_loss and not short else ".")))
         else:
             word = "lower" if au < ai else "higher"
-            out.append(("harm", f"Accuracy {_pct(au)} vs {_pct(ai)}." if short else
+            out.append(("harm", f"Accuracy {_pct(au)} vs inverted's {_pct(ai)}." if short else
                                 f"Test accuracy: unrescaled {_pct(au)}, {word} than inverted's {_pct(ai)}."))
 
     # Fix: scaling at test time, compared loss to loss and accuracy to accuracy.
