@@ -61,7 +61,7 @@ class Run:
         ws = self.workspace(x.shape[0])
         z = self.net.forward(ws, x, mults)
         self._last = (ws, target)
-        if not math.isfinite(z.sum()):  # an overflowing loss
+        if not math.isfinite(np.add.reduce(z, axis=None)):  # an overflowing loss
             self.mark_diverged(step)
             return
         self.net.backward(ws, target, mults, l2)

@@ -11,8 +11,6 @@ step allocates no arrays (temporary arrays cost minor page faults on every step,
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .activations import ACTIVATIONS, HE_INIT
@@ -222,12 +220,6 @@ class Network:
             top = z.max(axis=1, keepdims=True)
             lse = np.log(np.exp(z - top).sum(axis=1)) + top[:, 0]
             return float(np.mean(lse - (target * z).sum(axis=1)))
-
-    def accuracy(self, z: np.ndarray, labels: np.ndarray) -> float:
-        if not math.isfinite(np.add.reduce(z, axis=None)):
-            return math.nan  # nan logits would all compare as class 0: no accuracy to speak of
-        pred = (z[:, 0] > 0).astype(int) if self.binary else z.argmax(axis=1)
-        return float(np.mean(pred == labels))
 
     def penalty(self, l2: float) -> float:
         return 0.5 * l2 * sum(float(np.sum(w * w)) for w in self.W)

@@ -53,7 +53,6 @@ FORMAT = "dropout-tui-session"
 VERSION = 1
 EVENT_KINDS = ("keep_prob", "input_keep_prob", "pause", "resume", "step", "reset", "dataset", "speed")
 RESTART_KINDS = ("reset", "dataset")  # after these the experiment starts again at step 0
-TRAJECTORY_KINDS = ("keep_prob", "input_keep_prob", "reset", "dataset")  # the others change no number
 DEFAULT_RTOL = 1e-6  # when the numpy version differs from the recording's
 
 
@@ -450,14 +449,17 @@ def _check_header(record: dict, number: int) -> dict:
     if version != VERSION or not _is_int(version):
         raise SessionFormatError(f"unknown format version {version!r} (this dropout-tui reads version {VERSION})",
                                  number)
-    config = record.get("config")
-    if not isinstance(config, dict):
-        raise SessionFormatError("header: 'config' must be an object", number)
-    try:
-        record["_config"] = Config.from_dict(config)
-    except (ConfigError, TypeError) as exc:
-        raise SessionFormatError(f"header: bad config: {exc}", number) from None
+    record["_config"] = _parse_config(record.get("config"), "header", number)
     return record
+
+
+def _parse_config(config, where: str, number: int) -> Config:
+    if not isinstance(config, dict):
+        raise SessionFormatError(f"{where}: 'config' must be an object", number)
+    try:
+        return Config.from_dict(config)
+    except (ConfigError, TypeError) as exc:
+        raise SessionFormatError(f"{where}: bad config: {exc}", number) from None
 
 
 def _check_event(record: dict, number: int) -> None:
@@ -470,14 +472,8 @@ def _check_event(record: dict, number: int) -> None:
     if kind == "dataset":
         if value not in DATASETS:
             raise SessionFormatError(f"dataset event: unknown dataset {value!r}", number)
-        config = record.get("config")
-        if config is not None:
-            if not isinstance(config, dict):
-                raise SessionFormatError("dataset event: 'config' must be an object", number)
-            try:
-                record["_config"] = Config.from_dict(config)
-            except (ConfigError, TypeError) as exc:
-                raise SessionFormatError(f"dataset event: bad config: {exc}", number) from None
+        if record.get("config") is not None:
+            record["_config"] = _parse_config(record["config"], "dataset event", number)
 
 
 def _check_snapshot(record: dict, number: int) -> None:

@@ -7,36 +7,24 @@ import shutil
 import sys
 import time
 
-import pyte
 import pytest
 
+from tui.bench_ui import ScreenReader
 from tui.ptyharness import PtyApp
 
 COMMAND = shutil.which("dropout-tui") or sys.executable
 ARGS = [COMMAND] if COMMAND.endswith("dropout-tui") else [COMMAND, "-m", "tui.cli"]
 
 
-class Screen:
-    def __init__(self, app: PtyApp):
-        self.app = app
-        self.screen = pyte.Screen(app.cols, app.rows)
-        self.stream = pyte.ByteStream(self.screen)
-        self._fed = 0
-
-    def text(self) -> str:
-        data = self.app.output
-        self.stream.feed(data[self._fed:])
-        self._fed = len(data)
-        return "\n".join(self.screen.display)
+class Screen(ScreenReader):
+    """The benchmark's screen reader, with a wait that fails the test when the text never comes."""
 
     def wait_for(self, needle: str, timeout: float = 15.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = self.text()
-            if needle in text:
-                return text
-            time.sleep(0.05)
-        raise AssertionError(f"{needle!r} not on screen after {timeout}s:\n{self.text()}")
+        if needle in self.text():
+            return self.text()
+        if self.wait_until(lambda text: needle in text, timeout) is None:
+            raise AssertionError(f"{needle!r} not on screen after {timeout}s:\n{self.text()}")
+        return self.text()
 
 
 @pytest.fixture

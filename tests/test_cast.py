@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import pty
 import shutil
@@ -46,7 +45,7 @@ def frame(cols=80, rows=24, step=0) -> list[str]:
     half = cols // 2
     out = ["\x1b[?1049h", "\x1b[?25l", "\x1b[H\x1b[2J"]
     out.append(f"\x1b[1;1H\x1b[1;38;5;39m step {step:>6}  keep_prob 0.50 \x1b[0m")
-    out.append(f"\x1b[2;1H\x1b[38;2;120;200;80m┌─ inverted (÷ keep_prob) ─\x1b[0m")
+    out.append("\x1b[2;1H\x1b[38;2;120;200;80m┌─ inverted (÷ keep_prob) ─\x1b[0m")
     out.append(f"\x1b[2;{half + 1}H\x1b[38;2;220;120;80m┌─ unrescaled ─\x1b[0m")
     for r in range(3, rows):
         out.append(f"\x1b[{r};1H│ loss {0.5 + r / 100:.3f} ▁▂▃▅▇")

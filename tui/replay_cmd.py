@@ -16,11 +16,12 @@ import sys
 import numpy as np
 
 from core.config import ConfigError
-from core.recording import (CsvLog, DEFAULT_RTOL, OutputExistsError, Replayer, SessionFormatError,
+from core.recording import (CsvLog, DEFAULT_RTOL, Replayer, SessionFormatError,
                             default_rtol, normalise, read_session)
 from core.report import result
 
 from .cli import EXIT_USAGE, UsageError, _Parser, _number
+from .outputs import open_output
 
 EXIT_MISMATCH = 1
 
@@ -91,14 +92,8 @@ def _replay_headless(session, args) -> int:
     if args.verify and args.rtol is None and rtol:
         print(f"dropout-tui: note: recorded with numpy {recorded_numpy}, replaying with {np.__version__}: "
               f"comparing within a relative tolerance of {rtol:g}", file=sys.stderr)
-    csv_log = None
-    if args.csv:
-        try:
-            csv_log = CsvLog(args.csv, len(session.config.layers), force=args.force)
-        except OutputExistsError as exc:
-            raise UsageError(f"--csv: {exc}") from None
-        except OSError as exc:
-            raise UsageError(f"--csv: cannot write {args.csv}: {exc.strerror or exc}") from None
+    csv_log = open_output("--csv", args.csv,
+                          lambda: CsvLog(args.csv, len(session.config.layers), force=args.force))
     try:
         replayer = Replayer(session, verify=args.verify, rtol=rtol)
         while not replayer.done:
