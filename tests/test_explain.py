@@ -124,3 +124,10 @@ def test_tanh_speaks_of_norms_not_means():
 def test_short_form_fits_an_80_column_panel(trained):
     words = text(trained, short=True)
     assert len(words) < len(text(trained))
+
+
+def test_no_over_confidence_claim_when_inverted_is_just_as_over_confident(trained):
+    snap = with_runs(trained, unrescaled__test_loss=0.9, inverted__test_loss=0.37,
+                     unrescaled__test_confidence=0.973, unrescaled__test_acc=0.913,
+                     inverted__test_confidence=0.972, inverted__test_acc=0.920)
+    assert "over-confident" not in text(snap)

@@ -98,8 +98,10 @@ def sentences(snapshot: dict, activation: str = "relu", short: bool = False) -> 
     if rel:
         line = (f"Test loss {lu:.3f}, {rel} inverted's {li:.3f}" if short else
                 f"Test loss: unrescaled {lu:.3f}, {rel} inverted's {li:.3f}")
-        # Over-confident means sure beyond its own hit rate, not merely surer than the other run.
-        if rel == "higher than" and _ok(cu, au) and cu > au + SAME_CONF:
+        # Over-confident means sure beyond its own hit rate, not merely surer than the other run,
+        # and by more than the inverted run is: late in training both can over-fit alike.
+        gap_i = ci - ai if _ok(ci, ai) else 0.0
+        if rel == "higher than" and _ok(cu, au) and cu - au > max(SAME_CONF, gap_i + SAME_CONF):
             line += (f": over-confident, {_pct(cu)} sure, {_pct(au)} right" if short else
                      f" — it is over-confident when predicting: {_pct(cu)} mean confidence for "
                      f"{_pct(au)} accuracy" + (f" (inverted: {_pct(ci)} for {_pct(ai)})" if _ok(ci, ai) else ""))
