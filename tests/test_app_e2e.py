@@ -43,7 +43,8 @@ def running_app():
 
 def test_plus_space_q_in_a_real_terminal(running_app):
     app, screen = running_app()
-    text = screen.wait_for("keep_prob 0.50")
+    screen.wait_for("keep_prob 0.50")
+    text = screen.wait_for("unrescaled")  # the status line is drawn before the first metrics arrive
     assert "inverted" in text and "unrescaled" in text
     screen.wait_for("running")
 

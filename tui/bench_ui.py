@@ -44,9 +44,17 @@ class ScreenReader:
         self._next += len(fresh)
         return fresh
 
+    def _feed(self, data: bytes) -> None:
+        try:
+            self.stream.feed(data)
+        except (TypeError, ValueError, IndexError):
+            # pyte, rarely, chokes on a control sequence it does not model and its parser dies
+            # with it; carry on with a fresh parser on the same screen, as a terminal would.
+            self.stream = pyte.ByteStream(self.screen)
+
     def text(self) -> str:
         for _, data in self._chunks():
-            self.stream.feed(data)
+            self._feed(data)
         return "\n".join(self.screen.display)
 
     def wait_until(self, predicate, timeout: float = 5.0, since: float = 0.0) -> float | None:
@@ -55,7 +63,7 @@ class ScreenReader:
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
             for t, data in self._chunks():
-                self.stream.feed(data)
+                self._feed(data)
                 if t >= since and predicate("\n".join(self.screen.display)):
                     return t
             time.sleep(0.002)
