@@ -12,7 +12,7 @@ import pytest
 
 def _small_config(**changes):
     """A small, fast experiment (2-16-16-out on 60 training points) with any field overridden."""
-    from core.config import Config
+    from dropout_tui.core.config import Config
 
     base = dict(layers=(16, 16), train_size=60, test_size=80, eval_every=10)
     base.update(changes)

@@ -9,11 +9,11 @@ import time
 
 import pytest
 
-from tui.bench_ui import ScreenReader
-from tui.ptyharness import PtyApp
+from dropout_tui.tui.bench_ui import ScreenReader
+from dropout_tui.tui.ptyharness import PtyApp
 
 COMMAND = shutil.which("dropout-tui") or sys.executable
-ARGS = [COMMAND] if COMMAND.endswith("dropout-tui") else [COMMAND, "-m", "tui.cli"]
+ARGS = [COMMAND] if COMMAND.endswith("dropout-tui") else [COMMAND, "-m", "dropout_tui.tui.cli"]
 
 
 class Screen(ScreenReader):

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from core.config import Config
-from tui.app import DropoutApp
-from tui.trainer import SPEEDS
-from tui.widgets.help_screen import HelpScreen
-from tui.widgets.status_bar import StatusBar
+from dropout_tui.core.config import Config
+from dropout_tui.tui.app import DropoutApp
+from dropout_tui.tui.trainer import SPEEDS
+from dropout_tui.tui.widgets.help_screen import HelpScreen
+from dropout_tui.tui.widgets.status_bar import StatusBar
 
 SMALL = Config(layers=(16, 16), train_size=60, test_size=100, eval_every=10)
 
@@ -195,7 +195,7 @@ async def test_a_diverged_run_is_shown_and_the_other_keeps_training():
 
 
 def test_history_thins_out_but_keeps_the_newest_snapshot():
-    from tui.history import MAX_SNAPSHOTS, History
+    from dropout_tui.tui.history import MAX_SNAPSHOTS, History
 
     history = History()
     snap = {"runs": {rule: {"test_loss": 0.5, "layers": []} for rule in ("inverted", "unrescaled")}}
@@ -209,8 +209,8 @@ def test_history_thins_out_but_keeps_the_newest_snapshot():
 
 @pytest.mark.parametrize("size, chart_shown", [((80, 24), False), ((120, 40), True)])
 async def test_m_toggles_the_decision_boundary_map(size, chart_shown):
-    from tui.widgets.boundary_map import BoundaryMap
-    from tui.widgets.loss_chart import LossChart
+    from dropout_tui.tui.widgets.boundary_map import BoundaryMap
+    from dropout_tui.tui.widgets.loss_chart import LossChart
 
     app = make_app()
     async with app.run_test(size=size) as pilot:
@@ -260,7 +260,7 @@ async def test_minus_never_raises_a_keep_prob_below_the_floor():
 
 
 def test_axis_labels_keep_their_width_for_any_loss():
-    from tui.widgets.loss_chart import AXIS, axis_label
+    from dropout_tui.tui.widgets.loss_chart import AXIS, axis_label
 
     for y in (0.0, 0.693, 9.99, 12.5, 123.4, 99999.0, 1.5e56, float("inf")):
         assert len(axis_label(y)) == AXIS - 1
@@ -269,9 +269,9 @@ def test_axis_labels_keep_their_width_for_any_loss():
 def test_a_replay_that_ends_publishes_its_end_without_a_key(tmp_path):
     import threading
 
-    from core.experiment import PairedExperiment
-    from core.recording import SessionLog, read_session
-    from tui.replay_trainer import ReplayTrainer
+    from dropout_tui.core.experiment import PairedExperiment
+    from dropout_tui.core.recording import SessionLog, read_session
+    from dropout_tui.tui.replay_trainer import ReplayTrainer
 
     path = tmp_path / "s.jsonl"
     exp = PairedExperiment(SMALL)

@@ -13,13 +13,13 @@ import time
 import pyte
 import pytest
 
-from core.config import Config
-from core.recording import SessionLog, read_session
-from tui.app import DropoutApp
-from tui.cast import read_cast
-from tui.ptyharness import PtyApp
-from tui.replay_trainer import ReplayTrainer
-from tui.widgets.status_bar import StatusBar
+from dropout_tui.core.config import Config
+from dropout_tui.core.recording import SessionLog, read_session
+from dropout_tui.tui.app import DropoutApp
+from dropout_tui.tui.cast import read_cast
+from dropout_tui.tui.ptyharness import PtyApp
+from dropout_tui.tui.replay_trainer import ReplayTrainer
+from dropout_tui.tui.widgets.status_bar import StatusBar
 
 from test_app_e2e import ARGS, Screen
 
@@ -27,7 +27,7 @@ SMALL = Config(layers=(16, 16), train_size=60, test_size=100, eval_every=10)
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "dropout_tui.tui.cli", *args], capture_output=True, text=True, timeout=120)
 
 
 def start(tmp_path, *extra):
@@ -133,7 +133,7 @@ async def test_e_exports_the_metrics_history_as_csv(tmp_path):
 
 async def test_replay_in_the_app_follows_the_recording(tmp_path):
     path = tmp_path / "s.jsonl"
-    from core.experiment import PairedExperiment
+    from dropout_tui.core.experiment import PairedExperiment
 
     exp = PairedExperiment(SMALL)
     with SessionLog(path, SMALL) as log:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.config import Config
-from tui.app import DropoutApp
+from dropout_tui.core.config import Config
+from dropout_tui.tui.app import DropoutApp
 
 STEPS = 2000
 

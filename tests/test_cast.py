@@ -14,8 +14,8 @@ from pathlib import Path
 import pyte
 import pytest
 
-from core.recording import OutputExistsError
-from tui.cast import CastWriter, read_cast
+from dropout_tui.core.recording import OutputExistsError
+from dropout_tui.tui.cast import CastWriter, read_cast
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -169,7 +169,7 @@ TINY_APP = textwrap.dedent("""
     from textual.app import App
     from textual.containers import Horizontal
     from textual.widgets import Static
-    from tui.cast import CastWriter, cast_driver_class
+    from dropout_tui.tui.cast import CastWriter, cast_driver_class
 
     class Two(App):
         CSS = "Static { width: 1fr; border: round green; }"

@@ -92,7 +92,7 @@ def _run(cmd, timeout=120):
 @pytest.fixture(scope="module")
 def bad_input_results():
     """All bad-input cases run once, a few at a time (they are independent processes)."""
-    cmds = {case: [sys.executable, "-m", "tui.cli", *PREFIX, *args] for case, args, _ in BAD_INPUT}
+    cmds = {case: [sys.executable, "-m", "dropout_tui.tui.cli", *PREFIX, *args] for case, args, _ in BAD_INPUT}
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = {case: pool.submit(_run, cmd) for case, cmd in cmds.items()}
         return {case: f.result() for case, f in futures.items()}
@@ -127,7 +127,7 @@ def test_bad_input_through_console_script(args, option):
 
 
 def test_absurd_layer_size_is_a_usage_error_not_a_traceback():
-    _assert_usage_error(_run([sys.executable, "-m", "tui.cli", *PREFIX, "--layers", "99999999999999999999"]),
+    _assert_usage_error(_run([sys.executable, "-m", "dropout_tui.tui.cli", *PREFIX, "--layers", "99999999999999999999"]),
                         "--layers")
 
 
@@ -172,13 +172,13 @@ README_LAYER_KEYS = {"mean_ratio_own", "mean_ratio_theory", "sq_norm_ratio_own",
 
 @pytest.fixture(scope="module")
 def headless_default_json():
-    return _run([sys.executable, "-m", "tui.cli", "--headless", "--steps", "50", "--json"])
+    return _run([sys.executable, "-m", "dropout_tui.tui.cli", "--headless", "--steps", "50", "--json"])
 
 
 @pytest.fixture(scope="module")
 def headless_all_options_json():
     args = [a for flag, value in CLI_OPTIONS.values() for a in (flag, value)]
-    return _run([sys.executable, "-m", "tui.cli", "--headless", "--steps", "50", "--json", *args])
+    return _run([sys.executable, "-m", "dropout_tui.tui.cli", "--headless", "--steps", "50", "--json", *args])
 
 
 def _check_document(doc, steps, n_hidden):
@@ -207,7 +207,7 @@ def test_headless_json_defaults(headless_default_json):
     assert proc.stdout.count("\n") == 1 and proc.stdout.endswith("\n"), "exactly one line of JSON"
     doc = _strict_json(proc.stdout)
     _check_document(doc, 50, 2)
-    from core.config import Config
+    from dropout_tui.core.config import Config
 
     assert doc["config"] == Config().to_dict()  # every option, at its default
     for rule in ("inverted", "unrescaled"):
@@ -231,10 +231,10 @@ def test_headless_json_echoes_every_option(headless_all_options_json):
 
 def test_headless_json_matches_the_engine_in_process(headless_all_options_json):
     """The CLI trains what the options say: the same numbers come out of the engine driven directly."""
-    from core.config import Config
-    from core.experiment import PairedExperiment
-    from core.report import result
-    from tui.headless import train
+    from dropout_tui.core.config import Config
+    from dropout_tui.core.experiment import PairedExperiment
+    from dropout_tui.core.report import result
+    from dropout_tui.tui.headless import train
 
     cfg = Config.from_dict(EXPECTED_CONFIG)
     exp = PairedExperiment(cfg)
@@ -248,7 +248,7 @@ def test_headless_json_matches_the_engine_in_process(headless_all_options_json):
 
 
 def test_headless_json_steps_zero_is_valid_json():
-    proc = _run([sys.executable, "-m", "tui.cli", "--headless", "--steps", "0", "--json", "--layers", "4"])
+    proc = _run([sys.executable, "-m", "dropout_tui.tui.cli", "--headless", "--steps", "0", "--json", "--layers", "4"])
     assert proc.returncode == 0, proc.stderr
     doc = _strict_json(proc.stdout)
     assert doc["step"] == 0
@@ -256,7 +256,7 @@ def test_headless_json_steps_zero_is_valid_json():
 
 
 def test_headless_json_diverging_run_prints_valid_json():
-    proc = _run([sys.executable, "-m", "tui.cli", "--headless", "--steps", "20", "--json", "--lr", "1e300",
+    proc = _run([sys.executable, "-m", "dropout_tui.tui.cli", "--headless", "--steps", "20", "--json", "--lr", "1e300",
                  "--layers", "8,8", "--train-size", "40", "--test-size", "40"])
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -271,7 +271,7 @@ def test_headless_json_diverging_run_prints_valid_json():
 
 
 def test_headless_table_shows_both_runs():
-    proc = _run([sys.executable, "-m", "tui.cli", "--headless", "--steps", "30", "--layers", "16,16"])
+    proc = _run([sys.executable, "-m", "dropout_tui.tui.cli", "--headless", "--steps", "30", "--layers", "16,16"])
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     out = proc.stdout
@@ -290,4 +290,4 @@ def test_headless_table_through_console_script():
 
 @pytest.mark.parametrize("args, option", [(["--json"], "--json"), (["--steps", "5"], "--steps")])
 def test_headless_only_options_are_refused_for_the_app(args, option):
-    _assert_usage_error(_run([sys.executable, "-m", "tui.cli", *args]), option)
+    _assert_usage_error(_run([sys.executable, "-m", "dropout_tui.tui.cli", *args]), option)

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from core.config import Config, ConfigError
-from core.data import DATASETS, make_dataset, min_size, n_classes
-from core.experiment import PairedExperiment
+from dropout_tui.core.config import Config, ConfigError
+from dropout_tui.core.data import DATASETS, make_dataset, min_size, n_classes
+from dropout_tui.core.experiment import PairedExperiment
 
 EXPECTED_CLASSES = {"moons": 2, "circles": 2, "xor": 2, "spiral": 3, "blobs": 3}
 

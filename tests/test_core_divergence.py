@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from core.experiment import PairedExperiment
-from core.report import json_safe, result
+from dropout_tui.core.experiment import PairedExperiment
+from dropout_tui.core.report import json_safe, result
 
 
 def _no_nan_tokens(text: str):

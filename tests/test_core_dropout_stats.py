@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.dropout import draw_mask, theory
-from core.experiment import PairedExperiment
+from dropout_tui.core.dropout import draw_mask, theory
+from dropout_tui.core.experiment import PairedExperiment
 
 P_VALUES = (0.1, 0.3, 0.5, 0.8, 0.95)
 N_MASKS = 250_000

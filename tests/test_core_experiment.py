@@ -8,11 +8,11 @@ import json
 import numpy as np
 import pytest
 
-from core.config import Config
-from core.experiment import PairedExperiment
-from core.network import Network
-from core.report import result
-from tui.headless import train
+from dropout_tui.core.config import Config
+from dropout_tui.core.experiment import PairedExperiment
+from dropout_tui.core.network import Network
+from dropout_tui.core.report import result
+from dropout_tui.tui.headless import train
 
 
 def _snapshot_json(exp) -> str:

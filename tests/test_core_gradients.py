@@ -13,8 +13,8 @@ import itertools
 import numpy as np
 import pytest
 
-from core.activations import ACTIVATIONS
-from core.network import Network
+from dropout_tui.core.activations import ACTIVATIONS
+from dropout_tui.core.network import Network
 
 ACTS = ("relu", "tanh", "leaky_relu", "sigmoid")
 OUTPUTS = {"binary": 2, "softmax": 3}

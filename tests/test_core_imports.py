@@ -11,9 +11,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 SCRIPT = r"""
 import importlib, json, pkgutil, sys
-import core
-names = ["core"]
-for info in pkgutil.walk_packages(core.__path__, "core."):
+import dropout_tui.core
+names = ["dropout_tui.core"]
+for info in pkgutil.walk_packages(dropout_tui.core.__path__, "dropout_tui.core."):
     importlib.import_module(info.name)
     names.append(info.name)
 ui = sorted(m for m in sys.modules if m.split(".")[0] in ("textual", "rich"))
@@ -26,8 +26,8 @@ def test_core_imports_without_textual_or_rich():
                           cwd=REPO_ROOT)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    expected = {"core.config", "core.data", "core.activations", "core.network", "core.dropout",
-                "core.optim", "core.experiment", "core.metrics", "core.report"}
+    expected = {"dropout_tui.core.config", "dropout_tui.core.data", "dropout_tui.core.activations", "dropout_tui.core.network", "dropout_tui.core.dropout",
+                "dropout_tui.core.optim", "dropout_tui.core.experiment", "dropout_tui.core.metrics", "dropout_tui.core.report"}
     assert expected <= set(out["imported"]), out["imported"]
     assert out["ui"] == [], f"core imported UI modules: {out['ui']}"
 

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from core.experiment import PairedExperiment
-from core.report import LAYER_KEYS, RUN_KEYS, SCALED_KEYS, result
+from dropout_tui.core.experiment import PairedExperiment
+from dropout_tui.core.report import LAYER_KEYS, RUN_KEYS, SCALED_KEYS, result
 
 DOC_RUN_KEYS = {"diverged", "train_loss_dropout", "train_loss", "train_acc", "test_loss", "test_acc"}
 DOC_SCALED_KEYS = {"test_loss_scaled", "test_acc_scaled"}

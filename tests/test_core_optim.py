@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.experiment import PairedExperiment
-from core.optim import OPTIMIZERS, Adam, Momentum, SGD, make_optimizer
+from dropout_tui.core.experiment import PairedExperiment
+from dropout_tui.core.optim import OPTIMIZERS, Adam, Momentum, SGD, make_optimizer
 
 
 def _problem(seed=0):

@@ -6,9 +6,9 @@ import copy
 
 import pytest
 
-from core.config import Config
-from core.experiment import PairedExperiment
-from tui.explain import sentences
+from dropout_tui.core.config import Config
+from dropout_tui.core.experiment import PairedExperiment
+from dropout_tui.tui.explain import sentences
 
 
 def text(snap, **kw) -> str:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from core.config import Config
-from core.experiment import PairedExperiment
-from core.recording import (EVENT_KINDS, CsvLog, OutputExistsError, RecordingExperiment, Replayer,
+from dropout_tui.core.config import Config
+from dropout_tui.core.experiment import PairedExperiment
+from dropout_tui.core.recording import (EVENT_KINDS, CsvLog, OutputExistsError, RecordingExperiment, Replayer,
                             SessionFormatError, SessionLog, compare_snapshot, csv_columns, normalise,
                             read_session, write_csv)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from core.recording import Replayer, read_session
+from dropout_tui.core.recording import Replayer, read_session
 
 REPO = Path(__file__).resolve().parents[1]
 ARGS = ["--headless", "--layers", "8,8", "--train-size", "40", "--test-size", "60", "--eval-every", "10",
@@ -28,7 +28,7 @@ ARGS = ["--headless", "--layers", "8,8", "--train-size", "40", "--test-size", "6
 
 def command() -> list[str]:
     exe = shutil.which("dropout-tui")
-    return [exe] if exe else [sys.executable, "-m", "tui.cli"]
+    return [exe] if exe else [sys.executable, "-m", "dropout_tui.tui.cli"]
 
 
 def _winsize(fd: int, cols: int = 80, rows: int = 24) -> None:
@@ -157,7 +157,7 @@ def test_kill_9_leaves_at_most_the_last_line_incomplete(tmp_path):
 
 HELPER_SCRIPT = """
 import asyncio, os, signal, sys
-from tui.signals import install_close_on_signals, StopOnSignals
+from dropout_tui.tui.signals import install_close_on_signals, StopOnSignals
 
 # 1. plain handlers: the callback runs, then the old handler is back
 got = []

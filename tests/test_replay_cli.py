@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tui import app_main
-from tui.cli import main
+from dropout_tui.tui import app_main
+from dropout_tui.tui.cli import main
 
 SMALL = ["--layers", "8,8", "--train-size", "40", "--test-size", "60", "--eval-every", "10", "--steps", "60"]
 

@@ -18,8 +18,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
-from core.config import KEEP_PROB_MIN, Config
-from core.recording import write_csv
+from dropout_tui.core.config import KEEP_PROB_MIN, Config
+from dropout_tui.core.recording import write_csv
 from .history import History
 from .outputs import Outputs
 from .replay_trainer import ReplayTrainer

@@ -2,7 +2,7 @@
 
 Prints a Rich table, or with ``--json`` exactly one JSON object on stdout:
 ``{"configs": [{"name", "steps_per_s", "pair_steps_per_s", "minor_faults_per_step", ...}, ...]}``
-(extra keys ride along). ``tui.cli`` limits BLAS to one thread before calling ``run_bench``.
+(extra keys ride along). ``dropout_tui.tui.cli`` limits BLAS to one thread before calling ``run_bench``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from core import bench
-from core.config import Config
+from dropout_tui.core import bench
+from dropout_tui.core.config import Config
 
 from .cli import _integer, _Parser
 from .errors import UsageError
@@ -81,7 +81,7 @@ def run_bench(argv: list[str]) -> int:
 
 
 def _run_ui(args) -> int:
-    from core.report import json_safe
+    from dropout_tui.core.report import json_safe
 
     from .bench_ui import run_ui_bench
 

@@ -16,9 +16,9 @@ import time
 
 import pyte
 
-from core.config import Config
-from core.experiment import PairedExperiment
-from core.stepping import advance_with_snapshots
+from dropout_tui.core.config import Config
+from dropout_tui.core.experiment import PairedExperiment
+from dropout_tui.core.stepping import advance_with_snapshots
 
 from .ptyharness import PtyApp
 from .threads import limit_blas_threads
@@ -87,7 +87,7 @@ def headless_rate(config: Config, seconds: float = 3.0) -> float:
 
 def measure_size(cols: int, rows: int, seconds: float, keys: int) -> dict:
     command = shutil.which("dropout-tui")
-    argv = [command] if command else [sys.executable, "-m", "tui.cli"]
+    argv = [command] if command else [sys.executable, "-m", "dropout_tui.tui.cli"]
     app = PtyApp(argv, cols, rows)
     reader = ScreenReader(app)
     try:

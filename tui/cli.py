@@ -9,10 +9,10 @@ import argparse
 import math
 import sys
 
-from core.config import Config, ConfigError, DTYPES
-from core.activations import ACTIVATIONS
-from core.data import DATASETS
-from core.optim import OPTIMIZERS
+from dropout_tui.core.config import Config, ConfigError, DTYPES
+from dropout_tui.core.activations import ACTIVATIONS
+from dropout_tui.core.data import DATASETS
+from dropout_tui.core.optim import OPTIMIZERS
 
 from .errors import UsageError
 

@@ -1,4 +1,4 @@
-"""The CLI's error type, in a module of its own so that ``python -m tui.cli`` (where cli.py runs as
+"""The CLI's error type, in a module of its own so that ``python -m dropout_tui.tui.cli`` (where cli.py runs as
 ``__main__``) and the modules that raise it share one class."""
 
 

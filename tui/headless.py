@@ -10,10 +10,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from core.config import Config
-from core.experiment import PairedExperiment
-from core.report import result
-from core.stepping import advance_with_snapshots
+from dropout_tui.core.config import Config
+from dropout_tui.core.experiment import PairedExperiment
+from dropout_tui.core.report import result
+from dropout_tui.core.stepping import advance_with_snapshots
 
 from .outputs import Outputs
 from .signals import StopOnSignals, signal_name

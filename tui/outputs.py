@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
-from core.config import Config
-from core.recording import CsvLog, OutputExistsError, SessionLog
+from dropout_tui.core.config import Config
+from dropout_tui.core.recording import CsvLog, OutputExistsError, SessionLog
 
 
 def _usage(message: str) -> Exception:

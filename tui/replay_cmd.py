@@ -15,10 +15,10 @@ import sys
 
 import numpy as np
 
-from core.config import ConfigError
-from core.recording import (CsvLog, DEFAULT_RTOL, Replayer, SessionFormatError,
+from dropout_tui.core.config import ConfigError
+from dropout_tui.core.recording import (CsvLog, DEFAULT_RTOL, Replayer, SessionFormatError,
                             default_rtol, normalise, read_session)
-from core.report import result
+from dropout_tui.core.report import result
 
 from .cli import EXIT_USAGE, UsageError, _Parser, _number
 from .outputs import open_output

@@ -7,7 +7,7 @@ change the experiment are refused: the recording decides. ``r`` starts the repla
 
 from __future__ import annotations
 
-from core.recording import Replayer, SessionFile
+from dropout_tui.core.recording import Replayer, SessionFile
 
 from .trainer import SPEEDS, Trainer
 

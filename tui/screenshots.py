@@ -1,4 +1,4 @@
-"""Regenerate the README's screenshots: ``python -m tui.screenshots [OUT_DIR]``.
+"""Regenerate the README's screenshots: ``python -m dropout_tui.tui.screenshots [OUT_DIR]``.
 
 The app drives itself (Textual's ``run_test``) from a fixed seed and a fixed number of steps, so
 the pictures are reproducible and show what a user sees after a few seconds of training.
@@ -10,8 +10,8 @@ import asyncio
 import sys
 from pathlib import Path
 
-from core.config import Config
-from core.data import DATASETS
+from dropout_tui.core.config import Config
+from dropout_tui.core.data import DATASETS
 
 from .app import DropoutApp
 

@@ -12,11 +12,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from core.boundary import BoundaryGrid
-from core.config import Config, ConfigError
-from core.data import DATASETS
-from core.experiment import PairedExperiment
-from core.stepping import advance_with_snapshots
+from dropout_tui.core.boundary import BoundaryGrid
+from dropout_tui.core.config import Config, ConfigError
+from dropout_tui.core.data import DATASETS
+from dropout_tui.core.experiment import PairedExperiment
+from dropout_tui.core.stepping import advance_with_snapshots
 
 # Steps per second for each speed; None = as fast as the CPU goes. The slow end lets a learner
 # follow single steps.
