@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from dropout_tui.core.dropout import draw_mask, theory
 from dropout_tui.core.experiment import PairedExperiment
 
@@ -80,8 +79,8 @@ def test_float32_buffers():
 
 
 @pytest.mark.parametrize("keep_prob", [0.2, 0.5, 0.9, 1.0])
-def test_snapshot_carries_theory_for_each_run_and_layer(core_small_config, keep_prob):
-    exp = PairedExperiment(core_small_config(layers=(8, 6, 4), keep_prob=keep_prob))
+def test_snapshot_carries_theory_for_each_run_and_layer(small_config, keep_prob):
+    exp = PairedExperiment(small_config(layers=(8, 6, 4), keep_prob=keep_prob))
     exp.advance(3)
     snap = exp.snapshot()
     for rule in ("inverted", "unrescaled"):
@@ -92,8 +91,8 @@ def test_snapshot_carries_theory_for_each_run_and_layer(core_small_config, keep_
                 assert layer[key] == pytest.approx(value, rel=1e-12)
 
 
-def test_snapshot_theory_follows_keep_prob_changes(core_small_config):
-    exp = PairedExperiment(core_small_config(keep_prob=0.5))
+def test_snapshot_theory_follows_keep_prob_changes(small_config):
+    exp = PairedExperiment(small_config(keep_prob=0.5))
     exp.advance(2)
     exp.set_keep_prob(0.25)
     snap = exp.snapshot()
@@ -103,9 +102,9 @@ def test_snapshot_theory_follows_keep_prob_changes(core_small_config):
             assert layer["sq_norm_ratio_theory"] == pytest.approx(theory(rule, 0.25)["sq_norm_ratio_theory"])
 
 
-def test_snapshot_measured_own_mask_ratios_are_near_theory(core_small_config):
+def test_snapshot_measured_own_mask_ratios_are_near_theory(small_config):
     """One mask over the training set (200 rows x 64 units) is enough for a 5% agreement."""
-    exp = PairedExperiment(core_small_config(layers=(64, 64), train_size=200, keep_prob=0.5,
+    exp = PairedExperiment(small_config(layers=(64, 64), train_size=200, keep_prob=0.5,
                                              activation="sigmoid"))
     snap = exp.snapshot()
     for rule in ("inverted", "unrescaled"):

@@ -86,7 +86,7 @@ def _env():
 
 def _run(cmd, timeout=120):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_env(),
-                          stdin=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])
+                          stdin=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[2])
 
 
 @pytest.fixture(scope="module")

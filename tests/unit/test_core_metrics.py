@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.report import LAYER_KEYS, RUN_KEYS, SCALED_KEYS, result
 
@@ -54,8 +53,8 @@ def test_report_key_constants_match_the_documented_json():
     dict(dataset="spiral", activation="tanh", keep_prob=0.6, input_keep_prob=0.8, layers=(12, 10, 8)),
     dict(activation="sigmoid", keep_prob=1.0, batch_size=16),
 ])
-def test_prediction_mode_numbers_match_independent_computation(core_small_config, changes):
-    exp = PairedExperiment(core_small_config(**changes))
+def test_prediction_mode_numbers_match_independent_computation(small_config, changes):
+    exp = PairedExperiment(small_config(**changes))
     exp.advance(25)
     snap = exp.snapshot()
     assert snap["step"] == 25
@@ -95,20 +94,20 @@ def test_prediction_mode_numbers_match_independent_computation(core_small_config
         assert math.isfinite(got["train_loss_dropout"])
 
 
-def test_train_loss_dropout_is_the_loss_the_optimiser_saw(core_small_config):
+def test_train_loss_dropout_is_the_loss_the_optimiser_saw(small_config):
     """At keep_prob 1 the dropout loss of step t is the prediction-mode loss of the weights before step t."""
-    exp = PairedExperiment(core_small_config(keep_prob=1.0))
+    exp = PairedExperiment(small_config(keep_prob=1.0))
     before = exp.snapshot()["runs"]["inverted"]["train_loss"]
     assert math.isnan(exp.snapshot()["runs"]["inverted"]["train_loss_dropout"])  # no step yet
     exp.advance(1)
     assert exp.snapshot()["runs"]["inverted"]["train_loss_dropout"] == pytest.approx(before, rel=1e-12)
 
 
-def test_layer_norms_show_the_rescale(core_small_config):
+def test_layer_norms_show_the_rescale(small_config):
     """Training-mode mean of h1 is ≈ prediction-mode mean for inverted, ≈ p × it for unrescaled
     (the first hidden layer sees the same input in both modes)."""
     p = 0.5
-    exp = PairedExperiment(core_small_config(layers=(256, 8), train_size=200, keep_prob=p,
+    exp = PairedExperiment(small_config(layers=(256, 8), train_size=200, keep_prob=p,
                                              activation="sigmoid"))
     snap = exp.snapshot()["runs"]
     h1_inv, h1_unr = snap["inverted"]["layers"][0], snap["unrescaled"]["layers"][0]
@@ -118,8 +117,8 @@ def test_layer_norms_show_the_rescale(core_small_config):
     assert h1_inv["norm_train"] > h1_inv["norm_eval"] > h1_unr["norm_train"]
 
 
-def test_result_shape(core_small_config):
-    exp = PairedExperiment(core_small_config(layers=(5, 4, 3)))
+def test_result_shape(small_config):
+    exp = PairedExperiment(small_config(layers=(5, 4, 3)))
     exp.advance(3)
     out = result(exp.config, exp.snapshot())
     assert set(out) == {"config", "step", "runs"}

@@ -18,10 +18,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from dropout_tui.core.recording import Replayer, read_session
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ARGS = ["--headless", "--layers", "8,8", "--train-size", "40", "--test-size", "60", "--eval-every", "10",
         "--steps", "1000000000"]
 

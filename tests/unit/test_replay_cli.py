@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from dropout_tui.tui import app_main
 from dropout_tui.tui.cli import main
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 
 import pytest
-
 from dropout_tui.core.config import Config
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.tui.explain import sentences

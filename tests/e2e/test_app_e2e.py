@@ -8,7 +8,6 @@ import sys
 import time
 
 import pytest
-
 from dropout_tui.tui.bench_ui import ScreenReader
 from dropout_tui.tui.ptyharness import PtyApp
 
