@@ -2,7 +2,7 @@
 
 Prints a Rich table, or with ``--json`` exactly one JSON object on stdout:
 ``{"configs": [{"name", "steps_per_s", "pair_steps_per_s", "minor_faults_per_step", ...}, ...]}``
-(extra keys ride along). ``dropout_tui.tui.cli`` limits BLAS to one thread before calling ``run_bench``.
+(extra keys ride along). ``dropout_tui.tui.cli`` limits BLAS to one thread before calling ``run``.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from rich.table import Table
 from dropout_tui.core import bench
 from dropout_tui.core.config import Config
 
-from .cli import _integer, _Parser
+from .args import Parser, integer
 from .errors import UsageError
 
 
-def _parser() -> _Parser:
-    p = _Parser(
+def _parser() -> Parser:
+    p = Parser(
         prog="dropout-tui bench",
         description="Measure training steps/s on three reference nets (float64, relu, SGD): one run "
                     "without metrics, and the paired experiment with a metrics snapshot every "
@@ -32,7 +32,7 @@ def _parser() -> _Parser:
     p.add_argument("--ui", action="store_true",
                    help="instead: run the app in a pseudo-terminal and measure what a person feels "
                         "(steps/s with the UI, bytes/s written, key-to-screen latency, first frame)")
-    p.add_argument("--eval-every", type=_integer("--eval-every"), default=None, metavar="N",
+    p.add_argument("--eval-every", type=integer("--eval-every", 1), default=None, metavar="N",
                    help=f"steps between snapshots in the pair loop (default: the app's, {Config().eval_every})")
     p.add_argument("--only", metavar="NAMES", default=None,
                    help=f"comma-separated subset of {','.join(r.name for r in bench.REFERENCES)} (default all)")
@@ -59,11 +59,9 @@ def _blas_threads() -> int | None:
     return max(counts) if counts else None
 
 
-def run_bench(argv: list[str]) -> int:
+def run(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     names = _names(args.only)
-    if args.eval_every is not None and args.eval_every < 1:
-        raise UsageError(f"--eval-every: expected an integer >= 1, got {args.eval_every}")
     if args.ui:
         return _run_ui(args)
     budget = bench.QUICK if args.quick else bench.DEFAULT

@@ -36,7 +36,7 @@ def _compare_loss(a: float, b: float) -> str:
 def _strength(layer: dict, activation: str) -> tuple[str, float, float] | None:
     """(what, train value, predict value) for how strong a layer's output is. Means of tanh units
     sit near zero with either sign, so for tanh the per-example norm says it better."""
-    keys = ("norm_train", "norm_eval") if activation == "tanh" else ("mean_train", "mean_eval")
+    keys = ("norm_train", "norm_pred") if activation == "tanh" else ("mean_train", "mean_pred")
     tr, ev = layer.get(keys[0]), layer.get(keys[1])
     if not _ok(tr, ev) or ev <= 0:
         return None

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 
-from dropout_tui.core.recording import SessionLog, read_session
+from dropout_tui.core.changes import Change
+from dropout_tui.core.session import SessionLog, read_session
 from dropout_tui.tui.app import DropoutApp
 from dropout_tui.tui.replay_trainer import ReplayTrainer
 from dropout_tui.tui.widgets.status_bar import StatusBar
@@ -22,7 +23,7 @@ async def test_e_exports_the_metrics_history_as_csv(small_config, tmp_path):
     rows = list(csv.DictReader(files[0].open()))
     assert len(rows) == 2 * snapshots
     assert {r["run"] for r in rows} == {"inverted", "unrescaled"}
-    assert {"step", "keep_prob", "test_loss", "h1_mean_train", "h2_norm_eval"} <= set(rows[0])
+    assert {"step", "keep_prob", "test_loss", "h1_mean_train", "h2_norm_pred"} <= set(rows[0])
 
 
 async def test_replay_in_the_app_follows_the_recording(small_config, tmp_path):
@@ -34,7 +35,7 @@ async def test_replay_in_the_app_follows_the_recording(small_config, tmp_path):
         log.snapshot(exp.snapshot())
         exp.advance(5)
         exp.set_keep_prob(0.7)
-        log.event("keep_prob", exp.step, value=0.7)
+        log.event(Change("keep_prob", 0.7), exp.step)
         exp.advance(5)
         log.snapshot(exp.snapshot())
     app = DropoutApp(trainer=ReplayTrainer(read_session(path), paused=True), worker=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from dropout_tui.core.config import Config
@@ -271,7 +273,7 @@ def test_a_replay_that_ends_publishes_its_end_without_a_key(small_config, tmp_pa
     import threading
 
     from dropout_tui.core.experiment import PairedExperiment
-    from dropout_tui.core.recording import SessionLog, read_session
+    from dropout_tui.core.session import SessionLog, read_session
     from dropout_tui.tui.replay_trainer import ReplayTrainer
 
     path = tmp_path / "s.jsonl"
@@ -295,14 +297,14 @@ def test_a_replay_that_ends_publishes_its_end_without_a_key(small_config, tmp_pa
 
 
 @pytest.mark.parametrize("width", [80, 110, 118, 120, 125, 200])
-async def test_status_line_count_does_not_flicker_with_the_counters(make_app, small_config, width):
+async def test_status_line_count_does_not_flicker_with_the_counters(make_app, width):
     # Each change of line count is a layout pass, which repaints the whole screen.
     app = make_app()
     async with app.run_test(size=(width, 40)):
         bar = app.query_one(StatusBar)
         counts = set()
         for step, rate in [(5, 9.0), (12_345, 2_345.0), (9_999_999, 99_999.0)]:
-            bar.set_state(config=small_config(), arch="2-16-16-1", step=step, steps_per_s=rate, state="running",
-                          keep_prob=0.5, speed="max")
+            update = dataclasses.replace(app._last, step=step, steps_per_s=rate)
+            bar.set_state(update, None, keep_prob=0.5, paused=False, speed=None)
             counts.add(bar._text.plain.count("\n"))
         assert len(counts) == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from dropout_tui.core.recording import OutputExistsError
+from dropout_tui.core.fileio import OutputExistsError
 from dropout_tui.tui.cast import CastWriter, read_cast
 
 

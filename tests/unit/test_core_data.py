@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 from dropout_tui.core.config import Config, ConfigError
-from dropout_tui.core.data import DATASETS, make_dataset, min_size, n_classes
+from dropout_tui.core.data import DATASETS, make_dataset, min_size
 from dropout_tui.core.experiment import PairedExperiment
 
 EXPECTED_CLASSES = {"moons": 2, "circles": 2, "xor": 2, "spiral": 3, "blobs": 3}
@@ -22,7 +22,7 @@ def test_every_documented_dataset_exists():
 def test_shapes_classes_and_sizes(name, sizes):
     train, test = sizes
     ds = make_dataset(name, train, test, 0.3, np.random.default_rng(5))
-    assert ds.n_classes == n_classes(name) == EXPECTED_CLASSES[name]
+    assert ds.n_classes == EXPECTED_CLASSES[name]
     assert ds.x_train.shape == (train, 2) and ds.x_test.shape == (test, 2)
     assert ds.y_train.shape == (train,) and ds.y_test.shape == (test,)
     assert ds.n_features == 2

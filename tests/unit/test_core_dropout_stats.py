@@ -47,8 +47,8 @@ def test_mean_ratio_inverted_is_one_and_unrescaled_is_p(p):
     unrescaled = (a * mask).mean() / eval_mean
     assert abs(inverted - 1.0) < 0.01
     assert abs(unrescaled / p - 1.0) < 0.01
-    assert theory("inverted", p)["mean_ratio_theory"] == 1.0
-    assert theory("unrescaled", p)["mean_ratio_theory"] == pytest.approx(p)
+    assert theory("inverted", p).mean_ratio == 1.0
+    assert theory("unrescaled", p).mean_ratio == pytest.approx(p)
 
 
 @pytest.mark.parametrize("p", P_VALUES)
@@ -60,8 +60,8 @@ def test_squared_norm_ratio_inverted_is_one_over_p_and_unrescaled_is_p(p):
     unrescaled = np.einsum("ij,ij->i", a * mask, a * mask).mean() / eval_sq
     assert abs(inverted * p - 1.0) < 0.01
     assert abs(unrescaled / p - 1.0) < 0.01
-    assert theory("inverted", p)["sq_norm_ratio_theory"] == pytest.approx(1.0 / p)
-    assert theory("unrescaled", p)["sq_norm_ratio_theory"] == pytest.approx(p)
+    assert theory("inverted", p).sq_norm_ratio == pytest.approx(1.0 / p)
+    assert theory("unrescaled", p).sq_norm_ratio == pytest.approx(p)
 
 
 def test_masks_differ_between_draws_and_reproduce_from_seed():
@@ -87,8 +87,9 @@ def test_snapshot_carries_theory_for_each_run_and_layer(small_config, keep_prob)
         layers = snap["runs"][rule]["layers"]
         assert [layer["name"] for layer in layers] == ["h1", "h2", "h3"]
         for layer in layers:
-            for key, value in theory(rule, keep_prob).items():
-                assert layer[key] == pytest.approx(value, rel=1e-12)
+            th = theory(rule, keep_prob)
+            assert layer["mean_ratio_theory"] == pytest.approx(th.mean_ratio, rel=1e-12)
+            assert layer["sq_norm_ratio_theory"] == pytest.approx(th.sq_norm_ratio, rel=1e-12)
 
 
 def test_snapshot_theory_follows_keep_prob_changes(small_config):
@@ -99,7 +100,7 @@ def test_snapshot_theory_follows_keep_prob_changes(small_config):
     assert snap["keep_prob"] == 0.25
     for rule in ("inverted", "unrescaled"):
         for layer in snap["runs"][rule]["layers"]:
-            assert layer["sq_norm_ratio_theory"] == pytest.approx(theory(rule, 0.25)["sq_norm_ratio_theory"])
+            assert layer["sq_norm_ratio_theory"] == pytest.approx(theory(rule, 0.25).sq_norm_ratio)
 
 
 def test_snapshot_measured_own_mask_ratios_are_near_theory(small_config):
