@@ -1,4 +1,4 @@
-"""Training throughput on three reference nets (``dropout-tui bench``; DESIGN §4 has the budgets).
+"""Training throughput on three reference nets (``dropout-tui bench``).
 
 Pure NumPy and the standard library: like the rest of core/, this never imports textual or rich.
 
@@ -40,7 +40,7 @@ class Reference:
     data: str
     config: Config
     data_shape: dict = field(default_factory=dict)
-    target_steps_per_s: float = 0.0  # issue 2: 3× PyTorch (1 thread) on A and B, 2× on C
+    target_steps_per_s: float = 0.0  # about 3× PyTorch on one thread for A and B, 2× for C
 
     @property
     def description(self) -> str:
@@ -53,7 +53,7 @@ REFERENCES = (
     Reference("A", "2-20-3-1", "211 points, full batch",
               Config(dataset="moons", layers=(20, 3), train_size=211, test_size=200, batch_size=0, lr=0.3),
               target_steps_per_s=7800),
-    # The app's default net (DESIGN §1) on 300 points.
+    # The app's default net on 300 points.
     Reference("B", "2-64-64-1", "300 points, full batch",
               Config(dataset="moons", layers=(64, 64), train_size=300, test_size=1000, batch_size=0, lr=0.3),
               target_steps_per_s=2850),

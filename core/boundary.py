@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .network import Workspace
+
 MARGIN = 0.1  # of the data's span, on each side, so edge points are not on the frame
 
 
@@ -36,7 +38,7 @@ class BoundaryGrid:
         gx, gy = np.meshgrid(xs, ys)
         self.points = np.column_stack([gx.ravel(), gy.ravel()]).astype(exp.data.x_train.dtype)
         self.train_cells = (*self.cell_of(exp.data.x_train), exp.data.y_train)
-        self._ws = {}
+        self._ws: dict[str, Workspace] = {}
 
     def compute(self) -> BoundaryMaps:
         """Both runs' maps for their current weights (prediction mode: no dropout)."""

@@ -338,7 +338,7 @@ def parse_csv_bytes(data: bytes, name: str, *, label: str | None = None,
     extend = chunk.extend
     lines = array.array("q")
     regression = task == "regression"
-    labels = array.array("d" if regression else "q")
+    labels: array.array = array.array("d" if regression else "q")
     label_code: dict[str, int] = {}
     label_is_last = label_index == n_columns - 1
 
@@ -390,12 +390,12 @@ def parse_csv_bytes(data: bytes, name: str, *, label: str | None = None,
         raise CsvDataError(name, "has a header but no data rows")
     features[done:n] = np.array(chunk).reshape(-1, n_features)
     features = features[:n]
-    lines = np.array(lines, np.int64)
+    line_numbers = np.array(lines, np.int64)
     bad = ~np.isfinite(features)
     if bad.any():
         row, col = np.argwhere(bad)[0]
         value = features[row, col]
-        raise bad_cell(int(lines[row]), feature_cols[col],
+        raise bad_cell(int(line_numbers[row]), feature_cols[col],
                        f"{'NaN' if np.isnan(value) else 'an infinite value'} is not allowed: features "
                        f"must be finite numbers (fill or drop missing values first)")
     raw_labels = tuple(label_code)
@@ -403,7 +403,7 @@ def parse_csv_bytes(data: bytes, name: str, *, label: str | None = None,
         name=name, sha256=digest, n_bytes=len(data), delimiter=delimiter, has_header=has_header,
         column_names=column_names, label_index=label_index, task=task, features=features,
         label_codes=None if regression else np.array(labels, np.int64), raw_labels=raw_labels,
-        targets=np.array(labels, np.float64) if regression else None, lines=lines,
+        targets=np.array(labels, np.float64) if regression else None, lines=line_numbers,
     )
 
 
@@ -557,10 +557,10 @@ def split_table(table: CsvTable, *, test_fraction: float = DEFAULT_TEST_FRACTION
     train_idx = _subsample(name, "train_size", train_idx, train_size, MIN_TRAIN_PER_CLASS, "training")
     test_idx = _subsample(test_table.name if test_table is not None else name, "test_size", test_idx,
                           test_size, 0, "test")
-    train_idx = rng.permutation(np.concatenate(train_idx))
-    test_idx = rng.permutation(np.concatenate(test_idx))
+    train_rows = rng.permutation(np.concatenate(train_idx))
+    test_rows = rng.permutation(np.concatenate(test_idx))
 
-    x_train, x_test = x_tr[train_idx], x_te[test_idx]
+    x_train, x_test = x_tr[train_rows], x_te[test_rows]
     mean = x_train.mean(axis=0)
     std = x_train.std(axis=0)
     bad = ~(np.isfinite(mean) & np.isfinite(std))
@@ -576,9 +576,10 @@ def split_table(table: CsvTable, *, test_fraction: float = DEFAULT_TEST_FRACTION
     x_train = ((x_train - mean) / std).astype(dtype)
     x_test = ((x_test - mean) / std).astype(dtype)
     if regression:
-        y_train, y_test = t_tr_all[train_idx].astype(dtype), t_te_all[test_idx].astype(dtype)
+        assert t_tr_all is not None and t_te_all is not None  # a regression table has targets
+        y_train, y_test = t_tr_all[train_rows].astype(dtype), t_te_all[test_rows].astype(dtype)
     else:
-        y_train, y_test = y_tr_all[train_idx], y_te_all[test_idx]
+        y_train, y_test = y_tr_all[train_rows], y_te_all[test_rows]
     features = table.feature_names
     return CsvDataset(
         name=os.path.basename(table.name) or table.name,

@@ -349,13 +349,11 @@ class _Scanner:
             if closed_at is not None:
                 raise SessionFormatError(f"record after the close record (line {closed_at})", number)
             kind = record.get("type")
-            step = record.get("step")
             if kind not in ("event", "snapshot", "close"):
                 if kind == "header":
                     raise SessionFormatError("a second header", number)
                 raise SessionFormatError(f"unknown record type {kind!r}", number)
-            if not _is_int(step) or step < 0:
-                raise SessionFormatError(f"{kind}: 'step' must be an integer >= 0, got {step!r}", number)
+            step = _step(record, kind, number)
             out: Record
             if kind == "event":
                 try:
@@ -382,6 +380,13 @@ class _Scanner:
             yield out
         if not header_seen:
             raise SessionFormatError("empty file: no header (not a dropout-tui session log)")
+
+
+def _step(record: dict, kind: str, number: int) -> int:
+    step = record.get("step")
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise SessionFormatError(f"{kind}: 'step' must be an integer >= 0, got {step!r}", number)
+    return step
 
 
 def _track(config: Config, change: Change) -> Config:

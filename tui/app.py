@@ -6,11 +6,11 @@ import asyncio
 import os
 import threading
 from pathlib import Path
-from typing import Iterable
+from typing import ClassVar, Iterable
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
@@ -50,7 +50,7 @@ class DropoutApp(App):
     # description: the footer's short label; tooltip: the help screen's full sentence. The footer
     # shows them in this order; n, d, s and e live in the help screen and the palette, because at 80
     # columns the footer has room for the rest only.
-    BINDINGS = [
+    KEYS: ClassVar[list[Binding]] = [
         Binding("plus,up", f"keep_prob({KEY_STEP})", "keep_prob↑", key_display="+", id="keep.up",
                 tooltip=f"raise keep_prob by {KEY_STEP} (both runs, from the next step)"),
         Binding("minus,down", f"keep_prob({-KEY_STEP})", "keep_prob↓", key_display="-", id="keep.down",
@@ -74,10 +74,11 @@ class DropoutApp(App):
     
         Binding("n", "step_once", "step", show=False, id="step", tooltip="one training step (while paused)"),
         Binding("d", "next_dataset", "data", show=False, id="dataset", tooltip="switch to the next dataset and restart"),
-        Binding("s", "screenshot", "svg", show=False, id="screenshot", tooltip="save an SVG screenshot (--screenshot-dir)"),
+        Binding("s", "save_screenshot", "svg", show=False, id="screenshot", tooltip="save an SVG screenshot (--screenshot-dir)"),
         Binding("e", "export_csv", "csv", show=False, id="export",
                 tooltip="export the metrics history as CSV (--screenshot-dir)"),
     ]
+    BINDINGS: ClassVar[list[BindingType]] = list(KEYS)
 
     def __init__(self, config: Config | None = None, *, screenshot_dir: str | Path = ".", worker: bool = True,
                  paused: bool = False, prerun: int = 0, trainer: Trainer | None = None,
@@ -269,7 +270,7 @@ class DropoutApp(App):
             return
         self._command("dataset")
 
-    def action_screenshot(self) -> None:
+    def action_save_screenshot(self) -> None:
         self.screenshot_dir.mkdir(parents=True, exist_ok=True)
         try:
             path = self.save_screenshot(path=str(self.screenshot_dir))
@@ -295,14 +296,14 @@ class DropoutApp(App):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.BINDINGS))
+            self.push_screen(HelpScreen(self.KEYS))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Textual's own "Screenshot" ignores --screenshot-dir and its "Keys" panel is not our help.
         for command in super().get_system_commands(screen):
             if command.title not in ("Screenshot", "Keys"):
                 yield command
-        for b in self.BINDINGS:
+        for b in self.KEYS:
             if b.action == "quit":
                 continue
             title = b.tooltip[0].upper() + b.tooltip[1:]

@@ -32,7 +32,8 @@ def run_app(config: Config, args) -> int:
     from .app import DropoutApp
 
     files = session_files_from_args(args)
-    outputs = Outputs.open(config, files, mode="app", terminal=tuple(shutil.get_terminal_size()))
+    size = shutil.get_terminal_size()
+    outputs = Outputs.open(config, files, mode="app", terminal=(size.columns, size.lines))
     try:
         app = DropoutApp(config, screenshot_dir=files.screenshot_dir, outputs=outputs)
     except BaseException:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from dropout_tui.core.config import Config
@@ -17,12 +15,10 @@ from dropout_tui.core.snapshot import LayerStats, RunMetrics, Snapshot, docs
 from dropout_tui.core.stepping import advance_with_snapshots
 
 from .args import session_files_from_args
-from .errors import UsageError
+from .errors import UsageError, exit_for_signal
 from .outputs import Outputs
+from .progress import LateProgress
 from .signals import StopOnSignals, signal_name
-
-PROGRESS_AFTER_S = 1.0  # shorter runs finish before a bar would be worth drawing
-
 
 MAX_CHUNK = 64  # steps between looks at a stop request (a signal); snapshots stay where they were
 
@@ -64,10 +60,10 @@ def run_headless(config: Config, args) -> int:
             else:
                 reason = "error" if failed else "end"
             outputs.close(reason, exp.step)
-        if stop.requested:
+        if stop.signum is not None:
             _tell(f"dropout-tui: stopped by {signal_name(stop.signum)} at step {exp.step}"
                   + (f"; {files.record} closed" if files.record is not None else ""))
-            return stop.exit_status
+            return exit_for_signal(stop.signum)
     if args.json:
         sys.stdout.write(json.dumps(result(config, snap)) + "\n")
     else:
@@ -85,28 +81,8 @@ def _tell(line: str) -> None:
 
 def _train_with_progress(exp: PairedExperiment, steps: int, on_snapshot=None,
                          should_stop=None) -> Snapshot | None:
-    console = Console(stderr=True)
-    start = time.perf_counter()
-    state = {"progress": None, "task": None}
-
-    def on_progress(step: int) -> None:
-        if state["progress"] is None:
-            if not console.is_terminal or time.perf_counter() - start < PROGRESS_AFTER_S:
-                return
-            progress = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
-                                TimeRemainingColumn(), console=console, transient=True)
-            progress.start()
-            state["progress"], state["task"] = progress, progress.add_task("train", total=steps)
-        state["progress"].update(state["task"], completed=step)
-
-    try:
-        return train(exp, steps, on_snapshot=on_snapshot, on_progress=on_progress, should_stop=should_stop)
-    finally:
-        if state["progress"] is not None:
-            try:
-                state["progress"].stop()
-            except (OSError, ValueError):  # the terminal went away (SIGHUP)
-                pass
+    with LateProgress("training", steps) as bar:
+        return train(exp, steps, on_snapshot=on_snapshot, on_progress=bar.update, should_stop=should_stop)
 
 
 def _fmt(x: object, digits: int = 3) -> str:

@@ -76,7 +76,8 @@ class Outputs:
         try:
             out.log = open_output("--record", record, lambda: SessionLog(
                 record, config, terminal=terminal, force=files.force, mode=mode))
-            out.csv = open_output("--csv", csv_path, lambda: _csv_log(csv_path, len(config.layers), files.force))
+            if csv_path is not None:
+                out.csv = open_output("--csv", csv_path, lambda: _csv_log(csv_path, len(config.layers), files.force))
             if cast_path is not None:
                 from .cast import CastWriter
 

@@ -185,7 +185,7 @@ class Trainer:
         """The first screen's worth: the state and a snapshot of the current step."""
         return self.make_update(boundary=True)
 
-    def run(self, publish: Callable[[Update], None], cancelled: Callable[[], bool]) -> None:
+    def run(self, publish: Callable[[Update], object], cancelled: Callable[[], bool]) -> None:
         """Train until ``cancelled()``; hand each Update to ``publish`` (must be thread-safe)."""
         last_publish = last_boundary = time.perf_counter()
         chunk = 1

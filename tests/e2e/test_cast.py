@@ -75,7 +75,7 @@ def test_cast_renders_both_columns_in_a_terminal_emulator(tmp_path):
 
 def test_a_minute_of_output_fits_the_budget(tmp_path):
     """60 s at 80x24 of whole-screen redraws, 12 per second: about 20 KB/s of terminal output, the
-    app's budget at 80x24 (issue 3). The file must stay under 1.5 MB; JSON escaping of ESC
+    app's budget at 80x24. The file must stay under 1.5 MB; JSON escaping of ESC
     (6 bytes for 1) is the main overhead, so it must stay moderate."""
     clock = Clock()
     w = CastWriter(tmp_path / "a.cast", 80, 24, clock=clock, autoflush=False)

@@ -1,4 +1,4 @@
-"""The paired experiment (DESIGN §2): shared initial weights, batches and masks; keep_prob = 1 identity;
+"""The paired experiment as a controlled comparison: shared initial weights, batches and masks; keep_prob = 1 identity;
 determinism; snapshot frequency never moves the trajectory; keep_prob changes and reset."""
 
 from __future__ import annotations

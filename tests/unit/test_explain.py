@@ -1,4 +1,4 @@
-"""The explanation panel must say only what the numbers show (DESIGN §1)."""
+"""The explanation panel must say only what the numbers show."""
 
 from __future__ import annotations
 
