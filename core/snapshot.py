@@ -63,10 +63,11 @@ class _RunCore(TypedDict):
 class RunMetrics(_RunCore, total=False):
     """One run at one step. The ``*_scaled`` fields exist for the unrescaled run only."""
     test_loss_scaled: Annotated[float, Doc("test loss, ×p at test",
-                                           "unrescaled weights with each dropped layer's output (and the input, "
-                                           "with input dropout) times its keep probability")]
-    test_acc_scaled: Annotated[float, Doc("test accuracy, ×p at test", "accuracy of the same evaluation")]
-    test_confidence_scaled: Annotated[float, Doc("test confidence, ×p at test", "confidence of the same evaluation")]
+                                           "test loss of the unrescaled run's weights with each dropped layer's "
+                                           "output (and the input, with input dropout) multiplied by its keep "
+                                           "probability: weight scaling, the unrescaled run only")]
+    test_acc_scaled: Annotated[float, Doc("test accuracy, ×p at test", "test accuracy of that evaluation")]
+    test_confidence_scaled: Annotated[float, Doc("test confidence, ×p at test", "test confidence of that evaluation")]
 
 
 class Snapshot(TypedDict):
@@ -123,3 +124,11 @@ def csv_columns(n_layers: int) -> list[str]:
     for i in range(1, n_layers + 1):
         cols += [f"h{i}_{f}" for f in LAYER_FIELDS]
     return cols
+
+
+def field_reference() -> str:
+    """The README's list of run and layer fields with their meanings, generated from the definition."""
+    lines = []
+    for cls, skip in ((RunMetrics, {"layers"}), (LayerStats, {"name"})):
+        lines += [f"- `{name}`: {doc.meaning}." for name, doc in docs(cls).items() if name not in skip]
+    return "\n".join(lines)
