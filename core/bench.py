@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from .config import Config
 from .experiment import PairedExperiment
+from .snapshot import Snapshot
 from .stepping import advance_with_snapshots
 
 
@@ -124,7 +125,7 @@ def _with_metrics(exp: PairedExperiment):
     return lambda n: advance_with_snapshots(exp, n, _discard)
 
 
-def _discard(snapshot: dict) -> None:
+def _discard(snapshot: Snapshot) -> None:
     pass
 
 
