@@ -5,7 +5,9 @@ dropout mask at every step: the mask is drawn once and applied to both, divided 
 the inverted run and not for the unrescaled one. With keep_prob = 1 the two are bit-identical.
 
 Random streams are independent children of one SeedSequence (data, init, batch order, masks,
-metrics), so taking metrics more or less often never moves the training trajectory.
+metrics, Monte-Carlo dropout), so taking metrics more or less often never moves the training
+trajectory. SeedSequence children are defined by their index, so adding a child at the end leaves
+the earlier streams exactly as they were.
 """
 
 from __future__ import annotations
@@ -95,8 +97,9 @@ class PairedExperiment:
         self._data_shape = data_shape or {}
         self.keep_prob = config.keep_prob
         self.input_keep_prob = config.input_keep_prob
-        seeds = np.random.SeedSequence(config.seed).spawn(5)
-        self._data_seed, self._init_seed, self._order_seed, self._mask_seed, self.metrics_seed = seeds
+        seeds = np.random.SeedSequence(config.seed).spawn(6)
+        (self._data_seed, self._init_seed, self._order_seed, self._mask_seed, self.metrics_seed,
+         self.mc_seed) = seeds
         dtype = np.dtype(config.dtype)
         self.data = make_dataset(config.dataset, config.train_size, config.test_size, config.noise,
                                  np.random.default_rng(self._data_seed), dtype, **self._data_shape)
