@@ -296,7 +296,7 @@ class PredictionRules:
         state = self._buffers()
         x = exp.data.x_test
         n, B = x.shape[0], self.stack
-        probs = exp.probs
+        probs = exp.site_keep_probs
         out: dict[str, dict] = {}
         with np.errstate(all="ignore"):
             for rule, run in exp.runs.items():
@@ -349,7 +349,7 @@ class PredictionRules:
     def _passes(self, run, st: _RunState, first: int, rows_out: list, n: int, B: int) -> None:
         """B stacked passes of ``run`` with the masks just drawn; folds each into the head and
         appends the ladder rows they complete."""
-        net, big, mults, probs = run.net, st.big, st.mults, self.exp.probs
+        net, big, mults, probs = run.net, st.big, st.mults, self.exp.site_keep_probs
         inverted = run.rule == "inverted"
         for i, ((_, mask, scaled), p) in enumerate(zip(self._mask_bufs, probs)):
             mults[i] = None if p >= 1.0 else (scaled if inverted else mask)  # mask / p, or the mask

@@ -38,7 +38,7 @@ def _ref_passes(exp, T: int):
     out = {rule: ([], []) for rule in exp.runs}
     for _ in range(T):
         masks = []
-        for w, p in zip(widths, exp.probs):
+        for w, p in zip(widths, exp.site_keep_probs):
             if p >= 1:
                 masks.append(None)
                 continue
@@ -212,9 +212,9 @@ def _expected_logits(exp, rule):
     unrescaled (E[m] = p), as the masks are independent and enter each product once."""
     net = exp.runs[rule].net
     ws = net.workspace(exp.data.x_test.shape[0])
-    z = net.forward(ws, exp.data.x_test, [None] * len(exp.probs), keep_products=2)
+    z = net.forward(ws, exp.data.x_test, [None] * len(exp.site_keep_probs), keep_products=2)
     if rule == "unrescaled":
-        z = net.forward_scaled(ws, [p if p < 1 else None for p in exp.probs])
+        z = net.forward_scaled(ws, [p if p < 1 else None for p in exp.site_keep_probs])
     return z.copy()
 
 
@@ -246,8 +246,8 @@ def test_linear_network_check_tells_the_rules_apart():
         mean, half_width = zs.mean(axis=0), z_bound * zs.std(axis=0, ddof=1) / math.sqrt(T)
         net = exp.runs[rule].net
         ws = net.workspace(exp.data.x_test.shape[0])
-        no_dropout = net.forward(ws, exp.data.x_test, [None] * len(exp.probs), keep_products=2).copy()
-        scaled = net.forward_scaled(ws, [p if p < 1 else None for p in exp.probs]).copy()
+        no_dropout = net.forward(ws, exp.data.x_test, [None] * len(exp.site_keep_probs), keep_products=2).copy()
+        scaled = net.forward_scaled(ws, [p if p < 1 else None for p in exp.site_keep_probs]).copy()
         right, wrong = (no_dropout, scaled) if rule == "inverted" else (scaled, no_dropout)
         assert np.all(np.abs(mean - right) <= half_width + 1e-12 * (1 + np.abs(right)))
         assert np.any(np.abs(mean - wrong) > half_width)
