@@ -295,8 +295,8 @@ def parse_csv_bytes(data: bytes, name: str, *, label: str | None = None,
     if n_columns > MAX_COLUMNS:
         raise CsvDataError(name, f"has {n_columns:,} columns; the limit is {MAX_COLUMNS:,}", line=line1)
     if n_columns < 2:
-        raise CsvDataError(name, f"found 1 column; need at least one feature and a label, separated by "
-                                 f"commas (or semicolons or tabs)", line=line1)
+        raise CsvDataError(name, "found 1 column; need at least one feature and a label, separated by "
+                                 "commas (or semicolons or tabs)", line=line1)
 
     # The label column of a header row is known only once we know the row is a header, so with
     # label=NAME the candidate is the cell equal to NAME (if any), else the last column.
