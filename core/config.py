@@ -21,6 +21,7 @@ DTYPES = ("float64", "float32")
 MAX_WIDTH = 4096
 MAX_DEPTH = 16
 MAX_POINTS = 1_000_000
+MC_MAX = 200  # the top of the Monte-Carlo ladder
 
 # keep_prob: any value in (0, 1] whose reciprocal is finite is a valid experiment (inverted dropout
 # divides by it). The keys step it by KEY_STEP / KEY_FINE_STEP and stop at KEY_FLOOR: below it almost
@@ -68,6 +69,9 @@ class Config:
     # Snapshots cost about 20 training steps on the largest benchmark net; one per 100 steps keeps
     # the pair with metrics near half the single-run speed and still gives 10-20 points a second.
     eval_every: int = _opt(100, "int", "N", "steps between metrics snapshots")
+    # Monte-Carlo dropout averages up to this many stochastic passes (the ladder 1, 2, 5, 10, 20,
+    # 50, 100, 200 up to it); 200 reaches past the ~50 where averaging matches weight scaling.
+    mc_max: int = _opt(200, "int", "T", "most Monte-Carlo dropout passes averaged, 1 to 200")
     dtype: str = _opt("float64", "str", "NAME", f"{', '.join(DTYPES)}")
 
     def validate(self) -> "Config":
@@ -106,6 +110,8 @@ class Config:
             )
         if not _int(self.eval_every) or self.eval_every < 1:
             raise ConfigError("--eval-every", f"expected an integer >= 1, got {self.eval_every!r}")
+        if not _int(self.mc_max) or not 1 <= self.mc_max <= MC_MAX:
+            raise ConfigError("--mc-max", f"expected an integer from 1 to {MC_MAX}, got {self.mc_max!r}")
         return self
 
     def with_changes(self, **changes: Any) -> "Config":

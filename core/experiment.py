@@ -126,9 +126,11 @@ class PairedExperiment:
         self._mults = {rule: [None] * depth for rule in RULES}
         self._snapshotter = Snapshotter(self)
 
-    def snapshot(self) -> Snapshot:
-        """Metrics of both runs at the current step (see ``core.snapshot``); changes no training state."""
-        return self._snapshotter.take()
+    def snapshot(self, rules: bool = False) -> Snapshot:
+        """Metrics of both runs at the current step (see ``core.snapshot``); with ``rules``, every
+        prediction rule too (Monte-Carlo dropout up to ``config.mc_max`` passes: costly). Changes no
+        training state."""
+        return self._snapshotter.take(rules)
 
     def set_keep_prob(self, p: float) -> None:
         """keep_prob of every hidden layer from the next step on. Raises ConfigError if invalid."""

@@ -28,6 +28,7 @@ import numpy as np
 
 from .dropout import draw_mask, theory
 from .network import Network, Workspace
+from .prediction import PredictionRules
 from .snapshot import LayerStats, RunMetrics, Snapshot
 
 STATS_ROWS = 256  # training points the layer statistics (both modes) are measured on
@@ -71,6 +72,7 @@ class Snapshotter:
         self._rows = np.empty(n, dt)  # per-example squared norms
         self._own = [np.empty((n, w), dt) for w in exp.config.layers]  # a layer's output × its own mask
         self._ws: dict[tuple[str, int, int], Workspace] = {}
+        self._rules: PredictionRules | None = None  # made on the first snapshot that asks for them
 
     def _workspace(self, run, tag: int, n: int) -> Workspace:
         key = (run.rule, tag, n)
@@ -79,12 +81,19 @@ class Snapshotter:
             ws = self._ws[key] = run.net.workspace(n)
         return ws
 
-    def take(self) -> Snapshot:
-        """Both runs at the experiment's current step. Changes no training state."""
+    def take(self, rules: bool = False) -> Snapshot:
+        """Both runs at the experiment's current step; with ``rules``, each run also carries every
+        prediction rule (``core.prediction``: far more work than the rest). Changes no training
+        state and draws from no training stream."""
         exp = self.exp
         with np.errstate(all="ignore"):
             masks = self._metric_masks()
             runs = {rule: self._run(run, masks) for rule, run in exp.runs.items()}
+        if rules:
+            if self._rules is None:
+                self._rules = PredictionRules(exp, exp.config.mc_max)
+            for rule, result in self._rules.evaluate().items():
+                runs[rule]["rules"] = result
         # The dataset too: after a reset or a dataset change, steps start again at 0, and a CSV of
         # the history must still tell the experiments apart.
         return {"step": exp.step, "dataset": exp.config.dataset,

@@ -5,7 +5,8 @@ For each run of a ``PairedExperiment``, on every test point:
 - ``no_dropout``: prediction mode, every multiplier 1 (what ``model.eval()`` gives in PyTorch).
 - ``weight_scaling`` (unrescaled run only): every dropped layer's output, and the input if input
   dropout is on, multiplied by its keep_prob (Srivastava et al., "Dropout: a simple way to prevent
-  neural networks from overfitting", JMLR 15, 2014, section 10). The inverted run already divided
+  neural networks from overfitting", JMLR 15, 2014, section 1 and Fig. 2; compared with Monte-Carlo
+  averaging in section 7.5). The inverted run already divided
   by keep_prob while training, so scaling it again would scale twice: it is not offered.
 - ``dropout_on``: dropout left on at prediction, ONE stochastic forward pass with masks drawn as in
   training (mask / keep_prob for the inverted run, the bare mask for the unrescaled one) — what
@@ -57,42 +58,23 @@ the MC predictive mean, and the std of the output over passes) would implement t
 from __future__ import annotations
 
 import math
+import time
 from functools import partial
-from typing import TypedDict
+from typing import Callable
 
 import numpy as np
 
 from .dropout import draw_mask
+from .snapshot import MCMetrics, RuleMetrics, RulesResult, StochasticMetrics  # noqa: F401  (re-exported)
 
 MC_LADDER = (1, 2, 5, 10, 20, 50, 100, 200)
+# Share of the time the prediction rules may take while training runs: with evaluations spaced by
+# (1 - share) / share times their own cost, training keeps at least 1 - share of its speed.
+RULES_SHARE = 0.10
 # Stack passes until a forward pass has about this many rows. A pass costs ~40 NumPy calls, whose
 # fixed overhead dominates at small test sets: at 80 test points (2-64-64-1) stacking 5 passes cut
 # the time by ~20%; at 200 points it gained nothing and at 1,000 there is one pass per stack.
 STACK_ROWS = 512
-
-
-class RuleMetrics(TypedDict):
-    test_loss: float  # mean cross-entropy of the predictive probabilities (nats)
-    test_acc: float  # fraction correct, in [0, 1]
-    test_confidence: float  # mean probability of the predicted class, in [0.5, 1] (binary)
-
-
-class StochasticMetrics(RuleMetrics):
-    predictive_std: float  # mean over test points of the std over passes of the predicted probability
-
-
-class MCMetrics(StochasticMetrics):
-    T: int  # number of stochastic passes averaged
-
-
-class _RulesRequired(TypedDict):
-    no_dropout: RuleMetrics
-    dropout_on: StochasticMetrics
-    mc_dropout: list[MCMetrics]  # one row per T of the ladder, increasing T
-
-
-class RulesResult(_RulesRequired, total=False):
-    weight_scaling: RuleMetrics  # the unrescaled run only
 
 
 def mc_ladder(mc_max: int) -> tuple[int, ...]:
@@ -101,6 +83,26 @@ def mc_ladder(mc_max: int) -> tuple[int, ...]:
             or not 1 <= mc_max <= MC_LADDER[-1]:
         raise ValueError(f"mc_max: expected an integer from 1 to {MC_LADDER[-1]}, got {mc_max!r}")
     return tuple(t for t in MC_LADDER if t <= mc_max)
+
+
+class RulesCadence:
+    """When to evaluate the prediction rules during training so that they take at most ``share``
+    of the time: after an evaluation that took t seconds, the next is due (1 - share) / share · t
+    seconds later. Wall-clock based, so WHEN they are taken varies from run to run; WHAT they
+    are at a given step never does (the masks are seeded by step)."""
+
+    def __init__(self, share: float = RULES_SHARE, clock: Callable[[], float] = time.perf_counter):
+        if not 0 < share < 1:
+            raise ValueError(f"share: expected a number in (0, 1), got {share!r}")
+        self.share, self._clock = share, clock
+        self._next = clock()
+
+    def due(self) -> bool:
+        return self._clock() >= self._next
+
+    def spent(self, seconds: float) -> None:
+        """An evaluation just took ``seconds``: space the next one out accordingly."""
+        self._next = self._clock() + seconds * (1 - self.share) / self.share
 
 
 def mc_generator(exp) -> np.random.Generator:

@@ -191,7 +191,8 @@ class Replayer:
             self.events_applied += 1
             return record
         if isinstance(record, SnapshotRecord):
-            snap = normalise(self.exp.snapshot())
+            with_rules = any("rules" in run for run in record.snapshot["runs"].values())
+            snap = normalise(self.exp.snapshot(rules=with_rules))
             self.last_snapshot = snap
             if self.verify:
                 self.snapshots_compared += 1

@@ -46,6 +46,38 @@ class LayerStats(TypedDict):
     sq_norm_ratio_theory: Annotated[float, Doc("E‖·‖² ratio, theory", "the closed form: 1/p (inverted) or p (unrescaled)")]
 
 
+class RuleMetrics(TypedDict):
+    """One prediction rule's test-set metrics (see ``core.prediction``)."""
+    test_loss: Annotated[float, Doc("test loss", "mean cross-entropy of the rule's predictive probabilities (nats)")]
+    test_acc: Annotated[float, Doc("test accuracy", "fraction of test points predicted right")]
+    test_confidence: Annotated[float, Doc("confidence", "mean probability of the predicted class")]
+
+
+class StochasticMetrics(RuleMetrics):
+    predictive_std: Annotated[float, Doc("spread", "mean over test points of the standard deviation, over "
+                                                   "stochastic passes, of the predicted probability")]
+
+
+class MCMetrics(StochasticMetrics):
+    T: Annotated[int, Doc("T", "number of stochastic passes averaged")]
+
+
+class _RulesCore(TypedDict):
+    no_dropout: Annotated[RuleMetrics, Doc("no dropout", "prediction mode: every multiplier 1 (model.eval())")]
+    dropout_on: Annotated[StochasticMetrics, Doc("dropout left on",
+                                                 "one stochastic pass with training-mode masks, as when "
+                                                 "model.eval() is forgotten")]
+    mc_dropout: Annotated[list[MCMetrics], Doc("Monte-Carlo dropout",
+                                               "probabilities averaged over T stochastic passes, one row per "
+                                               "T of the ladder up to mc_max")]
+
+
+class RulesResult(_RulesCore, total=False):
+    """The same weights under every prediction rule. ``weight_scaling`` for the unrescaled run only."""
+    weight_scaling: Annotated[RuleMetrics, Doc("×p at test", "weight scaling: each dropped layer's output "
+                                                               "times its keep probability")]
+
+
 class _RunCore(TypedDict):
     diverged: Annotated[bool, Doc("diverged", "a loss or a weight became non-finite; the run stopped updating")]
     train_loss_dropout: Annotated[float, Doc("train loss, with dropout",
@@ -68,6 +100,10 @@ class RunMetrics(_RunCore, total=False):
                                            "probability: weight scaling, the unrescaled run only")]
     test_acc_scaled: Annotated[float, Doc("test accuracy, ×p at test", "test accuracy of that evaluation")]
     test_confidence_scaled: Annotated[float, Doc("test confidence, ×p at test", "test confidence of that evaluation")]
+    rules: Annotated[RulesResult, Doc("prediction rules",
+                                      "the same weights under every prediction rule (no dropout, ×p, dropout "
+                                      "left on, Monte-Carlo dropout); present on the snapshots they were "
+                                      "computed for")]
 
 
 class Snapshot(TypedDict):
@@ -116,13 +152,29 @@ def upgrade_legacy(snapshot: dict) -> dict:
     return snapshot
 
 
-def csv_columns(n_layers: int) -> list[str]:
-    """Columns of the metrics CSV: one row per snapshot and run."""
+def rule_columns(ladder: tuple[int, ...] = ()) -> list[tuple[str, tuple[str, ...]]]:
+    """(column, path into ``RunMetrics["rules"]``) for every prediction-rule number: deterministic
+    rules as ``<rule>_<metric>``, Monte-Carlo rows as ``mc<T>_<metric>`` for each T of ``ladder``."""
+    hints = typing.get_type_hints(RulesResult)
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for rule, hint in hints.items():
+        if rule == "mc_dropout":
+            continue
+        out += [(f"{rule}_{m}", (rule, m)) for m in scalar_fields(hint)]
+    for i, T in enumerate(ladder):
+        out += [(f"mc{T}_{m}", ("mc_dropout", str(i), m)) for m in scalar_fields(StochasticMetrics)]
+    return out
+
+
+def csv_columns(n_layers: int, ladder: tuple[int, ...] = ()) -> list[str]:
+    """Columns of the metrics CSV: one row per snapshot and run; the prediction rules' columns for
+    a Monte-Carlo ladder ``ladder`` (empty cells where a snapshot has no rules)."""
     cols = list(SNAPSHOT_FIELDS)
     cols.insert(cols.index("dataset") + 1, "run")
     cols += RUN_FIELDS
     for i in range(1, n_layers + 1):
         cols += [f"h{i}_{f}" for f in LAYER_FIELDS]
+    cols += [name for name, _ in rule_columns(ladder)]
     return cols
 
 

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dropout_tui.core import bench
+from dropout_tui.core.prediction import RULES_SHARE
 from dropout_tui.core.config import Config
 
 from .args import Parser, integer
@@ -75,6 +76,7 @@ def run(argv: list[str]) -> int:
         results = bench.run(names, budget, eval_every=args.eval_every,
                             on_result=lambda r: status.update(f"measured {r['name']}, measuring…"))
     Console().print(_table(results, args.quick))
+    Console().print(_rules_table([r for r in results if "rules_eval_s" in r]))
     return 0
 
 
@@ -139,4 +141,22 @@ def _table(results: list[dict], quick: bool) -> Table:
             f"{r['pair_ratio']:.0%} {_mark(ratio_ok)}",
             f"{r['minor_faults_per_step']:.1f}, {r['pair_minor_faults_per_step']:.1f} {_mark(faults_ok)}",
         )
+    return table
+
+
+def _rules_table(results: list[dict]) -> Table:
+    """The prediction rules' cost: what Monte-Carlo dropout takes from training in the app."""
+    table = Table(
+        title="prediction rules (no dropout, ×p, dropout on, Monte-Carlo dropout up to T passes)",
+        caption=f"with rules: the pair loop evaluating them on the app's cadence (at most "
+                f"{RULES_SHARE:.0%} of the time); target: keeps ≥ {1 - RULES_SHARE:.0%} of the pair rate",
+    )
+    for name in ("net", "T", "one evaluation", "refreshed every", "pair with rules", "kept"):
+        table.add_column(name, justify="left" if name == "net" else "right")
+    for r in results:
+        kept = r["rules_share_kept"]
+        table.add_row(f"{r['name']} {r['shape']}", str(r["mc_passes"]), f"{1000 * r['rules_eval_s']:,.0f} ms",
+                      f"{r['rules_eval_s'] / RULES_SHARE:,.1f} s",
+                      f"{r['pair_steps_per_s_with_rules']:,.0f} ({r['rules_evaluations']} evaluations)",
+                      f"{kept:.0%} {_mark(kept >= 1 - RULES_SHARE - 0.02)}")
     return table

@@ -11,7 +11,7 @@ from rich.table import Table
 from dropout_tui.core.config import Config
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.report import result
-from dropout_tui.core.snapshot import LayerStats, RunMetrics, Snapshot, docs
+from dropout_tui.core.snapshot import LayerStats, RulesResult, RunMetrics, Snapshot, docs
 from dropout_tui.core.stepping import advance_with_snapshots
 
 from .args import session_files_from_args
@@ -25,7 +25,8 @@ MAX_CHUNK = 64  # steps between looks at a stop request (a signal); snapshots st
 
 def train(exp: PairedExperiment, steps: int, on_snapshot=None, on_progress=None,
           should_stop=None) -> Snapshot | None:
-    """Advance ``steps`` steps, taking a snapshot every ``eval_every`` steps and at the end.
+    """Advance ``steps`` steps, taking a snapshot every ``eval_every`` steps and at the end, where
+    it carries every prediction rule.
     Stops early as soon as ``should_stop()`` is true, returning the last snapshot so far (maybe None)."""
     last: list[Snapshot | None] = [None]
 
@@ -34,10 +35,11 @@ def train(exp: PairedExperiment, steps: int, on_snapshot=None, on_progress=None,
         if on_snapshot:
             on_snapshot(snap)
 
+    end = exp.step + steps
     finished = advance_with_snapshots(exp, steps, keep, max_chunk=MAX_CHUNK, should_stop=should_stop,
-                                      on_progress=on_progress)
+                                      on_progress=on_progress, rules_at=end)
     if finished and (last[0] is None or last[0]["step"] != exp.step):
-        keep(exp.snapshot())  # the final state, when it is not on the snapshot grid (or --steps 0)
+        keep(exp.snapshot(rules=True))  # the final state, when it is not on the snapshot grid (or --steps 0)
     return last[0]
 
 
@@ -129,7 +131,35 @@ def summary_table(config: Config, snap: Snapshot, arch: str) -> Table:
             )
         table.add_row(f"{li['name']} {layer_docs['weight_norm'].label}", _fmt(li["weight_norm"], 2), "",
                       _fmt(lu["weight_norm"], 2), "")
+    rules = [run.get("rules") for run in runs]
+    if all(r is not None for r in rules):
+        table.add_section()
+        table.add_row("prediction rule: loss · acc", "", "", "", "")
+        for label, pick in _rule_rows(rules):  # type: ignore[arg-type]
+            inv, unr = (_rule_cell(pick(r)) for r in rules)  # type: ignore[arg-type]
+            table.add_row(f"  {label}", inv, "", unr, "")
     return table
+
+
+def _rule_rows(rules: list[RulesResult]):
+    """(label, picker) per prediction rule, the Monte-Carlo ladder of the longer run."""
+    rule_docs = docs(RulesResult)
+    rows = [(rule_docs[name].label, lambda r, name=name: r.get(name))
+            for name in ("no_dropout", "weight_scaling", "dropout_on")]
+    for i, row in enumerate(rules[0]["mc_dropout"]):
+        rows.append((f"MC dropout, T={row['T']}",
+                     lambda r, i=i: r["mc_dropout"][i] if i < len(r["mc_dropout"]) else None))
+    return rows
+
+
+def _rule_cell(metrics) -> str:
+    if metrics is None:
+        return ""
+    return f"{_fmt(metrics['test_loss'])} · {_pct(metrics['test_acc'])}"
+
+
+def _pct(x: object) -> str:
+    return f"{100 * x:.1f}%" if isinstance(x, float) and x == x else "—"
 
 
 def _ratio(a: float, b: float) -> str:

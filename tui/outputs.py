@@ -18,6 +18,7 @@ from dropout_tui.core.changes import Change
 from dropout_tui.core.config import Config
 from dropout_tui.core.csv_export import CsvLog, write_csv
 from dropout_tui.core.fileio import OutputExistsError
+from dropout_tui.core.prediction import mc_ladder
 from dropout_tui.core.session import SessionLog
 from dropout_tui.core.snapshot import Snapshot
 
@@ -77,7 +78,7 @@ class Outputs:
             out.log = open_output("--record", record, lambda: SessionLog(
                 record, config, terminal=terminal, force=files.force, mode=mode))
             if csv_path is not None:
-                out.csv = open_output("--csv", csv_path, lambda: _csv_log(csv_path, len(config.layers), files.force))
+                out.csv = open_output("--csv", csv_path, lambda: _csv_log(csv_path, config, files.force))
             if cast_path is not None:
                 from .cast import CastWriter
 
@@ -115,10 +116,11 @@ class Outputs:
             self.cast.close()
 
 
-def _csv_log(path: Path, n_layers: int, force: bool) -> CsvLog:
+def _csv_log(path: Path, config: Config, force: bool) -> CsvLog:
+    n_layers, ladder = len(config.layers), mc_ladder(config.mc_max)
     if path == STDOUT:
-        return CsvLog.to_fd(os.dup(sys.stdout.fileno()), n_layers)
-    return CsvLog(path, n_layers, force=force)
+        return CsvLog.to_fd(os.dup(sys.stdout.fileno()), n_layers, ladder)
+    return CsvLog(path, n_layers, ladder, force=force)
 
 
 # -- files the app makes on request ----------------------------------------------------------------

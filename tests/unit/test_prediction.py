@@ -382,3 +382,18 @@ def test_loss_stays_finite_where_a_pass_rounds_the_true_class_to_zero():
     assert np.any(np.where(y == 1, ps, 1 - ps) == 0)  # the case under test happens
     assert all(math.isfinite(row["test_loss"]) for row in res["mc_dropout"])
     assert math.isfinite(res["no_dropout"]["test_loss"])
+
+
+def test_rules_cadence_spaces_evaluations_to_a_tenth_of_the_time():
+    from dropout_tui.core.prediction import RulesCadence
+
+    now = [0.0]
+    cadence = RulesCadence(share=0.1, clock=lambda: now[0])
+    assert cadence.due()  # the first one at once
+    cadence.spent(0.5)  # an evaluation of 0.5 s: the next after 4.5 s of training
+    now[0] = 4.4
+    assert not cadence.due()
+    now[0] = 4.5
+    assert cadence.due()
+    with pytest.raises(ValueError):
+        RulesCadence(share=1.0)

@@ -356,3 +356,23 @@ def test_a_changed_number_in_a_format_1_recording_is_found(tmp_path):
     recs[i]["runs"]["inverted"]["layers"][0]["norm_eval"] *= 1 + 1e-12
     rep = Replayer(read_session(write_lines(tmp_path / "v1.jsonl", recs)), verify=True, rtol=0.0).run()
     assert rep.mismatch is not None and rep.mismatch.field == "layers[h1].norm_pred"
+
+
+def test_prediction_rules_are_recorded_and_verified(small_config, tmp_path):
+    """Snapshots that carry the prediction rules replay with them, and a changed Monte-Carlo
+    number is found by name."""
+    config = small_config(mc_max=10)
+    path = tmp_path / "rules.jsonl"
+    with SessionLog(path, config) as log:
+        exp = PairedExperiment(config)
+        exp.advance(12)
+        log.snapshot(exp.snapshot())
+        exp.advance(8)
+        log.snapshot(exp.snapshot(rules=True))
+    rep = Replayer(read_session(path), verify=True).run()
+    assert rep.mismatch is None and rep.snapshots_compared == 2
+    assert "rules" in rep.last_snapshot["runs"]["inverted"]
+    recs = lines(path)
+    recs[2]["runs"]["inverted"]["rules"]["mc_dropout"][2]["test_loss"] *= 1 + 1e-12
+    rep = Replayer(read_session(write_lines(path, recs)), verify=True, rtol=0.0).run()
+    assert rep.mismatch is not None and rep.mismatch.field == "rules.mc_dropout[2].test_loss"

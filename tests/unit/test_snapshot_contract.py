@@ -113,3 +113,29 @@ def test_the_engine_produces_exactly_the_definition(small_config, layers, keep, 
 def test_labels_are_unique(cls):
     labels = [d.label for d in docs(cls).values()]
     assert len(labels) == len(set(labels))
+
+
+def test_readme_rules_block_lists_the_prediction_rules():
+    from dropout_tui.core.snapshot import MCMetrics, RulesResult
+
+    rules = _json_block_after("RULES (")
+    assert set(rules) == set(typing.get_type_hints(RulesResult))
+    assert set(rules["mc_dropout"][0]) == set(typing.get_type_hints(MCMetrics))
+
+
+def test_snapshot_with_rules_matches_the_definition_and_fills_the_csv(small_config):
+    from dropout_tui.core.prediction import mc_ladder
+
+    exp = PairedExperiment(small_config(mc_max=20))
+    exp.advance(15)
+    snap = exp.snapshot(rules=True)
+    _check_types(snap, Snapshot, "snapshot")
+    assert "weight_scaling" in snap["runs"]["unrescaled"]["rules"]
+    assert "weight_scaling" not in snap["runs"]["inverted"]["rules"]
+    ladder = mc_ladder(20)
+    cols = csv_columns(2, ladder)
+    inv, unr = csv_rows(snap, 2, ladder)
+    row = dict(zip(cols, unr))
+    assert float(row["mc20_test_loss"]) == snap["runs"]["unrescaled"]["rules"]["mc_dropout"][-1]["test_loss"]
+    assert float(row["weight_scaling_test_loss"]) == snap["runs"]["unrescaled"]["test_loss_scaled"]
+    assert dict(zip(cols, inv))["weight_scaling_test_loss"] == ""
