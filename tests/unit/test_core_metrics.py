@@ -12,7 +12,7 @@ from dropout_tui.core.report import result
 from dropout_tui.core.snapshot import LayerStats, RunMetrics
 
 REQUIRED_RUN_KEYS = set(RunMetrics.__required_keys__)
-SCALED_KEYS = set(RunMetrics.__optional_keys__)
+SCALED_KEYS = set(RunMetrics.__optional_keys__) - {"rules"}  # rules: only when asked for
 LAYER_KEYS = set(LayerStats.__required_keys__)
 
 
