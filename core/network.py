@@ -49,7 +49,8 @@ class Network:
         self.n_in = n_in
         self.hidden = tuple(hidden)
         self.binary = n_classes == 2
-        self.n_out = 1 if self.binary else n_classes
+        self.regression = n_classes == 0  # one linear output, mean squared error
+        self.n_out = 1 if self.binary or self.regression else n_classes
         self.activation = activation
         self._act, self._act_back = ACTIVATIONS[activation]
         sizes = [n_in, *self.hidden, self.n_out]
@@ -164,9 +165,12 @@ class Network:
         return self.forward_from(ws, reuse, h, scales)
 
     def probabilities(self, ws: Workspace) -> np.ndarray:
-        """Class probabilities of the last forward pass, into ``ws.dz`` (the logits stay)."""
+        """Class probabilities of the last forward pass, into ``ws.dz`` (the logits stay): (n, 1)
+        p(class 1) for two classes, (n, k) softmax for k; for regression the outputs themselves."""
         p = ws.dz
-        if self.binary:
+        if self.regression:
+            np.copyto(p, ws.z)
+        elif self.binary:
             # sigmoid(z) = 0.5·(1 + tanh(z/2)), as in sigmoid_inplace, with the copy folded into z/2.
             np.multiply(ws.z, 0.5, out=p)
             np.tanh(p, out=p)
@@ -181,12 +185,15 @@ class Network:
         return p
 
     def backward(self, ws: Workspace, target: np.ndarray, mults, l2: float = 0.0) -> None:
-        """Fill ``gW``/``gb`` with the gradient of mean cross-entropy + l2/2·Σ‖W‖².
+        """Fill ``gW``/``gb`` with the gradient of the mean loss + l2/2·Σ‖W‖²: cross-entropy of the
+        softmax/sigmoid outputs (gradient p − t per row), or for regression the mean squared error
+        (gradient 2(z − y) per row).
 
-        ``target`` is the label column (binary) or one-hot matrix, shaped like the logits."""
+        ``target`` is the label column (binary), one-hot matrix, or target column (regression),
+        shaped like the outputs."""
         dz = self.probabilities(ws)
         dz -= target
-        dz *= 1.0 / target.shape[0]
+        dz *= (2.0 if self.regression else 1.0) / target.shape[0]
         inputs, W, gW, gb, ones = ws.inputs, self.W, self.gW, self.gb, ws.ones
         for l in range(len(W) - 1, -1, -1):
             np.matmul(inputs[l].T, dz, out=gW[l])
@@ -213,8 +220,11 @@ class Network:
     # -- evaluation (allocates; not on the training hot path) ---------------------------------
 
     def loss(self, z: np.ndarray, target: np.ndarray) -> float:
-        """Mean cross-entropy of logits ``z``, computed stably from the logits."""
+        """Mean cross-entropy of logits ``z``, computed stably from the logits; for regression the
+        mean squared error of outputs ``z``."""
         with np.errstate(all="ignore"):
+            if self.regression:
+                return float(np.mean((z - target) ** 2))
             if self.binary:
                 return float(np.mean(np.logaddexp(0, z) - target * z))
             top = z.max(axis=1, keepdims=True)
@@ -225,7 +235,8 @@ class Network:
         return 0.5 * l2 * sum(float(np.sum(w * w)) for w in self.W)
 
     def targets(self, labels: np.ndarray) -> np.ndarray:
-        """Label column or one-hot matrix in this network's dtype, as ``backward`` wants."""
-        if self.binary:
+        """Label column, one-hot matrix or target column in this network's dtype, as ``backward``
+        wants."""
+        if self.binary or self.regression:
             return labels.astype(self.dtype).reshape(-1, 1)
         return np.eye(self.n_out, dtype=self.dtype)[labels]

@@ -16,7 +16,7 @@ from dropout_tui.core.activations import ACTIVATIONS
 from dropout_tui.core.network import Network
 
 ACTS = ("relu", "tanh", "leaky_relu", "sigmoid")
-OUTPUTS = {"binary": 2, "softmax": 3}
+OUTPUTS = {"binary": 2, "softmax": 3, "mse": 0}  # 0 classes: one linear output, mean squared error
 RULES = ("inverted", "unrescaled")
 N_IN, HIDDEN, N_ROWS = 3, (5, 4), 7
 P_IN, P_HID = 0.7, 0.6
@@ -46,6 +46,8 @@ def _reference_forward(net, x, mults):
 
 
 def _reference_loss(net, z, labels):
+    if net.regression:
+        return float(np.mean((z[:, 0] - labels) ** 2))
     if net.binary:
         p = 1 / (1 + np.exp(-z[:, 0]))
         return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
@@ -75,7 +77,7 @@ def _problem(act, n_classes, rule, input_dropout=True):
         for b in net.b:
             b[...] = rng.normal(0, 0.5, b.shape)
         x = rng.normal(0, 1, (N_ROWS, N_IN))
-        labels = rng.integers(0, n_classes, N_ROWS)
+        labels = rng.normal(0, 1, N_ROWS) if n_classes == 0 else rng.integers(0, n_classes, N_ROWS)
         probs = [P_IN if input_dropout else 1.0] + [P_HID] * len(HIDDEN)
         mults = _masks(rng, rule, N_ROWS, (N_IN, *HIDDEN), probs)
         if not input_dropout:
@@ -212,3 +214,20 @@ def test_loss_is_numerically_stable_for_huge_logits(n_classes):
 
 def test_every_activation_is_covered():
     assert set(ACTS) == set(ACTIVATIONS)
+
+
+def test_gradient_check_detects_a_halved_mse_gradient():
+    """The MSE gradient is 2(z − y)/n; the ½-MSE gradient (z − y)/n would be off by a factor 2."""
+    net, x, labels, mults = _problem("relu", 0, "inverted")
+    target = net.targets(labels)
+    numeric = _numeric_grads(net, x, target, mults, 0.0)
+    analytic = _analytic_grads(net, x, target, mults, mults, 0.0)
+    assert _rel_error(numeric, analytic) < 1e-6
+    assert _rel_error(numeric, [g / 2 for g in analytic]) > 0.1
+
+
+def test_mse_of_huge_outputs_is_infinite_not_an_error():
+    net = Network(1, (3,), 0, "relu", np.random.default_rng(0))
+    target = net.targets(np.array([0.0, 1.0]))
+    assert net.loss(np.array([[1e200], [0.0]]), target) == float("inf")
+    assert net.loss(np.array([[1.0], [2.0]]), target) == pytest.approx(1.0)
