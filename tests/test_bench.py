@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-CLI = [sys.executable, "-c", "import sys; from tui.cli import main; sys.exit(main())"]
+CLI = [sys.executable, "-c", "import sys; from dropout_tui.tui.cli import main; sys.exit(main())"]
 
 
 def _bench(*args: str) -> subprocess.CompletedProcess:

@@ -6,7 +6,6 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -70,9 +69,7 @@ BAD_INPUT = [
 
 
 def _console_script() -> str:
-    found = shutil.which("dropout-tui")
-    if found:
-        return found
+    # The one installed with this interpreter; the first on PATH may be another checkout's.
     candidate = Path(sys.executable).with_name("dropout-tui")
     assert candidate.exists(), "the dropout-tui console script is not installed"
     return str(candidate)
