@@ -2,5 +2,6 @@
 
 from .config import Config, ConfigError
 from .experiment import RULES, PairedExperiment
+from .metadata import version
 
-__all__ = ["Config", "ConfigError", "PairedExperiment", "RULES"]
+__all__ = ["Config", "ConfigError", "PairedExperiment", "RULES", "version"]

@@ -47,6 +47,7 @@ import numpy as np
 from .config import Config, ConfigError
 from .data import DATASETS
 from .experiment import PairedExperiment
+from .metadata import version
 from .report import json_safe
 
 FORMAT = "dropout-tui-session"
@@ -113,13 +114,8 @@ def dumps_line(obj: dict) -> bytes:
 
 
 def versions() -> dict:
-    try:
-        from importlib.metadata import version
-
-        ours = version("dropout-tui")
-    except Exception:  # running from a source tree that was never installed
-        ours = "unknown"
-    return {"dropout-tui": ours, "numpy": np.__version__, "python": platform.python_version()}
+    """What a session-log header records: ``{"dropout-tui": .., "numpy": .., "python": ..}``."""
+    return {"dropout-tui": version(), "numpy": np.__version__, "python": platform.python_version()}
 
 
 class SessionLog:

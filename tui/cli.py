@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import math
+import platform
 import sys
 
 from dropout_tui.core.config import Config, ConfigError, DTYPES
 from dropout_tui.core.activations import ACTIVATIONS
 from dropout_tui.core.data import DATASETS
+from dropout_tui.core.metadata import version
 from dropout_tui.core.optim import OPTIMIZERS
 
 from .errors import UsageError
@@ -21,8 +23,33 @@ DEFAULT_STEPS = 3000
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        # argparse would otherwise take any unambiguous prefix (--data for --dataset), so a typo can
+        # silently mean another option, and adding an option later can break a prefix users rely on.
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):  # argparse would print the whole usage block; one line is the rule
         raise UsageError(message)
+
+
+def version_line() -> str:
+    """``dropout-tui 0.1.0 (numpy 2.4.6, textual 8.2.8, Python 3.11.7)``: the installed versions,
+    read at run time from package metadata ("unknown" for one that is not installed)."""
+    return (f"dropout-tui {version()} (numpy {version('numpy')}, textual {version('textual')}, "
+            f"Python {platform.python_version()})")
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: print :func:`version_line` on stdout and exit 0. argparse's own ``version``
+    action would re-wrap the line to the terminal width."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_line())
+        parser.exit(0)
 
 
 def _number(option: str):
@@ -96,6 +123,7 @@ def main_parser() -> argparse.ArgumentParser:
                     "(÷ keep_prob while training) and one without, and watch where they differ. "
                     "Subcommands: 'dropout-tui bench' and 'dropout-tui replay FILE'.",
     )
+    p.add_argument("--version", action=_VersionAction, help="print the versions of dropout-tui, numpy, textual and Python, and exit")
     add_experiment_options(p)
     g = p.add_argument_group("headless")
     g.add_argument("--headless", action="store_true", help="train without the UI and print the result")
