@@ -49,7 +49,7 @@ class Config:
     dtype: str = "float64"
     momentum: float = field(default=0.9, metadata={"cli": False})
 
-    def validate(self) -> "Config":
+    def validate(self) -> Config:
         _prob("--keep-prob", self.keep_prob)
         _prob("--input-keep-prob", self.input_keep_prob)
         if not _finite(self.lr) or self.lr <= 0:
@@ -84,7 +84,7 @@ class Config:
             raise ConfigError("--eval-every", f"expected an integer >= 1, got {self.eval_every!r}")
         return self
 
-    def with_changes(self, **changes) -> "Config":
+    def with_changes(self, **changes) -> Config:
         return replace(self, **changes).validate()
 
     def to_dict(self) -> dict:
@@ -93,7 +93,7 @@ class Config:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Config":
+    def from_dict(cls, data: dict) -> Config:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

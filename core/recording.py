@@ -40,7 +40,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -645,7 +645,7 @@ class Replayer:
             return {"type": "snapshot", "recorded": record, **snap}
         return record  # close
 
-    def run(self) -> "Replayer":
+    def run(self) -> Replayer:
         """Replay to the end (or the first mismatch when verifying)."""
         while not self.done:
             self.advance(None)

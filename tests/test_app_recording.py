@@ -27,7 +27,8 @@ SMALL = Config(layers=(16, 16), train_size=60, test_size=100, eval_every=10)
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "dropout_tui.tui.cli", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "dropout_tui.tui.cli", *args], capture_output=True, text=True,
+                          timeout=120)
 
 
 def start(tmp_path, *extra):

@@ -124,8 +124,8 @@ def test_bad_input_through_console_script(args, option):
 
 
 def test_absurd_layer_size_is_a_usage_error_not_a_traceback():
-    _assert_usage_error(_run([sys.executable, "-m", "dropout_tui.tui.cli", *PREFIX, "--layers", "99999999999999999999"]),
-                        "--layers")
+    _assert_usage_error(
+        _run([sys.executable, "-m", "dropout_tui.tui.cli", *PREFIX, "--layers", "99999999999999999999"]), "--layers")
 
 
 # -- --headless --json ----------------------------------------------------------------------------

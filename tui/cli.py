@@ -83,8 +83,10 @@ def _layers(text: str) -> tuple[int, ...]:
 def add_experiment_options(p: argparse.ArgumentParser) -> None:
     d = Config()
     g = p.add_argument_group("experiment")
-    g.add_argument("--dataset", metavar="NAME", default=d.dataset, help=f"one of {', '.join(DATASETS)} (default {d.dataset})")
-    g.add_argument("--layers", metavar="N,N", type=_layers, default=d.layers, help="hidden layer sizes, e.g. 64,64 (default 64,64)")
+    g.add_argument("--dataset", metavar="NAME", default=d.dataset,
+                   help=f"one of {', '.join(DATASETS)} (default {d.dataset})")
+    g.add_argument("--layers", metavar="N,N", type=_layers, default=d.layers,
+                   help="hidden layer sizes, e.g. 64,64 (default 64,64)")
     g.add_argument("--activation", metavar="NAME", default=d.activation,
                    help=f"hidden activation: {', '.join(ACTIVATIONS)} (default {d.activation})")
     g.add_argument("--keep-prob", metavar="P", type=_number("--keep-prob"), default=d.keep_prob,
@@ -92,16 +94,20 @@ def add_experiment_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--input-keep-prob", metavar="P", type=_number("--input-keep-prob"), default=d.input_keep_prob,
                    help="probability of keeping an input feature, in (0, 1] (default 1: no input dropout)")
     g.add_argument("--lr", metavar="X", type=_number("--lr"), default=d.lr, help=f"learning rate > 0 (default {d.lr})")
-    g.add_argument("--optimizer", metavar="NAME", default=d.optimizer, help=f"{', '.join(OPTIMIZERS)} (default {d.optimizer})")
+    g.add_argument("--optimizer", metavar="NAME", default=d.optimizer,
+                   help=f"{', '.join(OPTIMIZERS)} (default {d.optimizer})")
     g.add_argument("--batch-size", metavar="N", type=_integer("--batch-size"), default=d.batch_size,
                    help="minibatch size; 0 = full batch (default 0)")
-    g.add_argument("--l2", metavar="X", type=_number("--l2"), default=d.l2, help="L2 penalty l2/2·Σ‖W‖² (default 0)")
-    g.add_argument("--seed", metavar="N", type=_integer("--seed"), default=d.seed, help=f"random seed (default {d.seed})")
+    g.add_argument("--l2", metavar="X", type=_number("--l2"), default=d.l2,
+                   help="L2 penalty l2/2·Σ‖W‖² (default 0)")
+    g.add_argument("--seed", metavar="N", type=_integer("--seed"), default=d.seed,
+                   help=f"random seed (default {d.seed})")
     g.add_argument("--train-size", metavar="N", type=_integer("--train-size"), default=d.train_size,
                    help=f"training points (default {d.train_size})")
     g.add_argument("--test-size", metavar="N", type=_integer("--test-size"), default=d.test_size,
                    help=f"test points (default {d.test_size})")
-    g.add_argument("--noise", metavar="X", type=_number("--noise"), default=d.noise, help=f"data noise (default {d.noise})")
+    g.add_argument("--noise", metavar="X", type=_number("--noise"), default=d.noise,
+                   help=f"data noise (default {d.noise})")
     g.add_argument("--eval-every", metavar="N", type=_integer("--eval-every"), default=d.eval_every,
                    help=f"steps between metrics snapshots (default {d.eval_every})")
     g.add_argument("--dtype", metavar="NAME", default=d.dtype, help=f"{', '.join(DTYPES)} (default {d.dtype})")
@@ -123,19 +129,23 @@ def main_parser() -> argparse.ArgumentParser:
                     "(÷ keep_prob while training) and one without, and watch where they differ. "
                     "Subcommands: 'dropout-tui bench' and 'dropout-tui replay FILE'.",
     )
-    p.add_argument("--version", action=_VersionAction, help="print the versions of dropout-tui, numpy, textual and Python, and exit")
+    p.add_argument("--version", action=_VersionAction,
+                   help="print the versions of dropout-tui, numpy, textual and Python, and exit")
     add_experiment_options(p)
     g = p.add_argument_group("headless")
     g.add_argument("--headless", action="store_true", help="train without the UI and print the result")
     g.add_argument("--steps", metavar="N", type=_integer("--steps"), default=None,
                    help=f"steps to train with --headless (default {DEFAULT_STEPS})")
-    g.add_argument("--json", action="store_true", help="with --headless: print one JSON object instead of a table")
+    g.add_argument("--json", action="store_true",
+                   help="with --headless: print one JSON object instead of a table")
     g = p.add_argument_group("recording")
     g.add_argument("--record", metavar="FILE", help="write a replayable session log (JSON Lines)")
     g.add_argument("--cast", metavar="FILE", help="write an asciicast v2 recording of the app's own output")
-    g.add_argument("--csv", metavar="FILE", help="write the metrics history as CSV, a row per snapshot and run, as it is made")
+    g.add_argument("--csv", metavar="FILE",
+                   help="write the metrics history as CSV, a row per snapshot and run, as it is made")
     g.add_argument("--force", action="store_true", help="overwrite existing --record/--cast/--csv files")
-    g.add_argument("--screenshot-dir", metavar="DIR", default=".", help="where 's' saves SVG screenshots and 'e' CSV exports (default .)")
+    g.add_argument("--screenshot-dir", metavar="DIR", default=".",
+                   help="where 's' saves SVG screenshots and 'e' CSV exports (default .)")
     return p
 
 

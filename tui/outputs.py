@@ -55,7 +55,7 @@ class Outputs:
         self.log, self.csv, self.cast = log, csv, cast
 
     @classmethod
-    def open(cls, config: Config, args, *, mode: str, terminal: tuple[int, int] | None = None) -> "Outputs":
+    def open(cls, config: Config, args, *, mode: str, terminal: tuple[int, int] | None = None) -> Outputs:
         record, csv_path = getattr(args, "record", None), getattr(args, "csv", None)
         cast_path = getattr(args, "cast", None) if mode == "app" else None
         force = bool(getattr(args, "force", False))

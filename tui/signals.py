@@ -91,7 +91,7 @@ class StopOnSignals:
         if self.on_signal is not None:
             self.on_signal(signum)
 
-    def __enter__(self) -> "StopOnSignals":
+    def __enter__(self) -> StopOnSignals:
         self._restore = install_close_on_signals(self._handle, self.signals)
         return self
 
