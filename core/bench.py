@@ -1,4 +1,4 @@
-"""Training throughput on three reference nets (``dropout-tui bench``; DESIGN §4 has the budgets).
+"""Training throughput on three reference nets (``dropout-tui bench``).
 
 Pure NumPy and the standard library: like the rest of core/, this never imports textual or rich.
 
@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 
 from .config import Config
 from .experiment import PairedExperiment
+from .prediction import RULES_SHARE, RulesCadence
+from .snapshot import Snapshot
 from .stepping import advance_with_snapshots
 
 
@@ -40,7 +42,7 @@ class Reference:
     data: str
     config: Config
     data_shape: dict = field(default_factory=dict)
-    target_steps_per_s: float = 0.0  # issue 2: 3× PyTorch (1 thread) on A and B, 2× on C
+    target_steps_per_s: float = 0.0  # about 3× PyTorch on one thread for A and B, 2× for C
 
     @property
     def description(self) -> str:
@@ -53,7 +55,7 @@ REFERENCES = (
     Reference("A", "2-20-3-1", "211 points, full batch",
               Config(dataset="moons", layers=(20, 3), train_size=211, test_size=200, batch_size=0, lr=0.3),
               target_steps_per_s=7800),
-    # The app's default net (DESIGN §1) on 300 points.
+    # The app's default net on 300 points.
     Reference("B", "2-64-64-1", "300 points, full batch",
               Config(dataset="moons", layers=(64, 64), train_size=300, test_size=1000, batch_size=0, lr=0.3),
               target_steps_per_s=2850),
@@ -66,6 +68,8 @@ REFERENCES = (
               data_shape={"classes": 10, "features": 64}, target_steps_per_s=1200),
 )
 
+RULES_REFERENCE = "B"  # the app's default net: where the prediction rules' cost is measured
+RULES_WINDOW = 3  # evaluations the measuring window spans (the first one comes at once)
 PAIR_TARGET_RATIO = 0.45  # the pair with metrics should keep at least 45% of one run's rate
 FAULTS_TARGET = 1.0  # minor page faults per step in steady state
 
@@ -124,7 +128,7 @@ def _with_metrics(exp: PairedExperiment):
     return lambda n: advance_with_snapshots(exp, n, _discard)
 
 
-def _discard(snapshot: dict) -> None:
+def _discard(snapshot: Snapshot) -> None:
     pass
 
 
@@ -140,6 +144,8 @@ def measure(ref: Reference, budget: Budget = DEFAULT, rule: str = "inverted",
     exp.reset()
     pair = time_loop(_with_metrics(exp), budget, quantum=exp.config.eval_every)
     pair_diverged = any(run.diverged for run in exp.runs.values())
+    exp.reset()
+    rules = measure_rules(exp, budget) if ref.name == RULES_REFERENCE else {}
     return {
         "name": ref.name,
         "shape": ref.shape,
@@ -155,7 +161,39 @@ def measure(ref: Reference, budget: Budget = DEFAULT, rule: str = "inverted",
         "pair_steps_per_repeat": pair.steps_per_repeat,
         "repeats": budget.repeats,
         "diverged": single_diverged or pair_diverged,
+        **rules,
     }
+
+
+def measure_rules(exp: PairedExperiment, budget: Budget) -> dict:
+    """The prediction rules' cost on the app's cadence: one evaluation (Monte-Carlo dropout up to
+    ``config.mc_max`` passes, both runs), and the pair loop's speed while evaluations are spaced by
+    ``RulesCadence``, as a share of its speed without them. The window spans several evaluations
+    (``RULES_WINDOW`` of them), since the cadence spreads their cost over ten times their length."""
+    exp.snapshot(rules=True)  # buffers
+    best = math.inf
+    for _ in range(max(2, budget.repeats)):
+        t0 = time.perf_counter()
+        exp.snapshot(rules=True)
+        best = min(best, time.perf_counter() - t0)
+    quantum = exp.config.eval_every
+    exp.reset()
+    without = time_loop(_with_metrics(exp), budget, quantum=quantum)
+    exp.reset()
+    cadence, evaluations, steps = RulesCadence(), 0, 0
+    window = best / RULES_SHARE * RULES_WINDOW if budget is DEFAULT else budget.repeat_s
+    start = time.perf_counter()
+    while time.perf_counter() - start < window:
+        advance_with_snapshots(exp, quantum, _discard)
+        steps += quantum
+        if cadence.due():
+            t0 = time.perf_counter()
+            exp.snapshot(rules=True)
+            cadence.spent(time.perf_counter() - t0)
+            evaluations += 1
+    rate = steps / (time.perf_counter() - start)
+    return {"rules_eval_s": best, "mc_passes": exp.config.mc_max, "rules_evaluations": evaluations,
+            "pair_steps_per_s_with_rules": rate, "rules_share_kept": rate / without.steps_per_s}
 
 
 def run(names=None, budget: Budget = DEFAULT, on_result=None, eval_every: int | None = None) -> list[dict]:

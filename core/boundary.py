@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from .network import Workspace
+
 MARGIN = 0.1  # of the data's span, on each side, so edge points are not on the frame
+
+
+@dataclass(frozen=True)
+class BoundaryMaps:
+    """Both runs' prediction-mode class probabilities on the grid, and where the training points fall.
+
+    ``probs[rule]``: (rows, cols, n_classes) probabilities, row 0 at the top of the screen.
+    ``train``: (row, col, label) arrays of the training points' nearest grid cells."""
+    probs: dict[str, np.ndarray]
+    train: tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 class BoundaryGrid:
@@ -24,11 +38,10 @@ class BoundaryGrid:
         gx, gy = np.meshgrid(xs, ys)
         self.points = np.column_stack([gx.ravel(), gy.ravel()]).astype(exp.data.x_train.dtype)
         self.train_cells = (*self.cell_of(exp.data.x_train), exp.data.y_train)
-        self._ws = {}
+        self._ws: dict[str, Workspace] = {}
 
-    def compute(self) -> dict:
-        """{"probs": rule -> (rows, cols, n_classes) probabilities,
-        "train": (rows, cols, labels) of the training points}."""
+    def compute(self) -> BoundaryMaps:
+        """Both runs' maps for their current weights (prediction mode: no dropout)."""
         out = {}
         exp = self.exp
         with np.errstate(all="ignore"):
@@ -41,7 +54,7 @@ class BoundaryGrid:
                 p = net.probabilities(ws)
                 probs = np.hstack([1 - p, p]) if net.binary else p.copy()
                 out[rule] = probs.reshape(self.rows, self.cols, -1)
-        return {"probs": out, "train": self.train_cells}
+        return BoundaryMaps(out, self.train_cells)
 
     def cell_of(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Grid (row, col) nearest to each point of ``x``."""

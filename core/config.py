@@ -1,21 +1,36 @@
-"""Experiment configuration: every option the CLI, the app and a recording share, and its validation."""
+"""Experiment configuration: every option the CLI, the app and a recording share, and its validation.
+
+Each field of ``Config`` carries its command-line spelling, metavar, help and value kind in its
+metadata, so the CLI's options are generated from this one list, and a value read from a file is
+type-checked and validated by the same code as a value typed on the command line.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields, replace
+from typing import Any
 
 from .activations import ACTIVATIONS
 from .data import DATASETS, min_size
 from .optim import OPTIMIZERS
 
 DTYPES = ("float64", "float32")
-KEEP_PROB_MIN = 0.05  # the app's floor; below it almost every unit is dropped every step
 # Upper bounds that keep a typo from asking NumPy for terabytes: far beyond what trains at
 # interactive speed, well inside what fits in memory.
 MAX_WIDTH = 4096
 MAX_DEPTH = 16
 MAX_POINTS = 1_000_000
+MC_MAX = 200  # the top of the Monte-Carlo ladder
+
+# keep_prob: any value in (0, 1] whose reciprocal is finite is a valid experiment (inverted dropout
+# divides by it). The keys step it by KEY_STEP / KEY_FINE_STEP and stop at KEY_FLOOR: below it almost
+# every unit is dropped every step, which a key press should not reach by accident.
+KEY_FLOOR = 0.05
+KEY_STEP = 0.05
+KEY_FINE_STEP = 0.01
+
+KINDS = ("int", "float", "str", "layers")
 
 
 class ConfigError(ValueError):
@@ -26,39 +41,52 @@ class ConfigError(ValueError):
         self.option = option
 
 
+def _opt(default: Any, kind: str, metavar: str, help: str) -> Any:
+    """A dataclass field whose metadata says how the CLI spells, parses and explains it."""
+    return field(default=default, metadata={"kind": kind, "metavar": metavar, "help": help})
+
+
 @dataclass(frozen=True)
 class Config:
-    # Defaults: the over-fitting setting of DESIGN §1 (moons, noise 0.3, 200 train / 1,000 test,
-    # 2-64-64-1 ReLU, full-batch SGD lr 0.3, keep_prob 0.5), where the runs part within seconds.
-    dataset: str = "moons"
-    layers: tuple[int, ...] = (64, 64)
-    activation: str = "relu"
-    keep_prob: float = 0.5
-    input_keep_prob: float = 1.0
-    lr: float = 0.3
-    optimizer: str = "sgd"
-    batch_size: int = 0
-    l2: float = 0.0
-    seed: int = 0
-    train_size: int = 200
-    test_size: int = 1000
-    noise: float = 0.3
+    # Defaults: the over-fitting setting where the two runs part within seconds: moons with noise
+    # 0.3, 200 training and 1,000 test points, a 2-64-64-1 ReLU net, full-batch SGD at lr 0.3,
+    # keep_prob 0.5.
+    dataset: str = _opt("moons", "str", "NAME", f"one of {', '.join(DATASETS)}")
+    layers: tuple[int, ...] = _opt((64, 64), "layers", "N,N", "hidden layer sizes, e.g. 64,64")
+    activation: str = _opt("relu", "str", "NAME", f"hidden activation: {', '.join(ACTIVATIONS)}")
+    keep_prob: float = _opt(0.5, "float", "P", "probability of keeping a hidden unit, in (0, 1]")
+    input_keep_prob: float = _opt(1.0, "float", "P",
+                                  "probability of keeping an input feature, in (0, 1]; 1 = no input dropout")
+    lr: float = _opt(0.3, "float", "X", "learning rate > 0")
+    optimizer: str = _opt("sgd", "str", "NAME", f"{', '.join(OPTIMIZERS)}")
+    momentum: float = _opt(0.9, "float", "MU", "momentum coefficient in [0, 1) for --optimizer momentum")
+    batch_size: int = _opt(0, "int", "N", "minibatch size; 0 = full batch")
+    l2: float = _opt(0.0, "float", "X", "L2 penalty l2/2·Σ‖W‖² over weight matrices")
+    seed: int = _opt(0, "int", "N", "seed for data, initial weights, batch order and masks")
+    train_size: int = _opt(200, "int", "N", "training points (few, so the network over-fits)")
+    test_size: int = _opt(1000, "int", "N", "test points")
+    noise: float = _opt(0.3, "float", "X", "data noise")
     # Snapshots cost about 20 training steps on the largest benchmark net; one per 100 steps keeps
     # the pair with metrics near half the single-run speed and still gives 10-20 points a second.
-    eval_every: int = 100
-    dtype: str = "float64"
-    momentum: float = field(default=0.9, metadata={"cli": False})
+    eval_every: int = _opt(100, "int", "N", "steps between metrics snapshots")
+    # Monte-Carlo dropout averages up to this many stochastic passes (the ladder 1, 2, 5, 10, 20,
+    # 50, 100, 200 up to it); 200 reaches past the ~50 where averaging matches weight scaling.
+    mc_max: int = _opt(200, "int", "T", "most Monte-Carlo dropout passes averaged, 1 to 200")
+    dtype: str = _opt("float64", "str", "NAME", f"{', '.join(DTYPES)}")
 
     def validate(self) -> Config:
-        _prob("--keep-prob", self.keep_prob)
-        _prob("--input-keep-prob", self.input_keep_prob)
+        """Check every field as the engine needs it; returns self. Raises ConfigError."""
+        check_keep_prob(self.keep_prob, "--keep-prob")
+        check_keep_prob(self.input_keep_prob, "--input-keep-prob")
         if not _finite(self.lr) or self.lr <= 0:
             raise ConfigError("--lr", f"expected a finite number > 0, got {self.lr!r}")
+        if not _finite(self.momentum) or not 0 <= self.momentum < 1:
+            raise ConfigError("--momentum", f"expected a number in [0, 1), got {self.momentum!r}")
         if not _finite(self.l2) or self.l2 < 0:
             raise ConfigError("--l2", f"expected a finite number >= 0, got {self.l2!r}")
         if not _finite(self.noise) or self.noise < 0:
             raise ConfigError("--noise", f"expected a finite number >= 0, got {self.noise!r}")
-        if not self.layers or any(not _int(n) or n < 1 for n in self.layers):
+        if not isinstance(self.layers, tuple) or not self.layers or any(not _int(n) or n < 1 for n in self.layers):
             raise ConfigError("--layers", "expected positive integers separated by commas, e.g. 64,64")
         if len(self.layers) > MAX_DEPTH or max(self.layers) > MAX_WIDTH:
             raise ConfigError("--layers", f"expected at most {MAX_DEPTH} layers of at most {MAX_WIDTH} units")
@@ -82,27 +110,32 @@ class Config:
             )
         if not _int(self.eval_every) or self.eval_every < 1:
             raise ConfigError("--eval-every", f"expected an integer >= 1, got {self.eval_every!r}")
+        if not _int(self.mc_max) or not 1 <= self.mc_max <= MC_MAX:
+            raise ConfigError("--mc-max", f"expected an integer from 1 to {MC_MAX}, got {self.mc_max!r}")
         return self
 
-    def with_changes(self, **changes) -> Config:
+    def with_changes(self, **changes: Any) -> Config:
+        """A validated copy with ``changes`` applied. Raises ConfigError."""
         return replace(self, **changes).validate()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: every field, ``layers`` as a list."""
         out = asdict(self)
         out["layers"] = list(self.layers)
         return out
 
     @classmethod
-    def from_dict(cls, data: dict) -> Config:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+    def from_dict(cls, data: object) -> Config:
+        """A validated Config from JSON-like data (a recording's header or event). Every value is
+        type-checked by its field's kind before the same validation as the command line; missing
+        fields take their defaults. Raises ConfigError naming the field's CLI spelling."""
+        if not isinstance(data, dict):
+            raise ConfigError("config", "expected an object")
+        specs = {f.name: f for f in fields(cls)}
+        unknown = sorted(k for k in data if k not in specs)
         if unknown:
             raise ConfigError("config", f"unknown field {unknown[0]!r}")
-        values = dict(data)
-        if "layers" in values:
-            if not isinstance(values["layers"], (list, tuple)):
-                raise ConfigError("--layers", "expected a list of positive integers")
-            values["layers"] = tuple(values["layers"])
+        values = {name: from_json(specs[name], value) for name, value in data.items()}
         return cls(**values).validate()
 
     @property
@@ -110,21 +143,86 @@ class Config:
         return self.batch_size in (0, self.train_size)
 
 
-def _finite(x) -> bool:
+def option_name(f: Field) -> str:
+    """The command-line spelling of a Config field: ``keep_prob`` -> ``--keep-prob``."""
+    return "--" + f.name.replace("_", "-")
+
+
+def default_of(f: Field) -> Any:
+    return None if f.default is MISSING else f.default
+
+
+def from_json(f: Field, value: object) -> Any:
+    """A field's value read from JSON, type-checked by its kind (range checks are ``validate``'s)."""
+    kind, option = f.metadata["kind"], option_name(f)
+    if kind == "int":
+        if not _int(value):
+            raise ConfigError(option, f"expected an integer, got {value!r}")
+    elif kind == "float":
+        if not _finite(value):
+            raise ConfigError(option, f"expected a finite number, got {value!r}")
+        value = float(value)  # type: ignore[arg-type]
+    elif kind == "str":
+        if not isinstance(value, str):
+            raise ConfigError(option, f"expected a string, got {value!r}")
+    elif kind == "layers":
+        if not isinstance(value, (list, tuple)) or not all(_int(n) for n in value):
+            raise ConfigError(option, f"expected a list of positive integers, got {value!r}")
+        value = tuple(value)
+    return value
+
+
+def parse_text(f: Field, text: str) -> Any:
+    """A field's value from command-line text, by its kind. Raises ConfigError."""
+    kind, option = f.metadata["kind"], option_name(f)
+    if kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(option, f"expected an integer, got {text!r}") from None
+    if kind == "float":
+        try:
+            value = float(text)
+        except ValueError:
+            raise ConfigError(option, f"expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise ConfigError(option, f"expected a finite number, got {text!r}")
+        return value
+    if kind == "layers":
+        parts = [p.strip() for p in text.split(",")]
+        if not all(p.isascii() and p.isdigit() and int(p) > 0 for p in parts):
+            raise ConfigError(option, f"expected positive integers separated by commas (e.g. 64,64), got {text!r}")
+        return tuple(int(p) for p in parts)
+    return text
+
+
+def check_keep_prob(p: object, option: str = "keep_prob") -> float:
+    """``p`` as a float if it is a valid keep probability: finite, in (0, 1], with a finite 1/p
+    (inverted dropout divides by it). Raises ConfigError naming ``option``."""
+    if not _finite(p) or not 0 < p <= 1:  # type: ignore[operator]
+        raise ConfigError(option, f"expected a number in (0, 1], got {p!r}")
+    if not math.isfinite(1.0 / p):  # type: ignore[operator]
+        raise ConfigError(option, f"expected a number in (0, 1] with a finite 1/p, got {p!r}")
+    return float(p)  # type: ignore[arg-type]
+
+
+def step_keep_prob(p: float, delta: float) -> float:
+    """keep_prob after a key press of ``delta``: rounded to the key grid, within [KEY_FLOOR, 1], and
+    never moved against the key's direction (from below the floor, ``-`` does nothing)."""
+    new = round(min(1.0, max(KEY_FLOOR, p + delta)), 2)
+    if (new - p) * delta < 0:
+        return p
+    return new
+
+
+def _finite(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _int(x) -> bool:
+def _int(x: object) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
-def _prob(option: str, p) -> None:
-    if not _finite(p) or not 0 < p <= 1:
-        raise ConfigError(option, f"expected a number in (0, 1], got {p!r}")
-    if not math.isfinite(1.0 / p):  # inverted dropout divides by p
-        raise ConfigError(option, f"expected a number in (0, 1] with a finite 1/p, got {p!r}")
-
-
-def _choice(option: str, value, allowed) -> None:
+def _choice(option: str, value: object, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ConfigError(option, f"expected one of {', '.join(allowed)}, got {value!r}")

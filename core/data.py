@@ -12,9 +12,11 @@ MIN_PER_CLASS = 5
 
 @dataclass(frozen=True)
 class Dataset:
+    """A train/test split. ``x_*``: (n, n_features) in the experiment's dtype; ``y_*``: (n,) int
+    class labels in 0..n_classes-1."""
     name: str
     x_train: np.ndarray
-    y_train: np.ndarray  # int class labels
+    y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
     n_classes: int
@@ -80,13 +82,17 @@ def n_classes(name: str) -> int:
 
 
 def min_size(name: str) -> int:
+    """The fewest points a split of dataset ``name`` may have: a few per class."""
     return MIN_PER_CLASS * _CLASSES.get(name, 2)
 
 
 def make_dataset(name: str, train_size: int, test_size: int, noise: float,
                  rng: np.random.Generator, dtype=np.float64, **shape) -> Dataset:
-    """Train and test come from one draw, so they share a distribution; ``shape`` passes
-    ``classes``/``features`` to blobs (the benchmark's 64-feature, 10-class problem)."""
+    """``train_size`` + ``test_size`` points of dataset ``name`` drawn from ``rng``, shuffled, then
+    split: train and test come from one draw, so they share a distribution. ``noise`` is the
+    standard deviation of the Gaussian noise in data units (scaled per dataset, see the makers).
+    ``shape`` passes ``classes``/``features`` to blobs (the benchmark's 64-feature, 10-class
+    problem). Raises KeyError for an unknown name (``Config.validate`` checks names first)."""
     maker = _MAKERS[name]
     x, y = maker(train_size + test_size, noise, rng, **shape)
     order = rng.permutation(len(y))

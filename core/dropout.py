@@ -8,19 +8,32 @@ Inverted dropout preserves the first moment, not the norm.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 
-def draw_mask(rng: np.random.Generator, p: float, uniform, mask, scaled) -> None:
+def draw_mask(rng: np.random.Generator, p: float, uniform: np.ndarray, mask: np.ndarray,
+              scaled: np.ndarray) -> None:
     """Bernoulli(p) keep mask into ``mask`` and mask/p into ``scaled``, allocating nothing.
-    float32 uniforms are plenty (resolution 2**-24) and cost half the random bits of float64."""
+
+    ``uniform`` is float32 scratch of the mask's shape (n, width); ``mask`` and ``scaled`` are in the
+    network's dtype. float32 uniforms are plenty (resolution 2**-24) and cost half the random bits
+    of float64."""
     rng.random(dtype=np.float32, out=uniform)
     np.less(uniform, np.float32(p), out=mask)
     np.multiply(mask, 1.0 / p, out=scaled)
 
 
-def theory(rule: str, p: float) -> dict:
-    """Train/predict ratios for a layer's own Bernoulli(p) mask applied to a fixed input."""
+class Theory(NamedTuple):
+    mean_ratio: float
+    sq_norm_ratio: float
+
+
+def theory(rule: str, p: float) -> Theory:
+    """Expected train/predict ratios of the mean and of E‖·‖² for a layer's own Bernoulli(p) mask
+    applied to a fixed input: E[m/p] = 1 and E[(m/p)²] = 1/p for inverted dropout, E[m] = E[m²] = p
+    without the rescale."""
     if rule == "inverted":
-        return {"mean_ratio_theory": 1.0, "sq_norm_ratio_theory": 1.0 / p}
-    return {"mean_ratio_theory": p, "sq_norm_ratio_theory": p}
+        return Theory(1.0, 1.0 / p)
+    return Theory(p, p)

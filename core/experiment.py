@@ -5,7 +5,9 @@ dropout mask at every step: the mask is drawn once and applied to both, divided 
 the inverted run and not for the unrescaled one. With keep_prob = 1 the two are bit-identical.
 
 Random streams are independent children of one SeedSequence (data, init, batch order, masks,
-metrics), so taking metrics more or less often never moves the training trajectory.
+metrics, Monte-Carlo dropout), so taking metrics more or less often never moves the training
+trajectory. SeedSequence children are defined by their index, so adding a child at the end leaves
+the earlier streams exactly as they were.
 """
 
 from __future__ import annotations
@@ -14,14 +16,15 @@ import math
 
 import numpy as np
 
-from .config import Config
+from .config import Config, check_keep_prob
 from .data import make_dataset
 from .dropout import draw_mask
 from .metrics import Snapshotter
 from .network import Network, Workspace
 from .optim import make_optimizer
+from .snapshot import RUNS, Snapshot
 
-RULES = ("inverted", "unrescaled")
+RULES = RUNS  # the training rules, in the order the screen shows them
 
 
 class Run:
@@ -84,15 +87,19 @@ class Run:
 
 class PairedExperiment:
     """Owns both runs. ``keep_prob`` may change between any two steps; ``reset`` restarts both
-    from the seed (same data, same initial weights), keeping the current keep probabilities."""
+    from the seed (same data, same initial weights), keeping the current keep probabilities.
+
+    ``data_shape`` passes ``classes``/``features`` to the blobs maker (the benchmark's 64-feature,
+    10-class problem). Raises ConfigError for an invalid config, MemoryError if it does not fit."""
 
     def __init__(self, config: Config, *, data_shape: dict | None = None):
         self.config = config.validate()
         self._data_shape = data_shape or {}
         self.keep_prob = config.keep_prob
         self.input_keep_prob = config.input_keep_prob
-        seeds = np.random.SeedSequence(config.seed).spawn(5)
-        self._data_seed, self._init_seed, self._order_seed, self._mask_seed, self.metrics_seed = seeds
+        seeds = np.random.SeedSequence(config.seed).spawn(6)
+        (self._data_seed, self._init_seed, self._order_seed, self._mask_seed, self.metrics_seed,
+         self.mc_seed) = seeds
         dtype = np.dtype(config.dtype)
         self.data = make_dataset(config.dataset, config.train_size, config.test_size, config.noise,
                                  np.random.default_rng(self._data_seed), dtype, **self._data_shape)
@@ -119,24 +126,30 @@ class PairedExperiment:
         self._mults = {rule: [None] * depth for rule in RULES}
         self._snapshotter = Snapshotter(self)
 
-    def snapshot(self) -> dict:
-        """Metrics of both runs at the current step (see ``core.metrics``); changes no training state."""
-        return self._snapshotter.take()
+    def snapshot(self, rules: bool = False) -> Snapshot:
+        """Metrics of both runs at the current step (see ``core.snapshot``); with ``rules``, every
+        prediction rule too (Monte-Carlo dropout up to ``config.mc_max`` passes: costly). Changes no
+        training state."""
+        return self._snapshotter.take(rules)
 
     def set_keep_prob(self, p: float) -> None:
-        self.keep_prob = _check_prob(p)
+        """keep_prob of every hidden layer from the next step on. Raises ConfigError if invalid."""
+        self.keep_prob = check_keep_prob(p, "keep_prob")
 
     def set_input_keep_prob(self, p: float) -> None:
-        self.input_keep_prob = _check_prob(p)
+        """keep_prob of the input features from the next step on. Raises ConfigError if invalid."""
+        self.input_keep_prob = check_keep_prob(p, "input_keep_prob")
 
     @property
-    def probs(self) -> list[float]:
+    def site_keep_probs(self) -> list[float]:
         """Keep probability of each dropout site: the input, then every hidden layer."""
         return [self.input_keep_prob] + [self.keep_prob] * len(self.config.layers)
 
     @property
-    def nets(self) -> dict[str, Network]:
-        return {rule: run.net for rule, run in self.runs.items()}
+    def arch(self) -> str:
+        """Layer widths from input to output, e.g. ``2-64-64-1``."""
+        net = self.runs["inverted"].net
+        return "-".join(map(str, (net.n_in, *net.hidden, net.n_out)))
 
     # -- training -------------------------------------------------------------------------------
 
@@ -193,16 +206,10 @@ class PairedExperiment:
                 (np.empty((n, w), np.float32), np.empty((n, w), dt), np.empty((n, w), dt)) for w in widths
             ]
         inverted, unrescaled = self._mults["inverted"], self._mults["unrescaled"]
-        for i, p in enumerate(self.probs):
+        for i, p in enumerate(self.site_keep_probs):
             if p >= 1.0:
                 inverted[i] = unrescaled[i] = None
                 continue
             draw_mask(self._mask_rng, p, *bufs[i])
             inverted[i], unrescaled[i] = bufs[i][2], bufs[i][1]
 
-
-def _check_prob(p) -> float:
-    p = float(p)
-    if not (math.isfinite(p) and 0 < p <= 1):
-        raise ValueError(f"keep probability must be in (0, 1], got {p!r}")
-    return p

@@ -4,7 +4,7 @@ Layer statistics compare the same inputs in training mode — dropout masks appl
 run's rule — and in prediction mode (no dropout). Those inputs are the first ``STATS_ROWS`` training
 points (all of them for the default data sizes): a training-mode pass exists only for these
 statistics, and over the whole of a large training set it would cost as much as the prediction-mode
-pass (DESIGN §4). The data are shuffled when made, so the first rows are a fair sample. The masks
+pass. The data are shuffled when made, so the first rows are a fair sample. The masks
 come from a generator seeded by (metrics seed, step), so a snapshot at step t is the same number
 however often snapshots were taken before it, and never touches the training streams.
 
@@ -14,7 +14,9 @@ Where a closed form holds — a layer's own mask on fixed input — the snapshot
 measurement: the mean ratio is 1 (inverted) or p (unrescaled); the E‖·‖² ratio is 1/p or p.
 
 Everything is computed in buffers made on the first snapshot: a snapshot allocates no arrays, so
-taking one every few steps costs no page faults (DESIGN §4).
+taking one every few steps costs no page faults (temporaries returned to the OS fault back in).
+
+The snapshot's shape is defined in ``core.snapshot``.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from functools import partial
 import numpy as np
 
 from .dropout import draw_mask, theory
-from .network import Workspace
+from .network import Network, Workspace
+from .prediction import PredictionRules
+from .snapshot import LayerStats, RunMetrics, Snapshot
 
-NO_DROPOUT = None
 STATS_ROWS = 256  # training points the layer statistics (both modes) are measured on
 
 
@@ -69,6 +72,7 @@ class Snapshotter:
         self._rows = np.empty(n, dt)  # per-example squared norms
         self._own = [np.empty((n, w), dt) for w in exp.config.layers]  # a layer's output × its own mask
         self._ws: dict[tuple[str, int, int], Workspace] = {}
+        self._rules: PredictionRules | None = None  # made on the first snapshot that asks for them
 
     def _workspace(self, run, tag: int, n: int) -> Workspace:
         key = (run.rule, tag, n)
@@ -77,11 +81,19 @@ class Snapshotter:
             ws = self._ws[key] = run.net.workspace(n)
         return ws
 
-    def take(self) -> dict:
+    def take(self, rules: bool = False) -> Snapshot:
+        """Both runs at the experiment's current step; with ``rules``, each run also carries every
+        prediction rule (``core.prediction``: far more work than the rest). Changes no training
+        state and draws from no training stream."""
         exp = self.exp
         with np.errstate(all="ignore"):
             masks = self._metric_masks()
             runs = {rule: self._run(run, masks) for rule, run in exp.runs.items()}
+        if rules:
+            if self._rules is None:
+                self._rules = PredictionRules(exp, exp.config.mc_max)
+            for rule, result in self._rules.evaluate().items():
+                runs[rule]["rules"] = result
         # The dataset too: after a reset or a dataset change, steps start again at 0, and a CSV of
         # the history must still tell the experiments apart.
         return {"step": exp.step, "dataset": exp.config.dataset,
@@ -93,7 +105,7 @@ class Snapshotter:
         exp = self.exp
         rng = np.random.default_rng([exp.metrics_seed.entropy, *exp.metrics_seed.spawn_key, exp.step])
         out = []
-        for bufs, p in zip(self._mask_bufs, exp.probs):
+        for bufs, p in zip(self._mask_bufs, exp.site_keep_probs):
             if p >= 1.0:
                 out.append((None, None))
                 continue
@@ -157,17 +169,15 @@ class Snapshotter:
         np.sqrt(sq, out=sq)
         return float(_sum(a)) / a.size, float(_sum(sq)) / n, mean_sq
 
-    def _run(self, run, masks) -> dict:
+    def _run(self, run, masks) -> RunMetrics:
         exp = self.exp
-        net = run.net
-        none = [NO_DROPOUT] * len(exp.probs)
+        net: Network = run.net
+        none = [None] * len(exp.site_keep_probs)  # no dropout anywhere: prediction mode
         n_stats = self._n_stats
-
-        out = {"diverged": run.diverged, "train_loss_dropout": run.last_loss()}
 
         ev = self._workspace(run, 0, self._x["train"].shape[0])
         net.forward(ev, self._x["train"], none)
-        out["train_loss"], out["train_acc"] = self._loss_acc(net, ev, "train")
+        train_loss, train_acc = self._loss_acc(net, ev, "train")
 
         # Training mode on the statistics rows. Without input dropout the first hidden layer sees
         # the same input in both modes, so its output (before its mask) is the prediction-mode
@@ -188,41 +198,47 @@ class Snapshotter:
         ts = self._workspace(run, 2, self._x["test"].shape[0])
         scaled = run.rule == "unrescaled"
         net.forward(ts, self._x["test"], none, keep_products=2 if scaled else 0)
-        out["test_loss"], out["test_acc"] = self._loss_acc(net, ts, "test")
-        out["test_confidence"] = self._confidence(net, ts)
+        test_loss, test_acc = self._loss_acc(net, ts, "test")
+        out: RunMetrics = {
+            "diverged": run.diverged, "train_loss_dropout": run.last_loss(),
+            "train_loss": train_loss, "train_acc": train_acc,
+            "test_loss": test_loss, "test_acc": test_acc, "test_confidence": self._confidence(net, ts),
+            "output_weight_norm": _norm(net.W[-1]), "layers": [],
+        }
         if scaled:
-            # Srivastava et al. 2014: same weights, each dropped layer's output times its keep_prob.
-            net.forward_scaled(ts, [p if p < 1 else None for p in exp.probs])
+            # Weight scaling (Srivastava et al., JMLR 2014, section 1 and Fig. 2): the same weights, each dropped
+            # layer's output times its keep probability.
+            net.forward_scaled(ts, [p if p < 1 else None for p in exp.site_keep_probs])
             out["test_loss_scaled"], out["test_acc_scaled"] = self._loss_acc(net, ts, "test")
             out["test_confidence_scaled"] = self._confidence(net, ts)
 
-        layers = []
+        layers = out["layers"]
         th = theory(run.rule, exp.keep_prob)
         for l in range(len(exp.config.layers)):
-            a_eval = ev.a[l][:n_stats]  # the first rows: a view, the same inputs as ``tr``
+            a_pred = ev.a[l][:n_stats]  # the first rows: a view, the same inputs as ``tr``
             m = mults[l + 1]
-            mean_e, norm_e, sq_e = self._stats(a_eval)
+            mean_p, norm_p, sq_p = self._stats(a_pred)
             mean_t, norm_t, _ = self._stats(train_out[l])
             # The layer's own mask on the prediction-mode input: the case the closed form covers.
             if m is None:
-                mean_o, sq_o = mean_e, sq_e
+                mean_o, sq_o = mean_p, sq_p
             else:
                 own = self._own[l]
-                np.multiply(a_eval, m, out=own)
+                np.multiply(a_pred, m, out=own)
                 mean_o = float(_sum(own)) / own.size
                 sq_o = float(np.vdot(own, own)) / own.shape[0]
-            layers.append({
+            stats: LayerStats = {
                 "name": f"h{l + 1}",
-                "mean_train": mean_t, "mean_eval": mean_e,
-                "norm_train": norm_t, "norm_eval": norm_e,
+                "mean_train": mean_t, "mean_pred": mean_p,
+                "norm_train": norm_t, "norm_pred": norm_p,
                 "weight_norm": _norm(net.W[l]),
                 "grad_norm": _norm(net.gW[l]),
-                "mean_ratio_own": _ratio(mean_o, mean_e),
-                "sq_norm_ratio_own": _ratio(sq_o, sq_e),
-                **th,
-            })
-        out["layers"] = layers
-        out["output_weight_norm"] = _norm(net.W[-1])
+                "mean_ratio_own": _ratio(mean_o, mean_p),
+                "mean_ratio_theory": th.mean_ratio,
+                "sq_norm_ratio_own": _ratio(sq_o, sq_p),
+                "sq_norm_ratio_theory": th.sq_norm_ratio,
+            }
+            layers.append(stats)
         # Divergence is decided by training alone (Run.train_step): a snapshot only reports it,
         # so taking metrics more or less often can never change what happens next.
         return out

@@ -6,7 +6,7 @@ divided by keep_prob for inverted dropout) or a scalar (keep_prob, for "scaled a
 network itself knows nothing about training rules; the experiment decides the multipliers.
 
 All work happens in a ``Workspace`` of preallocated buffers for one row count, so a training
-step allocates no arrays (temporary arrays cost minor page faults on every step, DESIGN §4).
+step allocates no arrays (temporary arrays cost minor page faults on every step).
 """
 
 from __future__ import annotations

@@ -1,15 +1,15 @@
-"""The JSON shape of a result: ``--headless --json``, session logs and replays all use it."""
+"""The JSON shape of a result: ``--headless --json`` and headless replays print it."""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
-RUN_KEYS = ("diverged", "train_loss_dropout", "train_loss", "train_acc", "test_loss", "test_acc")
-SCALED_KEYS = ("test_loss_scaled", "test_acc_scaled")
-LAYER_KEYS = ("name", "mean_train", "mean_eval", "norm_train", "norm_eval", "weight_norm", "grad_norm")
+from .config import Config
+from .snapshot import Snapshot
 
 
-def json_safe(obj):
+def json_safe(obj: Any) -> Any:
     """Non-finite floats become None (JSON has no nan/inf); containers are copied."""
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
@@ -20,7 +20,7 @@ def json_safe(obj):
     return obj
 
 
-def result(config, snapshot: dict) -> dict:
-    """``{"config", "step", "runs"}`` as documented in the README; extra per-run and per-layer
-    fields (confidence, theory ratios) ride along."""
-    return json_safe({"config": config.to_dict(), "step": snapshot["step"], "runs": snapshot["runs"]})
+def result(config: Config, snapshot: Snapshot) -> dict[str, Any]:
+    """``{"config", "step", "keep_prob", "input_keep_prob", "runs"}``: the README's documented shape."""
+    return json_safe({"config": config.to_dict(), "step": snapshot["step"], "keep_prob": snapshot["keep_prob"],
+                      "input_keep_prob": snapshot["input_keep_prob"], "runs": snapshot["runs"]})

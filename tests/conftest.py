@@ -1,8 +1,7 @@
-"""Shared fixtures for the core-engine and headless-CLI tests (tests/test_core_*.py, tests/test_cli_*.py).
-
-Helpers are exposed as fixtures with a ``core_`` prefix so they do not clash with fixtures
-other test files may define.
-"""
+"""Fixtures shared by every tier: ``tests/unit`` (engine, explanation, history, trainer, in-process
+CLI), ``tests/app`` (the Textual app under a pilot, snapshots) and ``tests/e2e`` (real processes in
+pseudo-terminals, subprocesses, signals, builds), which is marked ``e2e``: ``pytest -m "not e2e"``
+is the quick loop."""
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ def _small_config(**changes):
     """A small, fast experiment (2-16-16-out on 60 training points) with any field overridden."""
     from dropout_tui.core.config import Config
 
-    base = dict(layers=(16, 16), train_size=60, test_size=80, eval_every=10)
+    base = dict(layers=(16, 16), train_size=60, test_size=100, eval_every=10)
     base.update(changes)
     return Config(**base).validate()
 
@@ -31,8 +30,16 @@ def _params_equal(a, b) -> bool:
     )
 
 
+def pytest_collection_modifyitems(config, items):
+    e2e = pytest.mark.e2e
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(e2e)
+
+
 @pytest.fixture
-def core_small_config():
+def small_config():
+    """``small_config(**changes) -> Config``: a small, fast experiment, any field overridden."""
     return _small_config
 
 

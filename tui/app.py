@@ -5,27 +5,27 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-import time
 from pathlib import Path
+from typing import ClassVar
 from collections.abc import Iterable
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
-from dropout_tui.core.config import KEEP_PROB_MIN, Config
-from dropout_tui.core.recording import write_csv
+from dropout_tui.core.config import KEY_FINE_STEP, KEY_FLOOR, KEY_STEP, Config, step_keep_prob
+from dropout_tui.core.snapshot import Snapshot
+
 from .history import History
-from .outputs import Outputs
-from .replay_trainer import ReplayTrainer
+from .outputs import Outputs, export_csv
 from .signals import install_close_on_signals, signal_name
 from .threads import limit_blas_threads
-from .trainer import SPEEDS, Trainer, Update, next_dataset_config, speed_label
+from .trainer import SPEEDS, Trainer, Update
 from .widgets.boundary_map import BoundaryMap
 from .widgets.explanation import Explanation
 from .widgets.help_screen import HelpScreen, key_names
@@ -34,7 +34,6 @@ from .widgets.status_bar import StatusBar
 
 MIN_SIZE = (60, 18)  # below this a clear message beats a mangled screen
 TALL = 32  # rows from which the decision-boundary maps are shown
-STEP, FINE_STEP = 0.05, 0.01
 EXIT_GRACE_S = 2.0  # after a signal, how long a clean exit may take before we leave regardless
 
 
@@ -52,15 +51,15 @@ class DropoutApp(App):
     # description: the footer's short label; tooltip: the help screen's full sentence. The footer
     # shows them in this order; n, d, s and e live in the help screen and the palette, because at 80
     # columns the footer has room for the rest only.
-    BINDINGS = [
-        Binding("plus,up", "keep_prob(1)", "keep_prob↑", key_display="+", id="keep.up",
-                tooltip="raise keep_prob by 0.05 (both runs, from the next step)"),
-        Binding("minus,down", "keep_prob(-1)", "keep_prob↓", key_display="-", id="keep.down",
-                tooltip="lower keep_prob by 0.05 (down to 0.05)"),
-        Binding("right,shift+up", "keep_prob(0.2)", "keep_prob +0.01", show=False,
-                id="keep.up_fine", tooltip="raise keep_prob by 0.01"),
-        Binding("left,shift+down", "keep_prob(-0.2)", "keep_prob -0.01", show=False,
-                id="keep.down_fine", tooltip="lower keep_prob by 0.01"),
+    KEYS: ClassVar[list[Binding]] = [
+        Binding("plus,up", f"keep_prob({KEY_STEP})", "keep_prob↑", key_display="+", id="keep.up",
+                tooltip=f"raise keep_prob by {KEY_STEP} (both runs, from the next step)"),
+        Binding("minus,down", f"keep_prob({-KEY_STEP})", "keep_prob↓", key_display="-", id="keep.down",
+                tooltip=f"lower keep_prob by {KEY_STEP} (down to {KEY_FLOOR})"),
+        Binding("right,shift+up", f"keep_prob({KEY_FINE_STEP})", "keep_prob +0.01", show=False,
+                id="keep.up_fine", tooltip=f"raise keep_prob by {KEY_FINE_STEP}"),
+        Binding("left,shift+down", f"keep_prob({-KEY_FINE_STEP})", "keep_prob -0.01", show=False,
+                id="keep.down_fine", tooltip=f"lower keep_prob by {KEY_FINE_STEP}"),
         Binding("space", "toggle_pause", "pause", key_display="space", id="pause",
                 tooltip="pause or resume training"),
         Binding("r", "reset", "reset", id="reset",
@@ -77,11 +76,12 @@ class DropoutApp(App):
         Binding("n", "step_once", "step", show=False, id="step", tooltip="one training step (while paused)"),
         Binding("d", "next_dataset", "data", show=False, id="dataset",
                 tooltip="switch to the next dataset and restart"),
-        Binding("s", "screenshot", "svg", show=False, id="screenshot",
+        Binding("s", "save_screenshot", "svg", show=False, id="screenshot",
                 tooltip="save an SVG screenshot (--screenshot-dir)"),
         Binding("e", "export_csv", "csv", show=False, id="export",
                 tooltip="export the metrics history as CSV (--screenshot-dir)"),
     ]
+    BINDINGS: ClassVar[list[BindingType]] = list(KEYS)
 
     def __init__(self, config: Config | None = None, *, screenshot_dir: str | Path = ".", worker: bool = True,
                  paused: bool = False, prerun: int = 0, trainer: Trainer | None = None,
@@ -96,13 +96,15 @@ class DropoutApp(App):
         self.screenshot_dir = Path(screenshot_dir)
         self.use_worker = worker
         self.history = History()
-        self.keep_prob = self.trainer.exp.keep_prob
-        self.paused = self.trainer.paused
-        self.speed = self.trainer.speed
-        self._last: Update | None = None
+        # The first Update is made here, before any worker runs: from then on the screen learns
+        # everything from Updates and never reads the experiment.
+        first = self.trainer.initial_update()
+        self.keep_prob, self.paused, self.speed = first.keep_prob, first.paused, first.speed
+        self._first: Update | None = first
+        self._last: Update = first
         self._sent = 0  # commands sent to the trainer; updates made before the last one are stale
-        self._snapshot: dict | None = None
-        self.replay = isinstance(self.trainer, ReplayTrainer)
+        self._snapshot: Snapshot | None = None
+        self._boundary_shape: tuple[int, int] | None = None
         self.close_reason = "quit"
 
     # -- layout ----------------------------------------------------------------------------------
@@ -123,12 +125,11 @@ class DropoutApp(App):
             install_close_on_signals(self._on_signal, loop=asyncio.get_running_loop())
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # no signal support here (not the main thread, or not a Unix loop)
+        first, self._first = self._first, None
+        if first is not None:
+            self._apply(first)
         if self.use_worker:
-            # The first frame should not wait for the first metrics: the worker sends them.
-            self._draw_status()
             self._train_worker()
-        else:
-            self._apply(self.trainer.initial_update())
 
     def on_resize(self, event: events.Resize) -> None:
         # self.size still holds the old size while this handler runs: use the event's.
@@ -144,14 +145,15 @@ class DropoutApp(App):
         if not maps or not maps[0].display or maps[0].size.height < 2:
             return
         shape = maps[0].grid_shape
-        if shape != self.trainer.boundary_shape:
+        if shape != self._boundary_shape:
+            self._boundary_shape = shape
             self._command("boundary_shape", shape)
 
     def _on_signal(self, signum: int) -> None:
         # SIGHUP (the SSH link dropped), SIGTERM, SIGINT: the recordings get their closing record
         # now, whatever happens to the terminal next; then leave as on q.
         self.close_reason = signal_name(signum)
-        self.outputs.close_data(self.close_reason, self.trainer.exp.step)
+        self.outputs.close_data(self.close_reason, self.trainer.step)
         self.exit(return_code=128 + signum)
         # With the terminal gone, restoring it can fail or block inside Textual's writer; the
         # recordings are already closed, so if a clean exit has not happened soon, leave anyway.
@@ -160,7 +162,7 @@ class DropoutApp(App):
         watchdog.start()
 
     def _leave_now(self, status: int) -> None:
-        self.outputs.close(self.close_reason, self.trainer.exp.step)
+        self.outputs.close(self.close_reason, self.trainer.step)
         os._exit(status)
 
     # -- the worker ------------------------------------------------------------------------------
@@ -168,7 +170,6 @@ class DropoutApp(App):
     @work(thread=True, exclusive=True, group="train", name="train")
     def _train_worker(self) -> None:
         worker = get_current_worker()
-        self.post_message(Trained(self.trainer.initial_update()))
         self.trainer.run(lambda update: self.post_message(Trained(update)), lambda: worker.is_cancelled)
 
     def on_trained(self, message: Trained) -> None:
@@ -194,12 +195,11 @@ class DropoutApp(App):
         if update.snapshots:
             self._snapshot = update.snapshots[-1]
         self._last = update
-        if self.replay:
-            for kind, step, payload in update.events:
-                if kind in ("keep_prob", "reset", "dataset"):
-                    value = payload.get("value")
-                    self.notify(f"Recorded at step {step:,}: {kind}" + (f" → {value}" if value is not None else ""),
-                                timeout=3)
+        if update.replay:
+            for change, step in update.events:
+                if change.kind in ("keep_prob", "input_keep_prob", "reset", "dataset"):
+                    value = "" if change.value is None else f" → {change.value}"
+                    self.notify(f"Recorded at step {step:,}: {change.kind}{value}", timeout=3)
         if update.applied >= self._sent:
             # Older updates would flick the screen back to a value the user has already changed.
             self.keep_prob, self.paused, self.speed = update.keep_prob, update.paused, update.speed
@@ -213,43 +213,32 @@ class DropoutApp(App):
         for col in self.query(RunColumn):
             col.show_run(snap["runs"][col.rule], self.history.runs[col.rule], y_range)
             if update.boundary is not None:
-                col.query_one(BoundaryMap).set_map(update.boundary["probs"][col.rule], update.boundary["train"])
+                col.query_one(BoundaryMap).set_map(update.boundary.probs[col.rule], update.boundary.train)
         self.query_one(Explanation).set_snapshot(snap, update.config.activation)
         self._draw_status()
 
     def _draw_status(self) -> None:
-        update, snap, exp = self._last, self._snapshot, self.trainer.exp
-        diverged = [rule for rule, run in snap["runs"].items() if run.get("diverged")] if snap else []
-        state = "paused" if self.paused else "running"
-        if diverged:
-            state += " · " + " & ".join(diverged) + " diverged"
-        if update and update.note:
-            state += " · " + update.note
-        config = update.config if update else exp.config
-        net = exp.runs["inverted"].net
-        arch = "-".join(map(str, (net.n_in, *config.layers, net.n_out)))
-        self.query_one(StatusBar).set_state(
-            config=config, arch=arch, step=update.step if update else exp.step,
-            steps_per_s=update.steps_per_s if update else 0.0, state=state,
-            keep_prob=self.keep_prob, speed=speed_label(self.speed), replay=self.replay)
+        # keep_prob, pause and speed as the user last set them: on screen at once, not when the
+        # worker next reports.
+        self.query_one(StatusBar).set_state(self._last, self._snapshot, keep_prob=self.keep_prob,
+                                            paused=self.paused, speed=self.speed)
 
     # -- actions ---------------------------------------------------------------------------------
 
-    def _steered_by_recording(self) -> bool:
-        if self.replay:
-            self.notify("Replay: the recording sets keep_prob and the dataset.", timeout=3)
-        return self.replay
+    def _refused(self, command: str) -> bool:
+        reason = self.trainer.refusal(command)
+        if reason:
+            self.notify(reason, timeout=3)
+        return reason is not None
 
-    def action_keep_prob(self, direction: float) -> None:
-        if self._steered_by_recording():
+    def action_keep_prob(self, delta: float) -> None:
+        if self._refused("keep_prob"):
             return
-        # direction ±1 means ±STEP, ±0.2 means ±FINE_STEP (Binding args are literals).
-        delta = STEP if abs(direction) == 1 else FINE_STEP
-        new = round(min(1.0, max(KEEP_PROB_MIN, self.keep_prob + delta * (1 if direction > 0 else -1))), 2)
-        if new == self.keep_prob or (new - self.keep_prob) * direction < 0:
-            return  # at the floor (or below it, from the command line): never move the wrong way
+        new = step_keep_prob(self.keep_prob, delta)
+        if new == self.keep_prob:
+            return
         self.keep_prob = new
-        self._draw_status()  # on screen now, not when the worker next reports
+        self._draw_status()
         self._command("keep_prob", new)
 
     def action_toggle_pause(self) -> None:
@@ -265,7 +254,7 @@ class DropoutApp(App):
 
     def action_reset(self) -> None:
         self._command("reset")
-        self.notify("Replaying from the start." if self.replay else "Reset: same seed, same initial weights.",
+        self.notify("Replaying from the start." if self._last.replay else "Reset: same seed, same initial weights.",
                     timeout=2)
 
     def action_speed(self, direction: int) -> None:
@@ -275,15 +264,16 @@ class DropoutApp(App):
         self._command("speed", direction)
 
     def action_next_dataset(self) -> None:
-        if self._steered_by_recording():
+        if self._refused("dataset"):
             return
-        if next_dataset_config(self.trainer.exp) is None:
-            size = self.trainer.exp.config.train_size
-            self.notify(f"No other dataset fits --train-size {size} / --test-size.", severity="warning")
+        if self._last.next_dataset is None:
+            config = self._last.config
+            self.notify(f"No other dataset fits --train-size {config.train_size} / --test-size {config.test_size}.",
+                        severity="warning")
             return
         self._command("dataset")
 
-    def action_screenshot(self) -> None:
+    def action_save_screenshot(self) -> None:
         self.screenshot_dir.mkdir(parents=True, exist_ok=True)
         try:
             path = self.save_screenshot(path=str(self.screenshot_dir))
@@ -300,11 +290,8 @@ class DropoutApp(App):
         if not snapshots:
             self.notify("No metrics yet.", timeout=2)
             return
-        name = time.strftime("dropout-tui-metrics-%Y%m%d-%H%M%S.csv")
-        path = self.screenshot_dir / name
         try:
-            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
-            rows = write_csv(path, snapshots, len(self.trainer.exp.config.layers))
+            path, rows = export_csv(self.screenshot_dir, snapshots)
         except OSError as exc:
             self.notify(f"Could not write the CSV: {exc}", severity="error")
             return
@@ -312,14 +299,14 @@ class DropoutApp(App):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.BINDINGS))
+            self.push_screen(HelpScreen(self.KEYS))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Textual's own "Screenshot" ignores --screenshot-dir and its "Keys" panel is not our help.
         for command in super().get_system_commands(screen):
             if command.title not in ("Screenshot", "Keys"):
                 yield command
-        for b in self.BINDINGS:
+        for b in self.KEYS:
             if b.action == "quit":
                 continue
             title = b.tooltip[0].upper() + b.tooltip[1:]

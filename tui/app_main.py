@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import shutil
 
+from dropout_tui.core.config import Config
+from dropout_tui.core.session import SessionFile
 
-def _run(app, outputs) -> int:
+from .args import SessionFiles, session_files_from_args
+from .outputs import Outputs
+
+
+def _run(app, outputs: Outputs) -> int:
     if outputs.cast is not None:
         from .cast import cast_driver_class
 
@@ -18,27 +24,27 @@ def _run(app, outputs) -> int:
     finally:
         if app.return_code not in (None, 0) and app.close_reason == "quit":
             app.close_reason = "error"  # Textual caught an exception and showed it
-        outputs.close(app.close_reason, app.trainer.exp.step)
+        outputs.close(app.close_reason, app.trainer.step)
     return app.return_code or 0
 
 
-def run_app(config, args) -> int:
+def run_app(config: Config, args) -> int:
     from .app import DropoutApp
-    from .outputs import Outputs
 
-    outputs = Outputs.open(config, args, mode="app", terminal=tuple(shutil.get_terminal_size()))
+    files = session_files_from_args(args)
+    size = shutil.get_terminal_size()
+    outputs = Outputs.open(config, files, mode="app", terminal=(size.columns, size.lines))
     try:
-        app = DropoutApp(config, screenshot_dir=args.screenshot_dir, outputs=outputs)
+        app = DropoutApp(config, screenshot_dir=files.screenshot_dir, outputs=outputs)
     except BaseException:
         outputs.close("error", 0)
         raise
     return _run(app, outputs)
 
 
-def run_replay_app(session, args) -> int:
+def run_replay_app(session: SessionFile, files: SessionFiles) -> int:
     from .app import DropoutApp
-    from .outputs import Outputs
     from .replay_trainer import ReplayTrainer
 
-    app = DropoutApp(trainer=ReplayTrainer(session), screenshot_dir=getattr(args, "screenshot_dir", "."))
+    app = DropoutApp(trainer=ReplayTrainer(session), screenshot_dir=files.screenshot_dir)
     return _run(app, Outputs())

@@ -2,7 +2,7 @@
 
 Prints a Rich table, or with ``--json`` exactly one JSON object on stdout:
 ``{"configs": [{"name", "steps_per_s", "pair_steps_per_s", "minor_faults_per_step", ...}, ...]}``
-(extra keys ride along). ``dropout_tui.tui.cli`` limits BLAS to one thread before calling ``run_bench``.
+(extra keys ride along). ``dropout_tui.tui.cli`` limits BLAS to one thread before calling ``run``.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from rich.console import Console
 from rich.table import Table
 
 from dropout_tui.core import bench
+from dropout_tui.core.prediction import RULES_SHARE
 from dropout_tui.core.config import Config
 
-from .cli import _integer, _Parser
+from .args import Parser, integer
 from .errors import UsageError
 
 
-def _parser() -> _Parser:
-    p = _Parser(
+def _parser() -> Parser:
+    p = Parser(
         prog="dropout-tui bench",
         description="Measure training steps/s on three reference nets (float64, relu, SGD): one run "
                     "without metrics, and the paired experiment with a metrics snapshot every "
@@ -33,7 +34,7 @@ def _parser() -> _Parser:
     p.add_argument("--ui", action="store_true",
                    help="instead: run the app in a pseudo-terminal and measure what a person feels "
                         "(steps/s with the UI, bytes/s written, key-to-screen latency, first frame)")
-    p.add_argument("--eval-every", type=_integer("--eval-every"), default=None, metavar="N",
+    p.add_argument("--eval-every", type=integer("--eval-every", 1), default=None, metavar="N",
                    help=f"steps between snapshots in the pair loop (default: the app's, {Config().eval_every})")
     p.add_argument("--only", metavar="NAMES", default=None,
                    help=f"comma-separated subset of {','.join(r.name for r in bench.REFERENCES)} (default all)")
@@ -60,11 +61,9 @@ def _blas_threads() -> int | None:
     return max(counts) if counts else None
 
 
-def run_bench(argv: list[str]) -> int:
+def run(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     names = _names(args.only)
-    if args.eval_every is not None and args.eval_every < 1:
-        raise UsageError(f"--eval-every: expected an integer >= 1, got {args.eval_every}")
     if args.ui:
         return _run_ui(args)
     budget = bench.QUICK if args.quick else bench.DEFAULT
@@ -78,6 +77,7 @@ def run_bench(argv: list[str]) -> int:
         results = bench.run(names, budget, eval_every=args.eval_every,
                             on_result=lambda r: status.update(f"measured {r['name']}, measuring…"))
     Console().print(_table(results, args.quick))
+    Console().print(_rules_table([r for r in results if "rules_eval_s" in r]))
     return 0
 
 
@@ -142,4 +142,22 @@ def _table(results: list[dict], quick: bool) -> Table:
             f"{r['pair_ratio']:.0%} {_mark(ratio_ok)}",
             f"{r['minor_faults_per_step']:.1f}, {r['pair_minor_faults_per_step']:.1f} {_mark(faults_ok)}",
         )
+    return table
+
+
+def _rules_table(results: list[dict]) -> Table:
+    """The prediction rules' cost: what Monte-Carlo dropout takes from training in the app."""
+    table = Table(
+        title="prediction rules (no dropout, ×p, dropout on, Monte-Carlo dropout up to T passes)",
+        caption=f"with rules: the pair loop evaluating them on the app's cadence (at most "
+                f"{RULES_SHARE:.0%} of the time); target: keeps ≥ {1 - RULES_SHARE:.0%} of the pair rate",
+    )
+    for name in ("net", "T", "one evaluation", "refreshed every", "pair with rules", "kept"):
+        table.add_column(name, justify="left" if name == "net" else "right")
+    for r in results:
+        kept = r["rules_share_kept"]
+        table.add_row(f"{r['name']} {r['shape']}", str(r["mc_passes"]), f"{1000 * r['rules_eval_s']:,.0f} ms",
+                      f"{r['rules_eval_s'] / RULES_SHARE:,.1f} s",
+                      f"{r['pair_steps_per_s_with_rules']:,.0f} ({r['rules_evaluations']} evaluations)",
+                      f"{kept:.0%} {_mark(kept >= 1 - RULES_SHARE - 0.02)}")
     return table

@@ -103,7 +103,10 @@ def measure_size(cols: int, rows: int, seconds: float, keys: int) -> dict:
 
         # Key to screen while training: alternate + and -, wait for the new value on screen.
         latencies = []
-        value = float(KEEP_RE.search(reader.text()).group(1))
+        match = KEEP_RE.search(reader.text())
+        if match is None:
+            raise RuntimeError("the app's status line shows no keep_prob")
+        value = float(match.group(1))
         for i in range(keys):
             value = round(value + (0.05 if i % 2 == 0 else -0.05), 2)
             reader.text()  # bring the screen up to date first

@@ -31,7 +31,7 @@ import os
 import threading
 import time
 
-from dropout_tui.core.recording import open_new, write_all
+from dropout_tui.core.fileio import open_new, write_all
 
 DEFAULT_INTERVAL = 0.05
 

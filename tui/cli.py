@@ -1,151 +1,91 @@
-"""The ``dropout-tui`` command: the app, ``--headless`` training, ``bench`` and ``replay``.
+"""The ``dropout-tui`` command: the app, ``--headless`` training, and the subcommands of ``COMMANDS``.
 
-Bad input never shows a traceback: one line on stderr naming the option, exit status 2.
+Bad input never shows a traceback: one line on stderr naming the option, exit status 2
+(every status is in ``tui.errors``).
 """
 
 from __future__ import annotations
 
 import argparse
-import math
-import platform
+import importlib
 import sys
+from dataclasses import dataclass
 
-from dropout_tui.core.config import Config, ConfigError, DTYPES
-from dropout_tui.core.activations import ACTIVATIONS
-from dropout_tui.core.data import DATASETS
-from dropout_tui.core.metadata import version
-from dropout_tui.core.optim import OPTIMIZERS
+from dropout_tui.core.config import ConfigError
 
-from .errors import UsageError
+from .args import Parser, add_experiment_options, add_session_file_options, config_from_args, integer
+from .errors import EXIT_USAGE, UsageError, print_error
 
-EXIT_USAGE = 2
 DEFAULT_STEPS = 3000
 
+# Options people bring from other frameworks, where dropout is given as the drop probability.
+DROP_RATE_SPELLINGS = ("--dropout", "--rate", "--drop-rate", "--dropout-rate", "--p")
 
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args, **kwargs):
-        # argparse would otherwise take any unambiguous prefix (--data for --dataset), so a typo can
-        # silently mean another option, and adding an option later can break a prefix users rely on.
-        kwargs.setdefault("allow_abbrev", False)
-        super().__init__(*args, **kwargs)
 
-    def error(self, message):  # argparse would print the whole usage block; one line is the rule
-        raise UsageError(message)
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: ``dropout-tui NAME ...`` runs ``run(argv)`` of ``module`` (imported on use)."""
+    name: str
+    usage: str
+    summary: str
+    module: str
+
+    def run(self, argv: list[str]) -> int:
+        return importlib.import_module(f"dropout_tui.tui.{self.module}").run(argv)
+
+
+COMMANDS = (
+    Command("replay", "replay FILE [--headless [--verify]]",
+            "play a session recorded with --record again, in the app or headless; --verify checks every number",
+            "replay_cmd"),
+    Command("bench", "bench [--ui]", "measure training speed (and with --ui, what the app costs a terminal)",
+            "bench_cmd"),
+)
 
 
 def version_line() -> str:
-    """``dropout-tui 0.1.0 (numpy 2.4.6, textual 8.2.8, Python 3.11.7)``: the installed versions,
-    read at run time from package metadata ("unknown" for one that is not installed)."""
-    return (f"dropout-tui {version()} (numpy {version('numpy')}, textual {version('textual')}, "
+    """``dropout-tui X (numpy …, textual …, Python …)``: what a bug report needs."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from dropout_tui.core import version as ours
+
+    def of(dist: str) -> str:
+        try:
+            return version(dist)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return (f"dropout-tui {ours()} (numpy {of('numpy')}, textual {of('textual')}, rich {of('rich')}, "
             f"Python {platform.python_version()})")
 
 
-class _VersionAction(argparse.Action):
-    """``--version``: print :func:`version_line` on stdout and exit 0. argparse's own ``version``
-    action would re-wrap the line to the terminal width."""
-
+class _Version(argparse.Action):
     def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
         super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
         print(version_line())
-        parser.exit(0)
+        parser.exit()
 
 
-def _number(option: str):
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise UsageError(f"{option}: expected a number, got {text!r}") from None
-        if not math.isfinite(value):
-            raise UsageError(f"{option}: expected a finite number, got {text!r}")
-        return value
-    return parse
-
-
-def _integer(option: str):
-    def parse(text: str) -> int:
-        try:
-            return int(text)
-        except ValueError:
-            raise UsageError(f"{option}: expected an integer, got {text!r}") from None
-    return parse
-
-
-def _layers(text: str) -> tuple[int, ...]:
-    parts = [p.strip() for p in text.split(",")]
-    if not parts or not all(p.isascii() and p.isdigit() and int(p) > 0 for p in parts):
-        raise UsageError(f"--layers: expected positive integers separated by commas (e.g. 64,64), got {text!r}")
-    return tuple(int(p) for p in parts)
-
-
-def add_experiment_options(p: argparse.ArgumentParser) -> None:
-    d = Config()
-    g = p.add_argument_group("experiment")
-    g.add_argument("--dataset", metavar="NAME", default=d.dataset,
-                   help=f"one of {', '.join(DATASETS)} (default {d.dataset})")
-    g.add_argument("--layers", metavar="N,N", type=_layers, default=d.layers,
-                   help="hidden layer sizes, e.g. 64,64 (default 64,64)")
-    g.add_argument("--activation", metavar="NAME", default=d.activation,
-                   help=f"hidden activation: {', '.join(ACTIVATIONS)} (default {d.activation})")
-    g.add_argument("--keep-prob", metavar="P", type=_number("--keep-prob"), default=d.keep_prob,
-                   help=f"probability of keeping a hidden unit, in (0, 1] (default {d.keep_prob})")
-    g.add_argument("--input-keep-prob", metavar="P", type=_number("--input-keep-prob"), default=d.input_keep_prob,
-                   help="probability of keeping an input feature, in (0, 1] (default 1: no input dropout)")
-    g.add_argument("--lr", metavar="X", type=_number("--lr"), default=d.lr, help=f"learning rate > 0 (default {d.lr})")
-    g.add_argument("--optimizer", metavar="NAME", default=d.optimizer,
-                   help=f"{', '.join(OPTIMIZERS)} (default {d.optimizer})")
-    g.add_argument("--batch-size", metavar="N", type=_integer("--batch-size"), default=d.batch_size,
-                   help="minibatch size; 0 = full batch (default 0)")
-    g.add_argument("--l2", metavar="X", type=_number("--l2"), default=d.l2,
-                   help="L2 penalty l2/2·Σ‖W‖² (default 0)")
-    g.add_argument("--seed", metavar="N", type=_integer("--seed"), default=d.seed,
-                   help=f"random seed (default {d.seed})")
-    g.add_argument("--train-size", metavar="N", type=_integer("--train-size"), default=d.train_size,
-                   help=f"training points (default {d.train_size})")
-    g.add_argument("--test-size", metavar="N", type=_integer("--test-size"), default=d.test_size,
-                   help=f"test points (default {d.test_size})")
-    g.add_argument("--noise", metavar="X", type=_number("--noise"), default=d.noise,
-                   help=f"data noise (default {d.noise})")
-    g.add_argument("--eval-every", metavar="N", type=_integer("--eval-every"), default=d.eval_every,
-                   help=f"steps between metrics snapshots (default {d.eval_every})")
-    g.add_argument("--dtype", metavar="NAME", default=d.dtype, help=f"{', '.join(DTYPES)} (default {d.dtype})")
-
-
-def config_from_args(args) -> Config:
-    return Config(
-        dataset=args.dataset, layers=args.layers, activation=args.activation, keep_prob=args.keep_prob,
-        input_keep_prob=args.input_keep_prob, lr=args.lr, optimizer=args.optimizer,
-        batch_size=args.batch_size, l2=args.l2, seed=args.seed, train_size=args.train_size,
-        test_size=args.test_size, noise=args.noise, eval_every=args.eval_every, dtype=args.dtype,
-    ).validate()
-
-
-def main_parser() -> argparse.ArgumentParser:
-    p = _Parser(
+def main_parser() -> Parser:
+    commands = "\n".join(f"  dropout-tui {c.usage:<44} {c.summary}" for c in COMMANDS)
+    p = Parser(
         prog="dropout-tui",
         description="Train two identical networks side by side, one with inverted dropout "
-                    "(÷ keep_prob while training) and one without, and watch where they differ. "
-                    "Subcommands: 'dropout-tui bench' and 'dropout-tui replay FILE'.",
+                    "(÷ keep_prob while training) and one without, and watch where they differ.",
+        epilog=f"commands (each has its own --help):\n{commands}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--version", action=_VersionAction,
-                   help="print the versions of dropout-tui, numpy, textual and Python, and exit")
+    p.add_argument("--version", action=_Version, help="print the version (and numpy's, textual's, Python's)")
     add_experiment_options(p)
     g = p.add_argument_group("headless")
     g.add_argument("--headless", action="store_true", help="train without the UI and print the result")
-    g.add_argument("--steps", metavar="N", type=_integer("--steps"), default=None,
+    g.add_argument("--steps", metavar="N", type=integer("--steps", 0), default=None,
                    help=f"steps to train with --headless (default {DEFAULT_STEPS})")
-    g.add_argument("--json", action="store_true",
-                   help="with --headless: print one JSON object instead of a table")
-    g = p.add_argument_group("recording")
-    g.add_argument("--record", metavar="FILE", help="write a replayable session log (JSON Lines)")
-    g.add_argument("--cast", metavar="FILE", help="write an asciicast v2 recording of the app's own output")
-    g.add_argument("--csv", metavar="FILE",
-                   help="write the metrics history as CSV, a row per snapshot and run, as it is made")
-    g.add_argument("--force", action="store_true", help="overwrite existing --record/--cast/--csv files")
-    g.add_argument("--screenshot-dir", metavar="DIR", default=".",
-                   help="where 's' saves SVG screenshots and 'e' CSV exports (default .)")
+    g.add_argument("--json", action="store_true", help="with --headless: print one JSON object instead of a table")
+    add_session_file_options(p)
     return p
 
 
@@ -154,11 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(argv)
     except (UsageError, ConfigError) as exc:
-        print(f"dropout-tui: error: {exc}", file=sys.stderr)
+        print_error(exc)
         return EXIT_USAGE
     except MemoryError:
-        print("dropout-tui: error: not enough memory for this experiment; try smaller "
-              "--layers, --train-size or --test-size", file=sys.stderr)
+        print_error("not enough memory for this experiment; try smaller --layers, --train-size or --test-size")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -168,14 +107,10 @@ def _dispatch(argv: list[str]) -> int:
     from .threads import limit_blas_threads
 
     limit_blas_threads()
-    if argv and argv[0] == "bench":
-        from .bench_cmd import run_bench
-
-        return run_bench(argv[1:])
-    if argv and argv[0] == "replay":
-        from .replay_cmd import run_replay
-
-        return run_replay(argv[1:])
+    for command in COMMANDS:
+        if argv and argv[0] == command.name:
+            return command.run(argv[1:])
+    _refuse_drop_rate(argv)
     args = main_parser().parse_args(argv)
     config = config_from_args(args)
     if not args.headless:
@@ -184,8 +119,6 @@ def _dispatch(argv: list[str]) -> int:
                 raise UsageError(f"{flag}: only with --headless (the app trains until you quit)")
     if args.steps is None:
         args.steps = DEFAULT_STEPS
-    if args.steps < 0:
-        raise UsageError(f"--steps: expected an integer >= 0, got {args.steps}")
     if args.headless:
         from .headless import run_headless
 
@@ -193,6 +126,16 @@ def _dispatch(argv: list[str]) -> int:
     from .app_main import run_app
 
     return run_app(config, args)
+
+
+def _refuse_drop_rate(argv: list[str]) -> None:
+    """TensorFlow and PyTorch take the probability of DROPPING a unit; this tool, like the original
+    dropout papers, the probability of keeping it. Say so rather than 'unrecognized arguments'."""
+    for arg in argv:
+        name = arg.split("=", 1)[0]
+        if name in DROP_RATE_SPELLINGS:
+            raise UsageError(f"{name}: unknown option; did you mean --keep-prob (= 1 − drop rate)? "
+                             "e.g. a dropout rate of 0.2 is --keep-prob 0.8")
 
 
 if __name__ == "__main__":

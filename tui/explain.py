@@ -1,6 +1,6 @@
 """The explanation panel's words, built from the live numbers of one snapshot.
 
-Rules (DESIGN §1): inverted dropout keeps each unit's *mean*, not its norm; without the rescale
+Rules: inverted dropout keeps each unit's *mean*, not its norm; without the rescale
 the harm shows mostly in loss and confidence, often little in accuracy. Every comparison below
 is stated only when the numbers show it, with the numbers beside it.
 """
@@ -36,9 +36,9 @@ def _compare_loss(a: float, b: float) -> str:
 def _strength(layer: dict, activation: str) -> tuple[str, float, float] | None:
     """(what, train value, predict value) for how strong a layer's output is. Means of tanh units
     sit near zero with either sign, so for tanh the per-example norm says it better."""
-    keys = ("norm_train", "norm_eval") if activation == "tanh" else ("mean_train", "mean_eval")
+    keys = ("norm_train", "norm_pred") if activation == "tanh" else ("mean_train", "mean_pred")
     tr, ev = layer.get(keys[0]), layer.get(keys[1])
-    if not _ok(tr, ev) or ev <= 0:
+    if not isinstance(tr, float) or not isinstance(ev, float) or not _ok(tr, ev) or ev <= 0:
         return None
     return ("norm" if activation == "tanh" else "mean activation"), tr, ev
 

@@ -4,54 +4,54 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from dropout_tui.core.config import Config
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.report import result
+from dropout_tui.core.snapshot import LayerStats, RulesResult, RunMetrics, Snapshot, docs
 from dropout_tui.core.stepping import advance_with_snapshots
 
+from .args import session_files_from_args
+from .errors import UsageError, exit_for_signal
 from .outputs import Outputs
+from .progress import LateProgress
 from .signals import StopOnSignals, signal_name
-
-PROGRESS_AFTER_S = 1.0  # shorter runs finish before a bar would be worth drawing
-
 
 MAX_CHUNK = 64  # steps between looks at a stop request (a signal); snapshots stay where they were
 
 
 def train(exp: PairedExperiment, steps: int, on_snapshot=None, on_progress=None,
-          should_stop=None) -> dict | None:
-    """Advance ``steps`` steps, taking a snapshot every ``eval_every`` steps and at the end.
+          should_stop=None) -> Snapshot | None:
+    """Advance ``steps`` steps, taking a snapshot every ``eval_every`` steps and at the end, where
+    it carries every prediction rule.
     Stops early as soon as ``should_stop()`` is true, returning the last snapshot so far (maybe None)."""
-    last: list[dict | None] = [None]
+    last: list[Snapshot | None] = [None]
 
-    def keep(snap: dict) -> None:
+    def keep(snap: Snapshot) -> None:
         last[0] = snap
         if on_snapshot:
             on_snapshot(snap)
 
+    end = exp.step + steps
     finished = advance_with_snapshots(exp, steps, keep, max_chunk=MAX_CHUNK, should_stop=should_stop,
-                                      on_progress=on_progress)
+                                      on_progress=on_progress, rules_at=end)
     if finished and (last[0] is None or last[0]["step"] != exp.step):
-        keep(exp.snapshot())  # the final state, when it is not on the snapshot grid (or --steps 0)
+        keep(exp.snapshot(rules=True))  # the final state, when it is not on the snapshot grid (or --steps 0)
     return last[0]
 
 
 def run_headless(config: Config, args) -> int:
     """Train, record (``--record``, ``--csv``), print. On SIGHUP/SIGTERM/SIGINT: close the files and
     return 128 + signum without printing a result (see ``tui.signals``)."""
-    if getattr(args, "cast", None):
-        from .errors import UsageError
-
+    files = session_files_from_args(args)
+    if files.cast is not None:
         raise UsageError("--cast: records the app's screen; with --headless use --record or --csv")
     exp = PairedExperiment(config)
     with StopOnSignals() as stop:
-        outputs = Outputs.open(config, args, mode="headless")
+        outputs = Outputs.open(config, files, mode="headless")
         failed = True
         try:
             snap = _train_with_progress(exp, args.steps, outputs.on_snapshot, lambda: stop.requested)
@@ -62,14 +62,14 @@ def run_headless(config: Config, args) -> int:
             else:
                 reason = "error" if failed else "end"
             outputs.close(reason, exp.step)
-        if stop.requested:
+        if stop.signum is not None:
             _tell(f"dropout-tui: stopped by {signal_name(stop.signum)} at step {exp.step}"
-                  + (f"; {args.record} closed" if getattr(args, "record", None) else ""))
-            return stop.exit_status
+                  + (f"; {files.record} closed" if files.record is not None else ""))
+            return exit_for_signal(stop.signum)
     if args.json:
         sys.stdout.write(json.dumps(result(config, snap)) + "\n")
     else:
-        Console().print(summary_table(config, snap))
+        Console().print(summary_table(config, snap, exp.arch))
     return 0
 
 
@@ -82,67 +82,87 @@ def _tell(line: str) -> None:
 
 
 def _train_with_progress(exp: PairedExperiment, steps: int, on_snapshot=None,
-                         should_stop=None) -> dict | None:
-    console = Console(stderr=True)
-    start = time.perf_counter()
-    state = {"progress": None, "task": None}
-
-    def on_progress(step: int) -> None:
-        if state["progress"] is None:
-            if not console.is_terminal or time.perf_counter() - start < PROGRESS_AFTER_S:
-                return
-            progress = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
-                                TimeRemainingColumn(), console=console, transient=True)
-            progress.start()
-            state["progress"], state["task"] = progress, progress.add_task("train", total=steps)
-        state["progress"].update(state["task"], completed=step)
-
-    try:
-        return train(exp, steps, on_snapshot=on_snapshot, on_progress=on_progress, should_stop=should_stop)
-    finally:
-        if state["progress"] is not None:
-            try:
-                state["progress"].stop()
-            except (OSError, ValueError):  # the terminal went away (SIGHUP)
-                pass
+                         should_stop=None) -> Snapshot | None:
+    with LateProgress("training", steps) as bar:
+        return train(exp, steps, on_snapshot=on_snapshot, on_progress=bar.update, should_stop=should_stop)
 
 
-def _fmt(x, digits=3) -> str:
+def _fmt(x: object, digits: int = 3) -> str:
     if x is None or x != x:
         return "—"
     if isinstance(x, bool):
         return "yes" if x else "no"
-    return f"{x:.{digits}f}"
+    if isinstance(x, (int, float)) and (abs(x) >= 10 ** 6 or 0 < abs(x) < 10 ** -digits):
+        return f"{x:.{digits}g}" if abs(x) < float("inf") else ("∞" if x > 0 else "-∞")
+    return f"{x:.{digits}f}" if isinstance(x, float) else str(x)
 
 
-def summary_table(config: Config, snap: dict) -> Table:
-    inv, unr = snap["runs"]["inverted"], snap["runs"]["unrescaled"]
-    table = Table(title=f"{config.dataset} · hidden {'-'.join(map(str, config.layers))} {config.activation} · "
-                        f"keep_prob {snap['keep_prob']:.2f} · step {snap['step']}")
+# Rows of the summary table: run fields by their documented labels. A field only one run has
+# (×p at test) shows blank in the other's column.
+SUMMARY_FIELDS = ("diverged", "train_loss_dropout", "train_loss", "train_acc", "test_loss", "test_acc",
+                  "test_confidence", "test_loss_scaled", "test_acc_scaled", "test_confidence_scaled")
+LAYER_ROWS = (("mean", "mean_train", "mean_pred"), ("norm", "norm_train", "norm_pred"))
+
+
+def summary_table(config: Config, snap: Snapshot, arch: str) -> Table:
+    """Both runs of one snapshot side by side, rows labelled from ``core.snapshot``'s field docs."""
+    runs: list[RunMetrics] = [snap["runs"]["inverted"], snap["runs"]["unrescaled"]]
+    run_docs, layer_docs = docs(RunMetrics), docs(LayerStats)
+    table = Table(title=f"{config.dataset} · {arch} {config.activation} · "
+                        f"keep_prob {snap['keep_prob']:g} · step {snap['step']:,}")
     table.add_column("metric")
     table.add_column("inverted (÷p)", justify="right")
+    table.add_column("×", justify="right")
     table.add_column("unrescaled", justify="right")
-    rows = [
-        ("diverged", "diverged"),
-        ("train loss, with dropout", "train_loss_dropout"),
-        ("train loss, predict mode", "train_loss"),
-        ("train accuracy", "train_acc"),
-        ("test loss", "test_loss"),
-        ("test accuracy", "test_acc"),
-        ("test confidence", "test_confidence"),
-    ]
-    for label, key in rows:
-        table.add_row(label, _fmt(inv.get(key)), _fmt(unr.get(key)))
-    table.add_row("test loss, scaled ×p at test", "", _fmt(unr.get("test_loss_scaled")))
-    table.add_row("test accuracy, scaled ×p at test", "", _fmt(unr.get("test_acc_scaled")))
-    for li, lu in zip(inv["layers"], unr["layers"]):
-        name = li["name"]
+    table.add_column("×", justify="right")
+    for key in SUMMARY_FIELDS:
+        if any(key in run for run in runs):
+            inv, unr = (_fmt(run.get(key)) if key in run else "" for run in runs)
+            table.add_row(run_docs[key].label, inv, "", unr, "")
+    layers: list[list[LayerStats]] = [run["layers"] for run in runs]
+    for li, lu in zip(*layers):
         table.add_section()
-        table.add_row(f"{name} mean  train / predict",
-                      f"{_fmt(li['mean_train'])} / {_fmt(li['mean_eval'])}",
-                      f"{_fmt(lu['mean_train'])} / {_fmt(lu['mean_eval'])}")
-        table.add_row(f"{name} norm  train / predict",
-                      f"{_fmt(li['norm_train'], 2)} / {_fmt(li['norm_eval'], 2)}",
-                      f"{_fmt(lu['norm_train'], 2)} / {_fmt(lu['norm_eval'], 2)}")
-        table.add_row(f"{name} weight norm", _fmt(li["weight_norm"], 2), _fmt(lu["weight_norm"], 2))
+        for what, train, pred in LAYER_ROWS:
+            digits = 3 if what == "mean" else 2
+            table.add_row(
+                f"{li['name']} {what}  train → pred",
+                f"{_fmt(li[train], digits)} → {_fmt(li[pred], digits)}", _ratio(li[train], li[pred]),
+                f"{_fmt(lu[train], digits)} → {_fmt(lu[pred], digits)}", _ratio(lu[train], lu[pred]),
+            )
+        table.add_row(f"{li['name']} {layer_docs['weight_norm'].label}", _fmt(li["weight_norm"], 2), "",
+                      _fmt(lu["weight_norm"], 2), "")
+    rules = [run.get("rules") for run in runs]
+    if all(r is not None for r in rules):
+        table.add_section()
+        table.add_row("prediction rule: loss · acc", "", "", "", "")
+        for label, pick in _rule_rows(rules):  # type: ignore[arg-type]
+            inv, unr = (_rule_cell(pick(r)) for r in rules)  # type: ignore[arg-type]
+            table.add_row(f"  {label}", inv, "", unr, "")
     return table
+
+
+def _rule_rows(rules: list[RulesResult]):
+    """(label, picker) per prediction rule, the Monte-Carlo ladder of the longer run."""
+    rule_docs = docs(RulesResult)
+    rows = [(rule_docs[name].label, lambda r, name=name: r.get(name))
+            for name in ("no_dropout", "weight_scaling", "dropout_on")]
+    for i, row in enumerate(rules[0]["mc_dropout"]):
+        rows.append((f"MC dropout, T={row['T']}",
+                     lambda r, i=i: r["mc_dropout"][i] if i < len(r["mc_dropout"]) else None))
+    return rows
+
+
+def _rule_cell(metrics) -> str:
+    if metrics is None:
+        return ""
+    return f"{_fmt(metrics['test_loss'])} · {_pct(metrics['test_acc'])}"
+
+
+def _pct(x: object) -> str:
+    return f"{100 * x:.1f}%" if isinstance(x, float) and x == x else "—"
+
+
+def _ratio(a: float, b: float) -> str:
+    if not isinstance(a, float) or not isinstance(b, float) or b == 0 or a != a or b != b:
+        return "—"
+    return f"{a / b:.2f}"

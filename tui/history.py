@@ -29,7 +29,7 @@ class RunView:
         ratios: dict[str, list[float]] = {}
         for r in runs[-RATIO_HISTORY:]:
             for layer in r.get("layers", []):
-                ratios.setdefault(layer["name"], []).append(_ratio(layer.get("mean_train"), layer.get("mean_eval")))
+                ratios.setdefault(layer["name"], []).append(_ratio(layer.get("mean_train"), layer.get("mean_pred")))
         return {"steps": [s["step"] for s in snaps], "series": series, "ratios": ratios}
 
     def _view(self) -> dict:

@@ -1,30 +1,36 @@
 """The trainer for ``dropout-tui replay FILE``: the recorded session instead of the keyboard.
 
-The Replayer applies each recorded event (keep_prob changes, resets, dataset changes) at its
-recorded step; the speed keys, pause and single steps work as in a live session. Keys that would
-change the experiment are refused: the recording decides. ``r`` starts the replay again.
+The Replayer applies each recorded change (keep_prob changes, resets, dataset changes) at its
+recorded step; the speed keys, pause and single steps work as in a live session. Commands that
+would change the experiment are refused, with a note saying why: the recording decides. ``r``
+starts the replay again.
 """
 
 from __future__ import annotations
 
-from dropout_tui.core.recording import Replayer, SessionFile
+from dropout_tui.core.replay import Replayed, Replayer
+from dropout_tui.core.session import EventRecord, SessionFile
 
 from .trainer import SPEEDS, Trainer
 
 START_SPEED = SPEEDS.index(300)  # a 3,000-step session replays in ten seconds; ] and [ change it
-STEERING = ("keep_prob", "dataset")
+STEERED = ("keep_prob", "dataset")
+REFUSAL = "Replay: the recording sets keep_prob and the dataset (r plays it again)."
 
 
 class ReplayTrainer(Trainer):
+    replay = True
+
     def __init__(self, session: SessionFile, **kwargs):
         self.session = session
         self.replayer = Replayer(session)
         kwargs.setdefault("speed_index", START_SPEED)
         super().__init__(exp=self.replayer.exp, **kwargs)
 
-    def _apply(self, name: str, args) -> None:
-        if name in STEERING:
-            return  # the recording steers; the app tells the user so
+    def refusal(self, name: str) -> str | None:
+        return REFUSAL if name in STEERED else None
+
+    def _apply(self, name: str, args: tuple) -> None:
         if name == "reset":
             self.replayer = Replayer(self.session)
             self.exp = self.replayer.exp
@@ -37,15 +43,15 @@ class ReplayTrainer(Trainer):
 
     def _train(self, steps: int) -> None:
         before = self.exp.step
-        for record in self.replayer.advance(steps):
-            if record["type"] == "snapshot":
-                self._keep({k: v for k, v in record.items() if k not in ("type", "recorded", "t")})
-            elif record["type"] == "event":
-                if record["kind"] in ("reset", "dataset"):
+        for passed in self.replayer.advance(steps):
+            if isinstance(passed, Replayed):
+                self._keep(passed.snapshot)
+            elif isinstance(passed, EventRecord):
+                if passed.change.kind in ("reset", "dataset"):
                     self._reset_flag = True
                     self._pending = []
                     self._boundary = None
-                self._events.append((record["kind"], record["step"], {"value": record.get("value")}))
+                self._events.append((passed.change, passed.step))
         self.exp = self.replayer.exp
         self._rate.add(max(0, self.exp.step - before))
         if self.replayer.done:

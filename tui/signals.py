@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import signal
 
+from .errors import exit_for_signal
+
 CLOSE_SIGNALS: tuple[int, ...] = tuple(
     s for s in (getattr(signal, "SIGHUP", None), signal.SIGTERM, signal.SIGINT) if s is not None
 )
-
-
-def exit_status(signum: int) -> int:
-    return 128 + int(signum)
 
 
 def signal_name(signum: int) -> str:
@@ -70,9 +68,8 @@ def install_close_on_signals(callback, signals=CLOSE_SIGNALS, *, loop=None):
 class StopOnSignals:
     """``with StopOnSignals() as stop: while not stop.requested: work()``; then ``stop.signum``."""
 
-    def __init__(self, signals=CLOSE_SIGNALS, on_signal=None):
+    def __init__(self, signals=CLOSE_SIGNALS):
         self.signals = signals
-        self.on_signal = on_signal
         self.signum: int | None = None
         self._restore = None
 
@@ -82,14 +79,12 @@ class StopOnSignals:
 
     @property
     def exit_status(self) -> int | None:
-        return None if self.signum is None else exit_status(self.signum)
+        return None if self.signum is None else exit_for_signal(self.signum)
 
     def _handle(self, signum: int) -> None:
         if self.signum is not None:
-            raise SystemExit(exit_status(signum))  # asked twice: stop now, finally blocks still run
+            raise SystemExit(exit_for_signal(signum))  # asked twice: stop now, finally blocks still run
         self.signum = signum
-        if self.on_signal is not None:
-            self.on_signal(signum)
 
     def __enter__(self) -> StopOnSignals:
         self._restore = install_close_on_signals(self._handle, self.signals)

@@ -1,5 +1,5 @@
 """Keep BLAS to one thread: at these matrix sizes a second OpenBLAS thread buys nothing and
-takes the core the UI needs (DESIGN §4)."""
+takes the core the UI needs."""
 
 from __future__ import annotations
 

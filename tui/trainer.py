@@ -1,8 +1,12 @@
 """The training loop the app runs in a worker thread, kept free of Textual so it can be tested alone.
 
-The UI never touches the experiment: it sends commands (``send``), the loop applies them between
-steps and publishes ``Update``s at most every ``PUBLISH_S`` seconds, and at once after a command,
-so that a key press shows within a frame rather than at the next tick.
+The trainer owns the experiment; nothing else touches it. The UI sends commands (``send``), the loop
+turns them into ``core.changes.Change``s between steps (the interpreter replays use too) and
+publishes ``Update``s — everything the screen needs — at most every ``PUBLISH_S`` seconds, and at
+once after a command, so that a key press shows within a frame rather than at the next tick.
+
+The trainer also owns the policy of what a user may change (``refusal``): a replay refuses the keys
+that would steer away from the recording, with the note the app shows.
 """
 
 from __future__ import annotations
@@ -11,19 +15,22 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
+from collections.abc import Callable
 
-from dropout_tui.core.boundary import BoundaryGrid
-from dropout_tui.core.config import Config, ConfigError
-from dropout_tui.core.data import DATASETS
+from dropout_tui.core.boundary import BoundaryGrid, BoundaryMaps
+from dropout_tui.core.changes import Change, apply_change, next_dataset_change
+from dropout_tui.core.config import Config
 from dropout_tui.core.experiment import PairedExperiment
+from dropout_tui.core.snapshot import Snapshot
 from dropout_tui.core.stepping import advance_with_snapshots
 
 # Steps per second for each speed; None = as fast as the CPU goes. The slow end lets a learner
 # follow single steps.
 SPEEDS: tuple[float | None, ...] = (1, 3, 10, 30, 100, 300, 1000, None)
-PUBLISH_S = 0.25  # UI updates while free-running: 4 Hz keeps terminal output small (DESIGN §4)
+PUBLISH_S = 0.25  # UI updates while free-running: 4 Hz keeps terminal output small over SSH
 BOUNDARY_S = 1.0  # the decision-boundary map is the priciest thing on screen; 1 Hz is plenty
 CHUNK_S = 0.02  # longest stretch of steps between command checks: bounds key latency
+COMMANDS = ("keep_prob", "pause", "step", "reset", "dataset", "speed", "boundary_shape")
 
 
 def speed_label(speed: float | None) -> str:
@@ -32,92 +39,126 @@ def speed_label(speed: float | None) -> str:
 
 @dataclass
 class Update:
-    """What the UI needs after some training: new snapshots, the latest state, maybe a map."""
+    """What the UI needs after some training: the state, new snapshots, maybe a map."""
     step: int
     keep_prob: float
+    input_keep_prob: float
     paused: bool
     speed: float | None
     steps_per_s: float
     config: Config
-    snapshots: list[dict] = field(default_factory=list)
-    boundary: dict | None = None  # rule -> (rows, cols) probability of the predicted class layout
+    arch: str  # layer widths from input to output, e.g. 2-64-64-1
+    replay: bool  # a recording steers the experiment
+    next_dataset: str | None  # where the dataset key leads (None: no other dataset fits)
+    snapshots: list[Snapshot] = field(default_factory=list)
+    boundary: BoundaryMaps | None = None
     reset: bool = False  # history before this update belongs to an older experiment
     applied: int = 0  # commands applied before this update was made
     note: str = ""
-    events: list[tuple[str, int, dict]] = field(default_factory=list)
+    events: list[tuple[Change, int]] = field(default_factory=list)  # changes since the last update, with steps
 
 
 class Trainer:
     """Owns the experiment. ``run(publish, cancelled)`` is the thread body."""
 
+    replay = False
+
     def __init__(self, config: Config | None = None, *, exp: PairedExperiment | None = None,
-                 paused: bool = False, speed_index: int = len(SPEEDS) - 1, on_event=None, on_snapshot=None):
-        self.exp = exp if exp is not None else PairedExperiment(config)
+                 paused: bool = False, speed_index: int = len(SPEEDS) - 1,
+                 on_event: Callable[[Change, int], None] | None = None,
+                 on_snapshot: Callable[[Snapshot], None] | None = None):
+        if exp is None:
+            if config is None:
+                raise ValueError("a Trainer needs a config or an experiment")
+            exp = PairedExperiment(config)
+        self.exp = exp
         self.paused = paused
         self.speed_index = speed_index
         self.boundary_shape: tuple[int, int] | None = None
         self._boundary: BoundaryGrid | None = None
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
         self._wake = threading.Event()
-        self._pending: list[dict] = []
-        self._events: list[tuple[str, int, dict]] = []
+        self._pending: list[Snapshot] = []
+        self._events: list[tuple[Change, int]] = []
         self._reset_flag = False
         self._rate = _RateMeter()
+        self._next_dataset: tuple[tuple, Change | None] | None = None
         self.applied = 0
-        self.on_event = on_event  # called in the worker thread: (kind, step, payload)
+        self.on_event = on_event  # called in the worker thread: (change, step)
         self.on_snapshot = on_snapshot  # called in the worker thread with every snapshot taken
         self.note = ""  # shown beside running/paused, e.g. "replay finished"
 
-    # -- commands, from any thread ---------------------------------------------------------------
+    # -- commands and policy, from any thread ----------------------------------------------------
 
-    def send(self, name: str, *args) -> None:
+    def send(self, name: str, *args: object) -> None:
+        if name not in COMMANDS:
+            raise ValueError(f"unknown command {name!r}")
         self._commands.put((name, args))
         self._wake.set()
+
+    def refusal(self, name: str) -> str | None:
+        """Why the user may not send command ``name`` now, or None when they may."""
+        return None
+
+    @property
+    def step(self) -> int:
+        """The experiment's step (a plain int: safe to read from any thread)."""
+        return self.exp.step
 
     @property
     def speed(self) -> float | None:
         return SPEEDS[self.speed_index]
 
-    def _apply(self, name: str, args) -> None:
-        exp = self.exp
+    # -- applying commands, in the worker thread ---------------------------------------------------
+
+    def _apply(self, name: str, args: tuple) -> None:
+        if self.refusal(name) is not None:
+            return
         if name == "keep_prob":
-            exp.set_keep_prob(args[0])
-            self._event("keep_prob", value=exp.keep_prob)
+            self._change(Change("keep_prob", float(args[0])))  # type: ignore[arg-type]
         elif name == "pause":
             self.paused = bool(args[0])
             self._rate = _RateMeter()  # a rate across a pause would mean nothing
-            self._event("pause" if self.paused else "resume")
+            self._change(Change("pause" if self.paused else "resume"))
         elif name == "step":
             if not self.paused:
                 return
             self._train(1)
-            self._event("step")
+            self._change(Change("step"))
         elif name == "reset":
-            exp.reset()
-            self._event("reset")
-            self._restart()
+            self._change(Change("reset"))
         elif name == "dataset":
-            config = next_dataset_config(exp)
-            if config is None:
-                return  # no other dataset fits these train/test sizes; the app says so
-            self.exp = PairedExperiment(config)
-            self._boundary = None
-            self._event("dataset", value=config.dataset, config=config.to_dict())
-            self._restart()
+            change = self._dataset_change()
+            if change is not None:  # no other dataset fits these sizes: the app said so
+                self._change(change)
         elif name == "speed":
-            index = max(0, min(len(SPEEDS) - 1, self.speed_index + args[0]))
+            index = max(0, min(len(SPEEDS) - 1, self.speed_index + int(args[0])))  # type: ignore[call-overload]
             if index != self.speed_index:
                 self.speed_index = index
                 self._rate = _RateMeter()
-                self._event("speed", value=speed_label(self.speed))
+                self._change(Change("speed", speed_label(self.speed)))
         elif name == "boundary_shape":
-            self.boundary_shape = args[0]
+            self.boundary_shape = args[0]  # type: ignore[assignment]
             self._boundary = None
 
-    def _event(self, kind: str, **payload) -> None:
-        self._events.append((kind, self.exp.step, payload))
+    def _change(self, change: Change) -> None:
+        """Apply one change through the shared interpreter and record it at the step it takes effect."""
+        step = self.exp.step
+        self.exp = apply_change(self.exp, change)
+        self._events.append((change, step))
         if self.on_event:
-            self.on_event(kind, self.exp.step, payload)
+            self.on_event(change, step)
+        if change.kind in ("reset", "dataset"):
+            self._boundary = None
+            self._restart()
+
+    def _dataset_change(self) -> Change | None:
+        # Worked out once per experiment and keep probabilities (each try validates a config).
+        key = (id(self.exp), self.exp.keep_prob, self.exp.input_keep_prob)
+        cached = self._next_dataset
+        if cached is None or cached[0] != key:
+            cached = self._next_dataset = (key, next_dataset_change(self.exp))
+        return cached[1]
 
     def _restart(self) -> None:
         self._reset_flag = True
@@ -125,7 +166,7 @@ class Trainer:
         self._keep(self.exp.snapshot())
         self._rate = _RateMeter()
 
-    def _keep(self, snap: dict) -> None:
+    def _keep(self, snap: Snapshot) -> None:
         """Every snapshot the trainer takes goes through here: to the UI and to any recording."""
         self._pending.append(snap)
         if self.on_snapshot:
@@ -141,10 +182,10 @@ class Trainer:
         advance_with_snapshots(self.exp, steps, self._keep)
 
     def initial_update(self) -> Update:
-        self._keep(self.exp.snapshot())
+        """The first screen's worth: the state and a snapshot of the current step."""
         return self.make_update(boundary=True)
 
-    def run(self, publish, cancelled) -> None:
+    def run(self, publish: Callable[[Update], object], cancelled: Callable[[], bool]) -> None:
         """Train until ``cancelled()``; hand each Update to ``publish`` (must be thread-safe)."""
         last_publish = last_boundary = time.perf_counter()
         chunk = 1
@@ -199,8 +240,12 @@ class Trainer:
         exp = self.exp
         if not self._pending or self._pending[-1]["step"] != exp.step:
             self._keep(exp.snapshot())
-        update = Update(step=exp.step, keep_prob=exp.keep_prob, paused=self.paused, speed=self.speed,
+        next_dataset = None if self.refusal("dataset") else self._dataset_change()
+        update = Update(step=exp.step, keep_prob=exp.keep_prob, input_keep_prob=exp.input_keep_prob,
+                        paused=self.paused, speed=self.speed,
                         steps_per_s=0.0 if self.paused else self._rate.rate(), config=exp.config,
+                        arch=exp.arch, replay=self.replay,
+                        next_dataset=None if next_dataset is None else str(next_dataset.value),
                         snapshots=self._pending, reset=self._reset_flag, events=self._events,
                         applied=self.applied, note=self.note)
         if boundary and self.boundary_shape and exp.data.n_features == 2:
@@ -209,20 +254,6 @@ class Trainer:
             update.boundary = self._boundary.compute()
         self._pending, self._events, self._reset_flag = [], [], False
         return update
-
-
-def next_dataset_config(exp: PairedExperiment) -> Config | None:
-    """The config for the next dataset in the cycle that the current sizes fit (spiral and blobs
-    have three classes and need more points), keeping keep probabilities; None if none does."""
-    names = list(DATASETS)
-    start = names.index(exp.config.dataset)
-    for i in range(1, len(names)):
-        try:
-            return exp.config.with_changes(dataset=names[(start + i) % len(names)], keep_prob=exp.keep_prob,
-                                           input_keep_prob=exp.input_keep_prob)
-        except ConfigError:
-            continue
-    return None
 
 
 class _RateMeter:
@@ -245,4 +276,3 @@ class _RateMeter:
             return 0.0
         (t0, n0), (t1, n1) = self._marks[0], self._marks[-1]
         return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
-

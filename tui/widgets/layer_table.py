@@ -27,7 +27,7 @@ def layer_text(run: dict, ratio_history: dict[str, list[float]], width: int) -> 
         lines[0].append("  mean × history"[:width - len(head)], "bold grey70")
     for layer in run.get("layers", []):
         name = layer["name"]
-        mt, me, nt, ne = layer["mean_train"], layer["mean_eval"], layer["norm_train"], layer["norm_eval"]
+        mt, me, nt, ne = layer["mean_train"], layer["mean_pred"], layer["norm_train"], layer["norm_pred"]
         weight = num(layer["weight_norm"])
         # Only the mean ratio is coloured: a norm ratio away from 1 is expected under both rules.
         norm = _pair(nt, ne, colour=False)

@@ -1,7 +1,7 @@
 """Loss curves drawn with braille dots (2×4 per cell).
 
 Hand-drawn rather than textual-plotext or textual-plot: those take ~45 ms to render a 100×25 plot
-and style every cell (DESIGN §4), and the app draws two charts several times a second on the
+and style every cell, and the app draws two charts several times a second on the
 same core as the training worker. Here a chart is a few hundred cells in runs of one colour.
 """
 
@@ -80,7 +80,7 @@ def plot_lines(steps, series, width, height, y0, y1, mono=False, x_max=None) -> 
     """Rows of text plotting each series against step (0..x_max) on a shared y-range."""
     cols_px, rows_px = width * 2, height * 4
     cells = [[0] * width for _ in range(height)]
-    owner = [[None] * width for _ in range(height)]
+    owner: list[list[str | None]] = [[None] * width for _ in range(height)]
     if steps:
         last = max(x_max or steps[-1], 1)
         xs = [min(cols_px - 1, int(s / last * (cols_px - 1))) for s in steps]
@@ -100,15 +100,17 @@ def plot_lines(steps, series, width, height, y0, y1, mono=False, x_max=None) -> 
     lines = []
     for r in range(height):
         line = Text()
-        run_style, run_chars = None, []
+        run_style: str | None = None
+        run_chars: list[str] = []
         for c in range(width):
-            name = owner[r][c]
-            if name is None:
-                ch, style = " ", None
+            who = owner[r][c]
+            style: str | None = None
+            if who is None:
+                ch = " "
             elif mono:
-                ch, style = SERIES[name][2], None
+                ch = SERIES[who][2]
             else:
-                ch, style = chr(0x2800 + cells[r][c]), SERIES[name][0]
+                ch, style = chr(0x2800 + cells[r][c]), SERIES[who][0]
             if style != run_style and run_chars:
                 line.append("".join(run_chars), run_style)
                 run_chars = []

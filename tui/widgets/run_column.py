@@ -8,6 +8,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
+from dropout_tui.core.snapshot import RunMetrics
+
 from ..history import RunView
 from .boundary_map import BoundaryMap
 from .diff_view import DiffView
@@ -38,7 +40,7 @@ class RunColumn(Vertical):
     def on_mount(self) -> None:
         self.query_one(".legend", DiffView).show(legend(self.app.no_color))
 
-    def show_run(self, run: dict, history: RunView, y_range, diverged_at: int | None = None) -> None:
+    def show_run(self, run: RunMetrics, history: RunView, y_range: tuple[float, float]) -> None:
         self.query_one(LossChart).set_data(history.steps, history.series, y_range)
         self.query_one(".summary", DiffView).show_for_width(lambda width: summary_text(run, width >= WIDE))
         self.query_one(".scaled", DiffView).show(scaled_text(run))
@@ -49,7 +51,7 @@ class RunColumn(Vertical):
             self.border_subtitle = "DIVERGED — stopped" if diverged else ""
 
 
-def summary_text(run: dict, wide: bool = False) -> Text:
+def summary_text(run: RunMetrics, wide: bool = False) -> Text:
     # The training loss with dropout is the grey curve; its number joins in when there is room.
     gap = "  " if wide else " "
     text = Text.assemble(
@@ -65,7 +67,7 @@ def summary_text(run: dict, wide: bool = False) -> Text:
     return text
 
 
-def scaled_text(run: dict) -> Text:
+def scaled_text(run: RunMetrics) -> Text:
     if "test_loss_scaled" not in run:
         # Keeps both columns the same shape; inverted dropout already matches at prediction time.
         return Text("no scaling needed at test time", "grey50")

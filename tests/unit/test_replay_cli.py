@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from dropout_tui.tui import app_main
 from dropout_tui.tui.cli import main
 
@@ -149,7 +148,7 @@ def test_csv_columns_and_rows(tmp_path, capsys):
     assert header[:5] == ["step", "dataset", "run", "keep_prob", "input_keep_prob"]
     assert {"train_loss_dropout", "train_loss", "train_acc", "test_loss", "test_acc",
             "test_loss_scaled", "test_acc_scaled", "diverged"} <= set(header)
-    assert [c for c in header if c.startswith("h3_")][:2] == ["h3_mean_train", "h3_mean_eval"]
+    assert [c for c in header if c.startswith("h3_")][:2] == ["h3_mean_train", "h3_mean_pred"]
     assert not any(c.startswith("h4_") for c in header)
     assert len(body) == 6 * 2  # snapshots x runs
     assert all(len(r) == len(header) for r in body)
@@ -163,19 +162,21 @@ def test_replay_can_export_csv(recorded, tmp_path, capsys):
     assert len((tmp_path / "r.csv").read_text().splitlines()) == 1 + 6 * 2
 
 
-def test_replay_without_headless_hands_over_to_the_app(recorded, capsys, monkeypatch):
-    monkeypatch.delattr(app_main, "run_replay_app", raising=False)
-    code, _, err = run(capsys, "replay", recorded)
-    assert code == 2
-    _one_line_error(err, "--headless")
+def test_replay_without_headless_hands_over_to_the_app(recorded, capsys, monkeypatch, tmp_path):
     calls = []
-    monkeypatch.setattr(app_main, "run_replay_app", lambda session, args: calls.append((session, args)) or 0,
-                        raising=False)
-    code, _, _ = run(capsys, "replay", recorded)
+    monkeypatch.setattr(app_main, "run_replay_app", lambda session, files: calls.append((session, files)) or 0)
+    code, _, _ = run(capsys, "replay", recorded, "--screenshot-dir", tmp_path)
     assert code == 0 and calls[0][0].config.keep_prob == 0.7 and calls[0][0].n_snapshots == 6
-    code, _, err = run(capsys, "replay", recorded, "--verify")
-    assert code == 2
-    _one_line_error(err, "--verify", "--headless")
+    assert calls[0][1].screenshot_dir == tmp_path  # the app's s and e keys write there
+
+
+def test_verify_implies_headless_and_speaks_json(recorded, capsys, monkeypatch):
+    monkeypatch.setattr(app_main, "run_replay_app", lambda *a: pytest.fail("--verify opened the app"))
+    code, out, _ = run(capsys, "replay", recorded, "--verify")
+    assert code == 0 and out.startswith("verified: 6 snapshots")
+    code, out, _ = run(capsys, "replay", recorded, "--verify", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["verified"] is True and doc["snapshots"] == 6 and doc["mismatch"] is None
 
 
 def test_cast_is_for_the_app_only(tmp_path, capsys):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from dropout_tui.core.experiment import PairedExperiment
-from dropout_tui.core.optim import OPTIMIZERS, Adam, Momentum, SGD, make_optimizer
+from dropout_tui.core.optim import OPTIMIZERS, SGD, Adam, Momentum, make_optimizer
 
 
 def _problem(seed=0):
@@ -68,9 +67,9 @@ def test_make_optimizer_names():
 
 @pytest.mark.parametrize("optimizer,lr", [("sgd", 0.5), ("momentum", 0.05), ("adam", 0.01)])
 @pytest.mark.parametrize("batch_size", [0, 20])
-def test_each_optimizer_reduces_training_loss(core_small_config, optimizer, lr, batch_size):
+def test_each_optimizer_reduces_training_loss(small_config, optimizer, lr, batch_size):
     """Well-separated blobs, no dropout: 150 steps must cut the (prediction-mode) training loss."""
-    exp = PairedExperiment(core_small_config(dataset="blobs", noise=0.0, keep_prob=1.0, optimizer=optimizer,
+    exp = PairedExperiment(small_config(dataset="blobs", noise=0.0, keep_prob=1.0, optimizer=optimizer,
                                              lr=lr, batch_size=batch_size))
     start = exp.snapshot()["runs"]["inverted"]["train_loss"]
     exp.advance(150)
@@ -81,9 +80,9 @@ def test_each_optimizer_reduces_training_loss(core_small_config, optimizer, lr, 
 
 
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
-def test_optimizers_train_with_dropout_too(core_small_config, optimizer):
+def test_optimizers_train_with_dropout_too(small_config, optimizer):
     lr = {"sgd": 0.5, "momentum": 0.05, "adam": 0.01}[optimizer]
-    exp = PairedExperiment(core_small_config(dataset="blobs", noise=0.0, keep_prob=0.7, optimizer=optimizer,
+    exp = PairedExperiment(small_config(dataset="blobs", noise=0.0, keep_prob=0.7, optimizer=optimizer,
                                              lr=lr))
     start = exp.snapshot()["runs"]
     exp.advance(150)

@@ -12,7 +12,6 @@ import itertools
 
 import numpy as np
 import pytest
-
 from dropout_tui.core.activations import ACTIVATIONS
 from dropout_tui.core.network import Network
 

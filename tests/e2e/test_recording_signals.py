@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
+from dropout_tui.core.replay import Replayer
+from dropout_tui.core.session import read_session
 
-from dropout_tui.core.recording import Replayer, read_session
-
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ARGS = ["--headless", "--layers", "8,8", "--train-size", "40", "--test-size", "60", "--eval-every", "10",
         "--steps", "1000000000"]
 
@@ -86,7 +86,7 @@ def test_signal_closes_the_log(tmp_path, sig):
     assert "Traceback" not in screen
     session = read_session(path)
     assert session.warnings == []
-    assert session.close is not None and session.close["reason"] == sig.name
+    assert session.close is not None and session.close.reason == sig.name
     assert path.read_bytes().endswith(b"\n")
     if sig != signal.SIGHUP:
         assert f"stopped by {sig.name}" in screen
@@ -132,7 +132,7 @@ def test_closing_the_terminal_closes_the_log(tmp_path):
             pass
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + signal.SIGHUP
     session = read_session(path)
-    assert session.close is not None and session.close["reason"] == "SIGHUP"
+    assert session.close is not None and session.close.reason == "SIGHUP"
 
 
 def test_kill_9_leaves_at_most_the_last_line_incomplete(tmp_path):

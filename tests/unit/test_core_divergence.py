@@ -8,7 +8,6 @@ import math
 
 import numpy as np
 import pytest
-
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.report import json_safe, result
 
@@ -38,9 +37,9 @@ def _advance_until_diverged(exp, max_steps=50):
     raise AssertionError("no run diverged")
 
 
-def test_huge_learning_rate_diverges_freezes_and_reports_null(core_small_config, core_param_copies,
+def test_huge_learning_rate_diverges_freezes_and_reports_null(small_config, core_param_copies,
                                                               core_params_equal):
-    cfg = core_small_config(lr=1e300, keep_prob=0.5)
+    cfg = small_config(lr=1e300, keep_prob=0.5)
     exp = PairedExperiment(cfg)
     _advance_until_diverged(exp)
     exp.advance(2)  # let both runs reach the overflow
@@ -76,9 +75,9 @@ def _flatten_values(obj):
     dict(layers=(8, 8), lr=1e60, keep_prob=0.1, train_size=50, test_size=50),
     dict(layers=(8, 8), lr=1e20, keep_prob=0.2, train_size=50, test_size=50),
 ])
-def test_diverged_run_frozen_other_keeps_training(core_small_config, core_param_copies, core_params_equal,
+def test_diverged_run_frozen_other_keeps_training(small_config, core_param_copies, core_params_equal,
                                                   changes):
-    exp = PairedExperiment(core_small_config(**changes))
+    exp = PairedExperiment(small_config(**changes))
     _advance_until_diverged(exp, max_steps=200)
     for _ in range(5):
         before = core_param_copies(exp)
@@ -96,9 +95,9 @@ def test_diverged_run_frozen_other_keeps_training(core_small_config, core_param_
 
 
 @pytest.mark.parametrize("victim", ["inverted", "unrescaled"])
-def test_injected_nan_weight_stops_only_that_run(core_small_config, core_param_copies, core_params_equal,
+def test_injected_nan_weight_stops_only_that_run(small_config, core_param_copies, core_params_equal,
                                                  victim):
-    exp = PairedExperiment(core_small_config(keep_prob=0.5, batch_size=16))
+    exp = PairedExperiment(small_config(keep_prob=0.5, batch_size=16))
     exp.advance(3)
     exp.runs[victim].net.W[1][0, 0] = np.nan
     other = "unrescaled" if victim == "inverted" else "inverted"
@@ -139,9 +138,9 @@ def test_json_safe_handles_numpy_scalars():
 
 # -- divergence found by training alone --------------------------------------------------------------------------------
 
-def test_non_finite_weight_is_detected_by_training_itself(core_small_config, core_param_copies,
+def test_non_finite_weight_is_detected_by_training_itself(small_config, core_param_copies,
                                                           core_params_equal):
-    exp = PairedExperiment(core_small_config(activation="tanh", keep_prob=1.0))
+    exp = PairedExperiment(small_config(activation="tanh", keep_prob=1.0))
     exp.advance(2)
     exp.runs["inverted"].net.W[0][0, 0] = np.inf  # tanh(±inf) = ±1: logits stay finite
     before = core_param_copies(exp)["inverted"]
@@ -150,9 +149,9 @@ def test_non_finite_weight_is_detected_by_training_itself(core_small_config, cor
     assert core_params_equal(before, core_param_copies(exp)["inverted"])
 
 
-def test_snapshot_frequency_cannot_change_trajectory_with_inf_weight(core_small_config, core_param_copies,
+def test_snapshot_frequency_cannot_change_trajectory_with_inf_weight(small_config, core_param_copies,
                                                                      core_params_equal):
-    exps = [PairedExperiment(core_small_config(activation="tanh", keep_prob=1.0)) for _ in range(2)]
+    exps = [PairedExperiment(small_config(activation="tanh", keep_prob=1.0)) for _ in range(2)]
     for exp in exps:
         exp.advance(2)
         exp.runs["inverted"].net.W[0][0, 0] = np.inf  # tanh saturates: logits stay finite
@@ -164,9 +163,9 @@ def test_snapshot_frequency_cannot_change_trajectory_with_inf_weight(core_small_
     assert core_params_equal(p0["inverted"], p1["inverted"])
 
 
-def test_finite_but_huge_weights_are_not_flagged_diverged(core_small_config):
+def test_finite_but_huge_weights_are_not_flagged_diverged(small_config):
     """A weight norm can overflow (weights ~1e200) while every weight is finite: not a divergence."""
-    exp = PairedExperiment(core_small_config(activation="tanh", keep_prob=1.0))
+    exp = PairedExperiment(small_config(activation="tanh", keep_prob=1.0))
     exp.advance(2)
     exp.runs["inverted"].net.W[0][0, :] = 1e200
     with np.errstate(all="ignore"):

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from dropout_tui.tui.bench_ui import ScreenReader
 from dropout_tui.tui.ptyharness import PtyApp
 

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
-from rich.console import Console
-
 from dropout_tui.core.config import Config
 from dropout_tui.tui.app import DropoutApp
 from dropout_tui.tui.trainer import SPEEDS
 from dropout_tui.tui.widgets.help_screen import HelpScreen
 from dropout_tui.tui.widgets.status_bar import StatusBar
+from rich.console import Console
 
-SMALL = Config(layers=(16, 16), train_size=60, test_size=100, eval_every=10)
 
-
-def make_app(tmp_path=None, **kwargs) -> DropoutApp:
-    options = dict(worker=False, paused=True, prerun=50)
-    options.update(kwargs)
-    return DropoutApp(SMALL, screenshot_dir=tmp_path or ".", **options)
+@pytest.fixture
+def make_app(small_config):
+    """An app on the small config with the worker off, paused after 50 steps (each option overridable)."""
+    def make(tmp_path=None, **kwargs) -> DropoutApp:
+        options = dict(worker=False, paused=True, prerun=50)
+        options.update(kwargs)
+        return DropoutApp(small_config(), screenshot_dir=tmp_path or ".", **options)
+    return make
 
 
 def status_text(app) -> str:
@@ -29,7 +32,7 @@ def status_text(app) -> str:
     ("plus", 0.55), ("up", 0.55), ("minus", 0.45), ("down", 0.45),
     ("right", 0.51), ("shift+up", 0.51), ("left", 0.49), ("shift+down", 0.49),
 ])
-async def test_keep_prob_keys_change_both_runs_and_the_status(key, expected):
+async def test_keep_prob_keys_change_both_runs_and_the_status(make_app, key, expected):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press(key)
@@ -39,8 +42,8 @@ async def test_keep_prob_keys_change_both_runs_and_the_status(key, expected):
         assert f"keep_prob {expected:.2f}" in status_text(app)
 
 
-async def test_keep_prob_is_clamped_to_its_range():
-    app = DropoutApp(SMALL.with_changes(keep_prob=0.95), worker=False, paused=True)
+async def test_keep_prob_is_clamped_to_its_range(small_config):
+    app = DropoutApp(small_config(keep_prob=0.95), worker=False, paused=True)
     async with app.run_test(size=(80, 24)) as pilot:
         for _ in range(3):
             await pilot.press("plus")
@@ -50,7 +53,7 @@ async def test_keep_prob_is_clamped_to_its_range():
         assert app.trainer.exp.keep_prob == pytest.approx(0.05)
 
 
-async def test_space_pauses_and_resumes():
+async def test_space_pauses_and_resumes(make_app):
     app = make_app(paused=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("space")
@@ -61,7 +64,7 @@ async def test_space_pauses_and_resumes():
         assert "running" in status_text(app)
 
 
-async def test_n_steps_once_only_while_paused():
+async def test_n_steps_once_only_while_paused(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         before = app.trainer.exp.step
@@ -73,7 +76,7 @@ async def test_n_steps_once_only_while_paused():
         assert app.trainer.exp.step == before + 1
 
 
-async def test_r_resets_to_the_seeded_initial_weights():
+async def test_r_resets_to_the_seeded_initial_weights(make_app):
     app = make_app(prerun=40)
     fresh = make_app(prerun=0).trainer.exp
     async with app.run_test(size=(80, 24)) as pilot:
@@ -87,7 +90,7 @@ async def test_r_resets_to_the_seeded_initial_weights():
         assert app.history.runs["inverted"].steps == [0]
 
 
-async def test_brackets_change_speed_within_range():
+async def test_brackets_change_speed_within_range(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         assert app.speed is None  # max
@@ -102,7 +105,7 @@ async def test_brackets_change_speed_within_range():
         assert app.trainer.speed is None
 
 
-async def test_d_switches_dataset_and_keeps_keep_prob():
+async def test_d_switches_dataset_and_keeps_keep_prob(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("minus")
@@ -113,7 +116,7 @@ async def test_d_switches_dataset_and_keeps_keep_prob():
         assert status_text(app).startswith("circles")
 
 
-async def test_d_cycles_through_every_dataset_including_three_classes():
+async def test_d_cycles_through_every_dataset_including_three_classes(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         seen = []
@@ -124,7 +127,7 @@ async def test_d_cycles_through_every_dataset_including_three_classes():
         assert sorted(seen) == sorted(["circles", "xor", "spiral", "blobs", "moons"])
 
 
-async def test_s_saves_an_svg_and_says_where(tmp_path):
+async def test_s_saves_an_svg_and_says_where(make_app, tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("s")
@@ -135,7 +138,7 @@ async def test_s_saves_an_svg_and_says_where(tmp_path):
 
 
 @pytest.mark.parametrize("key", ["question_mark", "f1"])
-async def test_help_screen_lists_every_binding_and_closes(key):
+async def test_help_screen_lists_every_binding_and_closes(make_app, key):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press(key)
@@ -151,7 +154,7 @@ async def test_help_screen_lists_every_binding_and_closes(key):
         assert not isinstance(app.screen, HelpScreen)
 
 
-async def test_q_quits():
+async def test_q_quits(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("q")
@@ -159,7 +162,7 @@ async def test_q_quits():
     assert not app.is_running
 
 
-async def test_command_palette_offers_the_actions():
+async def test_command_palette_offers_the_actions(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)):
         titles = [c.title for c in app.get_system_commands(app.screen)]
@@ -168,7 +171,7 @@ async def test_command_palette_offers_the_actions():
 
 
 @pytest.mark.parametrize("size", [(40, 12), (59, 17), (60, 18), (80, 24), (120, 40), (200, 60)])
-async def test_every_size_renders_without_error(size):
+async def test_every_size_renders_without_error(make_app, size):
     app = make_app()
     async with app.run_test(size=size) as pilot:
         await pilot.press("plus", "n", "question_mark", "escape", "d", "r")
@@ -208,7 +211,7 @@ def test_history_thins_out_but_keeps_the_newest_snapshot():
 
 
 @pytest.mark.parametrize("size, chart_shown", [((80, 24), False), ((120, 40), True)])
-async def test_m_toggles_the_decision_boundary_map(size, chart_shown):
+async def test_m_toggles_the_decision_boundary_map(make_app, size, chart_shown):
     from dropout_tui.tui.widgets.boundary_map import BoundaryMap
     from dropout_tui.tui.widgets.loss_chart import LossChart
 
@@ -224,7 +227,7 @@ async def test_m_toggles_the_decision_boundary_map(size, chart_shown):
             assert "▀" in boundary._text.plain  # a real map, computed for this size
 
 
-async def test_resizing_a_running_app_relayouts_for_the_new_size():
+async def test_resizing_a_running_app_relayouts_for_the_new_size(make_app):
     app = make_app()
     async with app.run_test(size=(40, 12)) as pilot:
         assert app.screen.has_class("-too-small")
@@ -239,9 +242,9 @@ async def test_resizing_a_running_app_relayouts_for_the_new_size():
         assert app.screen.has_class("-too-small")
 
 
-async def test_d_skips_datasets_the_sizes_do_not_fit():
+async def test_d_skips_datasets_the_sizes_do_not_fit(small_config):
     # 10 training points fit the 2-class sets (5 per class) but not spiral or blobs (3 classes).
-    app = DropoutApp(SMALL.with_changes(train_size=10, test_size=10), worker=False, paused=True)
+    app = DropoutApp(small_config(train_size=10, test_size=10), worker=False, paused=True)
     async with app.run_test(size=(80, 24)) as pilot:
         seen = []
         for _ in range(4):
@@ -250,8 +253,8 @@ async def test_d_skips_datasets_the_sizes_do_not_fit():
         assert seen == ["circles", "xor", "moons", "circles"]
 
 
-async def test_minus_never_raises_a_keep_prob_below_the_floor():
-    app = DropoutApp(SMALL.with_changes(keep_prob=0.01), worker=False, paused=True)
+async def test_minus_never_raises_a_keep_prob_below_the_floor(small_config):
+    app = DropoutApp(small_config(keep_prob=0.01), worker=False, paused=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("minus")
         assert app.trainer.exp.keep_prob == pytest.approx(0.01)
@@ -266,16 +269,16 @@ def test_axis_labels_keep_their_width_for_any_loss():
         assert len(axis_label(y)) == AXIS - 1
 
 
-def test_a_replay_that_ends_publishes_its_end_without_a_key(tmp_path):
+def test_a_replay_that_ends_publishes_its_end_without_a_key(small_config, tmp_path):
     import threading
 
     from dropout_tui.core.experiment import PairedExperiment
-    from dropout_tui.core.recording import SessionLog, read_session
+    from dropout_tui.core.session import SessionLog, read_session
     from dropout_tui.tui.replay_trainer import ReplayTrainer
 
     path = tmp_path / "s.jsonl"
-    exp = PairedExperiment(SMALL)
-    with SessionLog(path, SMALL) as log:
+    exp = PairedExperiment(small_config())
+    with SessionLog(path, small_config()) as log:
         exp.advance(30)
         log.snapshot(exp.snapshot())
     trainer = ReplayTrainer(read_session(path))
@@ -294,14 +297,14 @@ def test_a_replay_that_ends_publishes_its_end_without_a_key(tmp_path):
 
 
 @pytest.mark.parametrize("width", [80, 110, 118, 120, 125, 200])
-async def test_status_line_count_does_not_flicker_with_the_counters(width):
+async def test_status_line_count_does_not_flicker_with_the_counters(make_app, width):
     # Each change of line count is a layout pass, which repaints the whole screen.
     app = make_app()
     async with app.run_test(size=(width, 40)):
         bar = app.query_one(StatusBar)
         counts = set()
         for step, rate in [(5, 9.0), (12_345, 2_345.0), (9_999_999, 99_999.0)]:
-            bar.set_state(config=SMALL, arch="2-16-16-1", step=step, steps_per_s=rate, state="running",
-                          keep_prob=0.5, speed="max")
+            update = dataclasses.replace(app._last, step=step, steps_per_s=rate)
+            bar.set_state(update, None, keep_prob=0.5, paused=False, speed=None)
             counts.add(bar._text.plain.count("\n"))
         assert len(counts) == 1

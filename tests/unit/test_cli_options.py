@@ -5,15 +5,11 @@ from __future__ import annotations
 import importlib.metadata
 import platform
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-
 from dropout_tui.core import version
-from dropout_tui.core.recording import versions
+from dropout_tui.core.session import versions
 from dropout_tui.tui.cli import main, main_parser
 
 ABBREVIATED = [
@@ -39,28 +35,19 @@ def test_the_full_option_name_still_works():
     assert main_parser().parse_args(["--dataset", "xor"]).dataset == "xor"
 
 
-def _console_script() -> list[str]:
-    script = Path(sys.executable).with_name("dropout-tui")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "dropout_tui.tui.cli"]
-
-
-def test_version_prints_the_installed_versions_and_exits_0():
-    proc = subprocess.run([*_console_script(), "--version"], capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == ""
-    match = re.fullmatch(r"dropout-tui (\S+) \(numpy (\S+), textual (\S+), Python (\S+)\)\n", proc.stdout)
-    assert match, proc.stdout
+def test_version_prints_the_installed_versions_and_exits_0(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code in (0, None)
+    out, err = capsys.readouterr()
+    assert err == ""
+    match = re.fullmatch(r"dropout-tui (\S+) \(numpy (\S+), textual (\S+), rich (\S+), Python (\S+)\)\n", out)
+    assert match, out
     assert match.groups() == (importlib.metadata.version("dropout-tui"), np.__version__,
-                              importlib.metadata.version("textual"), platform.python_version())
+                              importlib.metadata.version("textual"), importlib.metadata.version("rich"),
+                              platform.python_version())
 
 
-def test_version_comes_from_the_package_metadata():
+def test_the_version_is_the_package_metadata_and_session_logs_record_it():
     assert version() == importlib.metadata.version("dropout-tui") != "unknown"
-    assert version("textual") == importlib.metadata.version("textual")
-    assert version("no-such-distribution-dropout-tui") == "unknown"
-
-
-def test_session_logs_record_the_same_version():
-    assert versions() == {"dropout-tui": importlib.metadata.version("dropout-tui"), "numpy": np.__version__,
-                          "python": platform.python_version()}
+    assert versions()["dropout-tui"] == version()

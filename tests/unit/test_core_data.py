@@ -6,9 +6,8 @@ import math
 
 import numpy as np
 import pytest
-
 from dropout_tui.core.config import Config, ConfigError
-from dropout_tui.core.data import DATASETS, make_dataset, min_size, n_classes
+from dropout_tui.core.data import DATASETS, make_dataset, min_size
 from dropout_tui.core.experiment import PairedExperiment
 
 EXPECTED_CLASSES = {"moons": 2, "circles": 2, "xor": 2, "spiral": 3, "blobs": 3}
@@ -23,7 +22,7 @@ def test_every_documented_dataset_exists():
 def test_shapes_classes_and_sizes(name, sizes):
     train, test = sizes
     ds = make_dataset(name, train, test, 0.3, np.random.default_rng(5))
-    assert ds.n_classes == n_classes(name) == EXPECTED_CLASSES[name]
+    assert ds.n_classes == EXPECTED_CLASSES[name]
     assert ds.x_train.shape == (train, 2) and ds.x_test.shape == (test, 2)
     assert ds.y_train.shape == (train,) and ds.y_test.shape == (test,)
     assert ds.n_features == 2
@@ -49,8 +48,8 @@ def test_deterministic_per_seed(name):
 
 
 @pytest.mark.parametrize("name", DATASETS)
-def test_experiment_data_deterministic_per_seed(core_small_config, name):
-    cfg = core_small_config(dataset=name)
+def test_experiment_data_deterministic_per_seed(small_config, name):
+    cfg = small_config(dataset=name)
     a, b = PairedExperiment(cfg), PairedExperiment(cfg)
     np.testing.assert_array_equal(a.data.x_train, b.data.x_train)
     np.testing.assert_array_equal(a.data.y_test, b.data.y_test)
@@ -80,8 +79,8 @@ def test_minimum_sizes_enforced_by_config(name):
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
 @pytest.mark.parametrize("name", ["moons", "spiral"])
-def test_float32_option_gives_float32_params_and_runs(core_small_config, optimizer, name):
-    cfg = core_small_config(dtype="float32", dataset=name, optimizer=optimizer, batch_size=16,
+def test_float32_option_gives_float32_params_and_runs(small_config, optimizer, name):
+    cfg = small_config(dtype="float32", dataset=name, optimizer=optimizer, batch_size=16,
                             input_keep_prob=0.9, l2=1e-3, lr=0.01 if optimizer != "sgd" else 0.3)
     exp = PairedExperiment(cfg)
     assert exp.data.x_train.dtype == np.float32 and exp.data.x_test.dtype == np.float32
@@ -98,9 +97,9 @@ def test_float32_option_gives_float32_params_and_runs(core_small_config, optimiz
             assert isinstance(r[key], float) and math.isfinite(r[key]), key
 
 
-def test_float32_and_float64_start_from_the_same_weights(core_small_config):
-    a = PairedExperiment(core_small_config(dtype="float32"))
-    b = PairedExperiment(core_small_config(dtype="float64"))
+def test_float32_and_float64_start_from_the_same_weights(small_config):
+    a = PairedExperiment(small_config(dtype="float32"))
+    b = PairedExperiment(small_config(dtype="float64"))
     for w32, w64 in zip(a.runs["inverted"].net.W, b.runs["inverted"].net.W):
         np.testing.assert_allclose(w32, w64, rtol=1e-6)
     np.testing.assert_allclose(a.data.x_train, b.data.x_train, rtol=1e-6)

@@ -1,11 +1,10 @@
-"""The explanation panel must say only what the numbers show (DESIGN §1)."""
+"""The explanation panel must say only what the numbers show."""
 
 from __future__ import annotations
 
 import copy
 
 import pytest
-
 from dropout_tui.core.config import Config
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.tui.explain import sentences
@@ -45,7 +44,7 @@ def test_every_number_quoted_is_a_live_number(trained):
     for value in (unr["test_loss"], inv["test_loss"], unr["test_loss_scaled"]):
         assert f"{value:.3f}" in words
     last = unr["layers"][-1]
-    assert f"{last['mean_train']:.3f}" in words and f"{last['mean_eval']:.3f}" in words
+    assert f"{last['mean_train']:.3f}" in words and f"{last['mean_pred']:.3f}" in words
 
 
 def test_loss_direction_follows_the_numbers(trained):
@@ -77,7 +76,7 @@ def test_harm_in_confidence_only_when_the_loss_shows_harm(trained):
 def test_no_weaker_signal_claim_when_the_ratio_is_not_below_one(trained):
     snap = copy.deepcopy(trained)
     for layer in snap["runs"]["unrescaled"]["layers"]:
-        layer["mean_train"] = layer["mean_eval"] * 1.5
+        layer["mean_train"] = layer["mean_pred"] * 1.5
     assert "weaker" not in text(snap) and "weaker" not in text(snap, short=True)
 
 

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from dropout_tui.core.snapshot import LayerStats, RunMetrics
 
 # Always headless with 0 steps, so a bad value that slipped through validation can't open the app.
 PREFIX = ["--headless", "--steps", "0", "--json"]
@@ -83,7 +84,7 @@ def _env():
 
 def _run(cmd, timeout=120):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_env(),
-                          stdin=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])
+                          stdin=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[2])
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +146,7 @@ CLI_OPTIONS = {
     "input_keep_prob": ("--input-keep-prob", "0.9"),
     "lr": ("--lr", "0.05"),
     "optimizer": ("--optimizer", "momentum"),
+    "momentum": ("--momentum", "0.8"),
     "batch_size": ("--batch-size", "16"),
     "l2": ("--l2", "0.001"),
     "seed": ("--seed", "7"),
@@ -156,15 +158,15 @@ CLI_OPTIONS = {
 }
 EXPECTED_CONFIG = {
     "dataset": "spiral", "layers": [12, 10, 8], "activation": "tanh", "keep_prob": 0.6,
-    "input_keep_prob": 0.9, "lr": 0.05, "optimizer": "momentum", "batch_size": 16, "l2": 0.001, "seed": 7,
+    "input_keep_prob": 0.9, "lr": 0.05, "optimizer": "momentum", "momentum": 0.8, "batch_size": 16, "l2": 0.001,
+    "seed": 7,
     "train_size": 60, "test_size": 90, "noise": 0.2, "eval_every": 9, "dtype": "float32",
 }
-RUN_KEYS = {"diverged", "train_loss_dropout", "train_loss", "train_acc", "test_loss", "test_acc"}
-SCALED_KEYS = {"test_loss_scaled", "test_acc_scaled"}
-LAYER_KEYS = {"name", "mean_train", "mean_eval", "norm_train", "norm_eval", "weight_norm", "grad_norm"}
-# documented in the README on top of the list
-README_RUN_KEYS = {"test_confidence", "output_weight_norm"}
-README_LAYER_KEYS = {"mean_ratio_own", "mean_ratio_theory", "sq_norm_ratio_own", "sq_norm_ratio_theory"}
+# The typed snapshot is the contract (core.snapshot); the README's JSON block is checked against it
+# in tests/unit/test_snapshot_contract.py.
+RUN_KEYS = set(RunMetrics.__required_keys__) - {"layers"}
+SCALED_KEYS = set(RunMetrics.__optional_keys__)
+LAYER_KEYS = set(LayerStats.__required_keys__)
 
 
 @pytest.fixture(scope="module")
@@ -179,11 +181,11 @@ def headless_all_options_json():
 
 
 def _check_document(doc, steps, n_hidden):
-    assert set(doc) == {"config", "step", "runs"}
+    assert set(doc) == {"config", "step", "keep_prob", "input_keep_prob", "runs"}
     assert doc["step"] == steps
     assert set(doc["runs"]) == {"inverted", "unrescaled"}
     for rule, run in doc["runs"].items():
-        assert RUN_KEYS | README_RUN_KEYS <= set(run), rule
+        assert RUN_KEYS <= set(run), rule
         if rule == "unrescaled":
             assert SCALED_KEYS <= set(run)
         else:
@@ -191,7 +193,7 @@ def _check_document(doc, steps, n_hidden):
         assert isinstance(run["diverged"], bool)
         assert len(run["layers"]) == n_hidden
         for i, layer in enumerate(run["layers"], start=1):
-            assert LAYER_KEYS | README_LAYER_KEYS <= set(layer)
+            assert LAYER_KEYS == set(layer)
             assert layer["name"] == f"h{i}"
             for key in LAYER_KEYS - {"name"}:
                 assert layer[key] is None or isinstance(layer[key], (int, float))

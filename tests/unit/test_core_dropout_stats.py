@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from dropout_tui.core.dropout import draw_mask, theory
 from dropout_tui.core.experiment import PairedExperiment
 
@@ -48,8 +47,8 @@ def test_mean_ratio_inverted_is_one_and_unrescaled_is_p(p):
     unrescaled = (a * mask).mean() / eval_mean
     assert abs(inverted - 1.0) < 0.01
     assert abs(unrescaled / p - 1.0) < 0.01
-    assert theory("inverted", p)["mean_ratio_theory"] == 1.0
-    assert theory("unrescaled", p)["mean_ratio_theory"] == pytest.approx(p)
+    assert theory("inverted", p).mean_ratio == 1.0
+    assert theory("unrescaled", p).mean_ratio == pytest.approx(p)
 
 
 @pytest.mark.parametrize("p", P_VALUES)
@@ -61,8 +60,8 @@ def test_squared_norm_ratio_inverted_is_one_over_p_and_unrescaled_is_p(p):
     unrescaled = np.einsum("ij,ij->i", a * mask, a * mask).mean() / eval_sq
     assert abs(inverted * p - 1.0) < 0.01
     assert abs(unrescaled / p - 1.0) < 0.01
-    assert theory("inverted", p)["sq_norm_ratio_theory"] == pytest.approx(1.0 / p)
-    assert theory("unrescaled", p)["sq_norm_ratio_theory"] == pytest.approx(p)
+    assert theory("inverted", p).sq_norm_ratio == pytest.approx(1.0 / p)
+    assert theory("unrescaled", p).sq_norm_ratio == pytest.approx(p)
 
 
 def test_masks_differ_between_draws_and_reproduce_from_seed():
@@ -80,32 +79,33 @@ def test_float32_buffers():
 
 
 @pytest.mark.parametrize("keep_prob", [0.2, 0.5, 0.9, 1.0])
-def test_snapshot_carries_theory_for_each_run_and_layer(core_small_config, keep_prob):
-    exp = PairedExperiment(core_small_config(layers=(8, 6, 4), keep_prob=keep_prob))
+def test_snapshot_carries_theory_for_each_run_and_layer(small_config, keep_prob):
+    exp = PairedExperiment(small_config(layers=(8, 6, 4), keep_prob=keep_prob))
     exp.advance(3)
     snap = exp.snapshot()
     for rule in ("inverted", "unrescaled"):
         layers = snap["runs"][rule]["layers"]
         assert [layer["name"] for layer in layers] == ["h1", "h2", "h3"]
         for layer in layers:
-            for key, value in theory(rule, keep_prob).items():
-                assert layer[key] == pytest.approx(value, rel=1e-12)
+            th = theory(rule, keep_prob)
+            assert layer["mean_ratio_theory"] == pytest.approx(th.mean_ratio, rel=1e-12)
+            assert layer["sq_norm_ratio_theory"] == pytest.approx(th.sq_norm_ratio, rel=1e-12)
 
 
-def test_snapshot_theory_follows_keep_prob_changes(core_small_config):
-    exp = PairedExperiment(core_small_config(keep_prob=0.5))
+def test_snapshot_theory_follows_keep_prob_changes(small_config):
+    exp = PairedExperiment(small_config(keep_prob=0.5))
     exp.advance(2)
     exp.set_keep_prob(0.25)
     snap = exp.snapshot()
     assert snap["keep_prob"] == 0.25
     for rule in ("inverted", "unrescaled"):
         for layer in snap["runs"][rule]["layers"]:
-            assert layer["sq_norm_ratio_theory"] == pytest.approx(theory(rule, 0.25)["sq_norm_ratio_theory"])
+            assert layer["sq_norm_ratio_theory"] == pytest.approx(theory(rule, 0.25).sq_norm_ratio)
 
 
-def test_snapshot_measured_own_mask_ratios_are_near_theory(core_small_config):
+def test_snapshot_measured_own_mask_ratios_are_near_theory(small_config):
     """One mask over the training set (200 rows x 64 units) is enough for a 5% agreement."""
-    exp = PairedExperiment(core_small_config(layers=(64, 64), train_size=200, keep_prob=0.5,
+    exp = PairedExperiment(small_config(layers=(64, 64), train_size=200, keep_prob=0.5,
                                              activation="sigmoid"))
     snap = exp.snapshot()
     for rule in ("inverted", "unrescaled"):

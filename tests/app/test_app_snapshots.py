@@ -6,7 +6,6 @@ Regenerate after an intended change of the screen: pytest tests/test_app_snapsho
 from __future__ import annotations
 
 import pytest
-
 from dropout_tui.core.config import Config
 from dropout_tui.tui.app import DropoutApp
 

@@ -1,4 +1,4 @@
-"""The paired experiment (DESIGN §2): shared initial weights, batches and masks; keep_prob = 1 identity;
+"""The paired experiment as a controlled comparison: shared initial weights, batches and masks; keep_prob = 1 identity;
 determinism; snapshot frequency never moves the trajectory; keep_prob changes and reset."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ import json
 
 import numpy as np
 import pytest
-
 from dropout_tui.core.config import Config
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.network import Network
@@ -24,10 +23,10 @@ def _snapshot_json(exp) -> str:
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 @pytest.mark.parametrize("batch_size", [0, 16])
 @pytest.mark.parametrize("input_keep_prob", [None, 1.0])
-def test_keep_prob_one_runs_bit_identical_every_step(core_small_config, core_param_copies, core_params_equal,
+def test_keep_prob_one_runs_bit_identical_every_step(small_config, core_param_copies, core_params_equal,
                                                      batch_size, input_keep_prob, optimizer):
     extra = {} if input_keep_prob is None else {"input_keep_prob": input_keep_prob}
-    exp = PairedExperiment(core_small_config(keep_prob=1.0, batch_size=batch_size, optimizer=optimizer,
+    exp = PairedExperiment(small_config(keep_prob=1.0, batch_size=batch_size, optimizer=optimizer,
                                              lr=0.05 if optimizer == "adam" else 0.3, l2=1e-3, **extra))
     start = core_param_copies(exp)["inverted"]
     for _ in range(25):
@@ -41,9 +40,9 @@ def test_keep_prob_one_runs_bit_identical_every_step(core_small_config, core_par
 
 
 @pytest.mark.parametrize("batch_size", [0, 16])
-def test_set_keep_prob_one_before_first_step_gives_identical_runs(core_small_config, core_param_copies,
+def test_set_keep_prob_one_before_first_step_gives_identical_runs(small_config, core_param_copies,
                                                                   core_params_equal, batch_size):
-    exp = PairedExperiment(core_small_config(keep_prob=0.5, batch_size=batch_size))
+    exp = PairedExperiment(small_config(keep_prob=0.5, batch_size=batch_size))
     exp.set_keep_prob(1.0)
     for _ in range(20):
         exp.advance(1)
@@ -51,10 +50,10 @@ def test_set_keep_prob_one_before_first_step_gives_identical_runs(core_small_con
         assert core_params_equal(params["inverted"], params["unrescaled"])
 
 
-def test_keep_prob_one_mid_run_round_trip_keeps_runs_identical(core_small_config, core_param_copies,
+def test_keep_prob_one_mid_run_round_trip_keeps_runs_identical(small_config, core_param_copies,
                                                                core_params_equal):
     """Identical runs at keep_prob 1, a change to 0.5 that never reaches a step, back to 1: still identical."""
-    exp = PairedExperiment(core_small_config(keep_prob=1.0, batch_size=16))
+    exp = PairedExperiment(small_config(keep_prob=1.0, batch_size=16))
     exp.advance(7)
     exp.set_keep_prob(0.5)
     exp.set_input_keep_prob(0.8)
@@ -68,9 +67,9 @@ def test_keep_prob_one_mid_run_round_trip_keeps_runs_identical(core_small_config
 
 # -- shared initial weights and masks -------------------------------------------------------------
 
-def test_runs_share_initial_weights_and_part_after_one_step(core_small_config, core_param_copies,
+def test_runs_share_initial_weights_and_part_after_one_step(small_config, core_param_copies,
                                                             core_params_equal):
-    exp = PairedExperiment(core_small_config(keep_prob=0.5))
+    exp = PairedExperiment(small_config(keep_prob=0.5))
     params = core_param_copies(exp)
     assert core_params_equal(params["inverted"], params["unrescaled"])
     # separate arrays, not the same object trained twice
@@ -84,11 +83,11 @@ def test_runs_share_initial_weights_and_part_after_one_step(core_small_config, c
 
 
 @pytest.mark.parametrize("input_keep_prob", [1.0, 0.7])
-def test_both_runs_see_the_same_mask_every_step(core_small_config, input_keep_prob):
+def test_both_runs_see_the_same_mask_every_step(small_config, input_keep_prob):
     """With one example per step and tanh (never exactly 0), a dropped unit of h1 shows up as a zero
     row of gW[1] and a zero entry of gb[0]; a dropped input as a zero row of gW[0]. Those patterns
     must match between the two runs at every step, and follow the keep probabilities."""
-    exp = PairedExperiment(core_small_config(activation="tanh", layers=(24, 24), keep_prob=0.5,
+    exp = PairedExperiment(small_config(activation="tanh", layers=(24, 24), keep_prob=0.5,
                                              input_keep_prob=input_keep_prob, batch_size=1, lr=0.05))
     dropped_h1_fraction, dropped_in_fraction = [], []
     for _ in range(40):
@@ -120,9 +119,9 @@ DETERMINISM_CONFIGS = [
 
 
 @pytest.mark.parametrize("changes", DETERMINISM_CONFIGS)
-def test_same_config_and_seed_reproduce_every_number(core_small_config, core_param_copies,
+def test_same_config_and_seed_reproduce_every_number(small_config, core_param_copies,
                                                      core_params_equal, changes):
-    cfg = core_small_config(**changes)
+    cfg = small_config(**changes)
     a, b = PairedExperiment(cfg), PairedExperiment(cfg)
     assert _snapshot_json(a) == _snapshot_json(b)
     a.advance(40)
@@ -136,9 +135,9 @@ def test_same_config_and_seed_reproduce_every_number(core_small_config, core_par
     assert not core_params_equal(core_param_copies(a)["inverted"], core_param_copies(c)["inverted"])
 
 
-def test_different_seeds_give_different_data_init_and_masks(core_small_config):
-    a = PairedExperiment(core_small_config(seed=3))
-    b = PairedExperiment(core_small_config(seed=4))
+def test_different_seeds_give_different_data_init_and_masks(small_config):
+    a = PairedExperiment(small_config(seed=3))
+    b = PairedExperiment(small_config(seed=4))
     assert not np.array_equal(a.data.x_train, b.data.x_train)
     assert not np.array_equal(a.runs["inverted"].net.W[0], b.runs["inverted"].net.W[0])
 
@@ -152,10 +151,10 @@ EVAL_CONFIGS = [
 
 
 @pytest.mark.parametrize("changes", EVAL_CONFIGS)
-def test_snapshot_frequency_does_not_change_training(core_small_config, core_param_copies,
+def test_snapshot_frequency_does_not_change_training(small_config, core_param_copies,
                                                      core_params_equal, changes):
     n = 100
-    cfg = core_small_config(**changes)
+    cfg = small_config(**changes)
     exps = {name: PairedExperiment(cfg) for name in ("every_step", "every_50", "never")}
     for step in range(n):
         exps["every_step"].snapshot()
@@ -171,9 +170,9 @@ def test_snapshot_frequency_does_not_change_training(core_small_config, core_par
     assert finals["every_step"] == finals["every_50"] == finals["never"]
 
 
-def test_snapshot_twice_in_a_row_is_identical_and_changes_nothing(core_small_config, core_param_copies,
+def test_snapshot_twice_in_a_row_is_identical_and_changes_nothing(small_config, core_param_copies,
                                                                   core_params_equal):
-    exp = PairedExperiment(core_small_config(input_keep_prob=0.9))
+    exp = PairedExperiment(small_config(input_keep_prob=0.9))
     exp.advance(5)
     before = core_param_copies(exp)
     assert _snapshot_json(exp) == _snapshot_json(exp)
@@ -183,10 +182,10 @@ def test_snapshot_twice_in_a_row_is_identical_and_changes_nothing(core_small_con
     assert exp.step == 5
 
 
-def test_headless_train_result_independent_of_eval_every(core_small_config):
+def test_headless_train_result_independent_of_eval_every(small_config):
     results = []
     for every in (1, 7, 1000):
-        exp = PairedExperiment(core_small_config(eval_every=every, batch_size=20))
+        exp = PairedExperiment(small_config(eval_every=every, batch_size=20))
         seen = []
         snap = train(exp, 60, on_snapshot=lambda s, seen=seen: seen.append(s["step"]))
         assert snap["step"] == exp.step == 60
@@ -209,9 +208,9 @@ def _manual_full_batch_sgd_step(exp, rule):
     return [w - exp.config.lr * g for w, g in zip(net.params, [g for pair in zip(net.gW, net.gb) for g in pair])]
 
 
-def test_keep_prob_change_applies_from_the_next_step_to_both_runs(core_small_config, core_param_copies,
+def test_keep_prob_change_applies_from_the_next_step_to_both_runs(small_config, core_param_copies,
                                                                   core_params_equal):
-    exp = PairedExperiment(core_small_config(keep_prob=0.5, l2=1e-3))
+    exp = PairedExperiment(small_config(keep_prob=0.5, l2=1e-3))
     exp.advance(5)
     before = core_param_copies(exp)
     exp.set_keep_prob(1.0)
@@ -225,7 +224,7 @@ def test_keep_prob_change_applies_from_the_next_step_to_both_runs(core_small_con
         for got, want in zip(params, expected[rule]):
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
     # and at keep_prob 0.5 the next step would NOT have matched (the check can fail)
-    exp2 = PairedExperiment(core_small_config(keep_prob=0.5, l2=1e-3))
+    exp2 = PairedExperiment(small_config(keep_prob=0.5, l2=1e-3))
     exp2.advance(5)
     expected2 = {rule: _manual_full_batch_sgd_step(exp2, rule) for rule in exp2.runs}
     exp2.advance(1)
@@ -233,22 +232,22 @@ def test_keep_prob_change_applies_from_the_next_step_to_both_runs(core_small_con
 
 
 @pytest.mark.parametrize("batch_size", [0, 16])
-def test_set_keep_prob_before_first_step_equals_configured_keep_prob(core_small_config, core_param_copies,
+def test_set_keep_prob_before_first_step_equals_configured_keep_prob(small_config, core_param_copies,
                                                                      core_params_equal, batch_size):
-    a = PairedExperiment(core_small_config(keep_prob=0.5, batch_size=batch_size))
+    a = PairedExperiment(small_config(keep_prob=0.5, batch_size=batch_size))
     a.set_keep_prob(0.3)
     a.set_input_keep_prob(0.9)
-    b = PairedExperiment(core_small_config(keep_prob=0.3, input_keep_prob=0.9, batch_size=batch_size))
+    b = PairedExperiment(small_config(keep_prob=0.3, input_keep_prob=0.9, batch_size=batch_size))
     a.advance(20)
     b.advance(20)
     for rule in ("inverted", "unrescaled"):
         assert core_params_equal(core_param_copies(a)[rule], core_param_copies(b)[rule])
 
 
-def test_mid_run_keep_prob_change_changes_the_continuation(core_small_config, core_param_copies,
+def test_mid_run_keep_prob_change_changes_the_continuation(small_config, core_param_copies,
                                                            core_params_equal):
-    a = PairedExperiment(core_small_config(keep_prob=0.5))
-    b = PairedExperiment(core_small_config(keep_prob=0.5))
+    a = PairedExperiment(small_config(keep_prob=0.5))
+    b = PairedExperiment(small_config(keep_prob=0.5))
     a.advance(10)
     b.advance(10)
     b.set_keep_prob(0.8)
@@ -259,8 +258,8 @@ def test_mid_run_keep_prob_change_changes_the_continuation(core_small_config, co
 
 
 @pytest.mark.parametrize("bad", [0.0, -0.1, 1.5, float("nan"), float("inf")])
-def test_set_keep_prob_rejects_out_of_range(core_small_config, bad):
-    exp = PairedExperiment(core_small_config())
+def test_set_keep_prob_rejects_out_of_range(small_config, bad):
+    exp = PairedExperiment(small_config())
     with pytest.raises(ValueError):
         exp.set_keep_prob(bad)
     with pytest.raises(ValueError):
@@ -269,9 +268,9 @@ def test_set_keep_prob_rejects_out_of_range(core_small_config, bad):
 
 
 @pytest.mark.parametrize("batch_size", [0, 16])
-def test_reset_restarts_from_seed_keeping_current_keep_prob(core_small_config, core_param_copies,
+def test_reset_restarts_from_seed_keeping_current_keep_prob(small_config, core_param_copies,
                                                             core_params_equal, batch_size):
-    cfg = core_small_config(keep_prob=0.5, batch_size=batch_size, optimizer="momentum", lr=0.05)
+    cfg = small_config(keep_prob=0.5, batch_size=batch_size, optimizer="momentum", lr=0.05)
     fresh = core_param_copies(PairedExperiment(cfg))
     exp = PairedExperiment(cfg)
     exp.advance(13)
@@ -295,7 +294,7 @@ def test_reset_restarts_from_seed_keeping_current_keep_prob(core_small_config, c
     assert exp.snapshot()["step"] == 20
 
 
-def test_network_init_scales(core_small_config):
+def test_network_init_scales(small_config):
     """He init (std sqrt(2/fan_in)) for the relu family's hidden layers, Glorot (sqrt(2/(in+out)))
     otherwise and always for the output layer."""
     rng = np.random.default_rng(0)

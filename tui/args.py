@@ -1,0 +1,118 @@
+"""Command-line pieces every subcommand shares: the parser, value parsers, the experiment options
+(generated from ``Config``'s fields, so a new field is a new option) and the session-file options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import NoReturn
+from collections.abc import Callable
+
+from dropout_tui.core.config import Config, ConfigError, default_of, option_name, parse_text
+
+from .errors import UsageError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and no abbreviations: ``--data`` is not ``--dataset``, so
+    adding an option can never change what an existing command line means."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:  # argparse would print the whole usage block
+        raise UsageError(message)
+
+
+def number(option: str) -> Callable[[str], float]:
+    """A parser for a finite number, naming ``option`` in its error."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"{option}: expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise UsageError(f"{option}: expected a finite number, got {text!r}")
+        return value
+    return parse
+
+
+def integer(option: str, minimum: int | None = None) -> Callable[[str], int]:
+    """A parser for an integer (at least ``minimum``), naming ``option`` in its error."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise UsageError(f"{option}: expected an integer, got {text!r}") from None
+        if minimum is not None and value < minimum:
+            raise UsageError(f"{option}: expected an integer >= {minimum}, got {value}")
+        return value
+    return parse
+
+
+def _field_parser(f) -> Callable[[str], object]:
+    def parse(text: str) -> object:
+        try:
+            return parse_text(f, text)
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+    return parse
+
+
+def add_experiment_options(parser: argparse.ArgumentParser) -> None:
+    """One option per Config field, with the field's help, metavar and default."""
+    group = parser.add_argument_group("experiment")
+    for f in fields(Config):
+        default = default_of(f)
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        group.add_argument(option_name(f), dest=f.name, metavar=f.metadata["metavar"], default=default,
+                           type=_field_parser(f), help=f"{f.metadata['help']} (default {shown})")
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The validated Config the experiment options describe. Raises ConfigError."""
+    return Config(**{f.name: getattr(args, f.name) for f in fields(Config)}).validate()
+
+
+@dataclass(frozen=True)
+class SessionFiles:
+    """Where a session writes besides the screen (None: not written)."""
+    record: Path | None = None
+    csv: Path | None = None
+    cast: Path | None = None
+    force: bool = False
+    screenshot_dir: Path = Path(".")
+
+
+def _path(option: str) -> Callable[[str], Path]:
+    def parse(text: str) -> Path:
+        if not text:
+            raise UsageError(f"{option}: expected a file name, got an empty string")
+        return Path(text)
+    return parse
+
+
+def add_session_file_options(parser: argparse.ArgumentParser, *, record: bool = True, cast: bool = True,
+                             csv_help: str = "write the metrics history as CSV, a row per snapshot and run, "
+                                             "as it is made ('-' for stdout with --headless)") -> None:
+    group = parser.add_argument_group("files")
+    if record:
+        group.add_argument("--record", metavar="FILE", type=_path("--record"),
+                           help="write a replayable session log (JSON Lines)")
+    if cast:
+        group.add_argument("--cast", metavar="FILE", type=_path("--cast"),
+                           help="write an asciicast v2 recording of the app's own output (app only)")
+    group.add_argument("--csv", metavar="FILE", type=_path("--csv"), help=csv_help)
+    group.add_argument("--force", action="store_true", help="overwrite existing output files")
+    group.add_argument("--screenshot-dir", metavar="DIR", type=_path("--screenshot-dir"), default=Path("."),
+                       help="where the app's 's' saves SVG screenshots and 'e' CSV exports (default .)")
+
+
+def session_files_from_args(args: argparse.Namespace) -> SessionFiles:
+    return SessionFiles(record=getattr(args, "record", None), csv=getattr(args, "csv", None),
+                        cast=getattr(args, "cast", None), force=bool(args.force),
+                        screenshot_dir=args.screenshot_dir)
