@@ -1,7 +1,7 @@
 """Print pip constraints that pin every runtime dependency to its declared lower bound.
 
     python .ci/lowest_constraints.py > lowest.txt
-    pip install -c lowest.txt '.[test-tools]'
+    pip install -c lowest.txt '.[test-runner]'
 
 Reads [project].dependencies from pyproject.toml. A dependency without a ">=" bound is an error:
 a floor nobody tests is a promise nobody keeps. Needs Python 3.11+ (tomllib) and packaging.
