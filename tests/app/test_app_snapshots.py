@@ -1,6 +1,6 @@
 """Snapshot tests of a deterministic state (fixed seed, fixed steps, no free-running worker).
 
-Regenerate after an intended change of the screen: pytest tests/test_app_snapshots.py --snapshot-update
+Regenerate after an intended change of the screen: pytest tests/app/test_app_snapshots.py --snapshot-update
 """
 
 from __future__ import annotations
