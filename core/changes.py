@@ -52,7 +52,7 @@ class Change:
         return out
 
     @classmethod
-    def from_record(cls, record: dict, current: Config) -> "Change":
+    def from_record(cls, record: dict, current: Config) -> Change:
         """The change an event record describes, validated by the same code as the command line.
         ``current`` is the config of the experiment the event applies to (a dataset event without
         a config keeps it, with the dataset replaced). Raises ChangeError."""

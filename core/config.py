@@ -74,7 +74,7 @@ class Config:
     mc_max: int = _opt(200, "int", "T", "most Monte-Carlo dropout passes averaged, 1 to 200")
     dtype: str = _opt("float64", "str", "NAME", f"{', '.join(DTYPES)}")
 
-    def validate(self) -> "Config":
+    def validate(self) -> Config:
         """Check every field as the engine needs it; returns self. Raises ConfigError."""
         check_keep_prob(self.keep_prob, "--keep-prob")
         check_keep_prob(self.input_keep_prob, "--input-keep-prob")
@@ -114,7 +114,7 @@ class Config:
             raise ConfigError("--mc-max", f"expected an integer from 1 to {MC_MAX}, got {self.mc_max!r}")
         return self
 
-    def with_changes(self, **changes: Any) -> "Config":
+    def with_changes(self, **changes: Any) -> Config:
         """A validated copy with ``changes`` applied. Raises ConfigError."""
         return replace(self, **changes).validate()
 
@@ -125,7 +125,7 @@ class Config:
         return out
 
     @classmethod
-    def from_dict(cls, data: object) -> "Config":
+    def from_dict(cls, data: object) -> Config:
         """A validated Config from JSON-like data (a recording's header or event). Every value is
         type-checked by its field's kind before the same validation as the command line; missing
         fields take their defaults. Raises ConfigError naming the field's CLI spelling."""

@@ -11,7 +11,7 @@ import io
 import math
 import os
 import threading
-from typing import Iterable
+from collections.abc import Iterable
 
 from .fileio import open_new, write_all
 from .snapshot import LAYER_FIELDS, RUN_FIELDS, SNAPSHOT_FIELDS, Snapshot, csv_columns, rule_columns
@@ -71,7 +71,7 @@ class CsvLog:
         self._emit([csv_columns(n_layers, ladder)])
 
     @classmethod
-    def to_fd(cls, fd: int, n_layers: int, ladder: tuple[int, ...] = ()) -> "CsvLog":
+    def to_fd(cls, fd: int, n_layers: int, ladder: tuple[int, ...] = ()) -> CsvLog:
         """A CsvLog on an open file descriptor (e.g. a duplicate of stdout); closing closes ``fd``."""
         return cls("<stdout>", n_layers, ladder, fd=fd)
 
@@ -93,7 +93,7 @@ class CsvLog:
             if fd >= 0:
                 os.close(fd)
 
-    def __enter__(self) -> "CsvLog":
+    def __enter__(self) -> CsvLog:
         return self
 
     def __exit__(self, *exc: object) -> None:

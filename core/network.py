@@ -19,7 +19,7 @@ from .activations import ACTIVATIONS, HE_INIT
 class Workspace:
     """Buffers for ``n`` rows. ``inputs[l]`` is what layer l multiplied by its weights."""
 
-    def __init__(self, net: "Network", n: int):
+    def __init__(self, net: Network, n: int):
         dt = net.dtype
         self.n = n
         self.a = [np.empty((n, h), dt) for h in net.hidden]  # activations before their mask
@@ -86,7 +86,7 @@ class Network:
         self.params = [p for pair in zip(self.W, self.b) for p in pair]
         self.grads = [g for pair in zip(self.gW, self.gb) for g in pair]
 
-    def copy(self) -> "Network":
+    def copy(self) -> Network:
         twin = object.__new__(Network)
         twin.__dict__.update(self.__dict__)
         twin.flat_params = self.flat_params.copy()

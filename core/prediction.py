@@ -60,7 +60,7 @@ from __future__ import annotations
 import math
 import time
 from functools import partial
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

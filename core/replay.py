@@ -200,7 +200,7 @@ class Replayer:
             return Replayed(record, snap)
         return record  # close
 
-    def run(self) -> "Replayer":
+    def run(self) -> Replayer:
         """Replay to the end (or the first mismatch when verifying)."""
         while not self.done:
             self.advance(None)

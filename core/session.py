@@ -38,7 +38,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Union
+from typing import Any
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -175,7 +176,7 @@ class SessionLog:
                 os.close(fd)
             return True
 
-    def __enter__(self) -> "SessionLog":
+    def __enter__(self) -> SessionLog:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -214,7 +215,7 @@ class CloseRecord:
     reason: str
 
 
-Record = Union[EventRecord, SnapshotRecord, CloseRecord]
+Record = EventRecord | SnapshotRecord | CloseRecord
 
 
 @dataclass

@@ -43,7 +43,8 @@ class LayerStats(TypedDict):
     mean_ratio_theory: Annotated[float, Doc("mean ratio, theory", "the closed form: 1 (inverted) or p (unrescaled)")]
     sq_norm_ratio_own: Annotated[float, Doc("E‖·‖² ratio, own mask",
                                             "train/pred ratio of the mean squared norm, own mask only")]
-    sq_norm_ratio_theory: Annotated[float, Doc("E‖·‖² ratio, theory", "the closed form: 1/p (inverted) or p (unrescaled)")]
+    sq_norm_ratio_theory: Annotated[float, Doc("E‖·‖² ratio, theory",
+                                               "the closed form: 1/p (inverted) or p (unrescaled)")]
 
 
 class RuleMetrics(TypedDict):

@@ -6,7 +6,8 @@ import asyncio
 import os
 import threading
 from pathlib import Path
-from typing import ClassVar, Iterable
+from typing import ClassVar
+from collections.abc import Iterable
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -71,10 +72,12 @@ class DropoutApp(App):
                 tooltip="decision-boundary map in place of the curves and table (small windows), or hide it"),
         Binding("question_mark,f1", "help", "help", key_display="?", id="help", tooltip="this help screen"),
         Binding("q", "quit", "quit", id="quit", tooltip="quit"),
-    
+
         Binding("n", "step_once", "step", show=False, id="step", tooltip="one training step (while paused)"),
-        Binding("d", "next_dataset", "data", show=False, id="dataset", tooltip="switch to the next dataset and restart"),
-        Binding("s", "save_screenshot", "svg", show=False, id="screenshot", tooltip="save an SVG screenshot (--screenshot-dir)"),
+        Binding("d", "next_dataset", "data", show=False, id="dataset",
+                tooltip="switch to the next dataset and restart"),
+        Binding("s", "save_screenshot", "svg", show=False, id="screenshot",
+                tooltip="save an SVG screenshot (--screenshot-dir)"),
         Binding("e", "export_csv", "csv", show=False, id="export",
                 tooltip="export the metrics history as CSV (--screenshot-dir)"),
     ]

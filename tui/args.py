@@ -8,7 +8,8 @@ import argparse
 import math
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Callable, NoReturn
+from typing import NoReturn
+from collections.abc import Callable
 
 from dropout_tui.core.config import Config, ConfigError, default_of, option_name, parse_text
 

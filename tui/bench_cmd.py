@@ -28,7 +28,8 @@ def _parser() -> Parser:
                     "without metrics, and the paired experiment with a metrics snapshot every "
                     "eval_every steps; also minor page faults per step in steady state.",
     )
-    p.add_argument("--quick", action="store_true", help="a few short repeats (seconds, for tests); the numbers are rough")
+    p.add_argument("--quick", action="store_true",
+                   help="a few short repeats (seconds, for tests); the numbers are rough")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--ui", action="store_true",
                    help="instead: run the app in a pseudo-terminal and measure what a person feels "
@@ -101,8 +102,8 @@ def _run_ui(args) -> int:
             f"{r['key_latency_median_ms']:.0f} / {r['key_latency_worst_ms']:.0f} ms",
             f"{r['first_frame_s']:.2f} s", f"{r['peak_rss_mb']:.0f} MB",
         )
-    table.caption = ("share: of the headless rate; out: bytes per second written to the terminal, training / paused; key: key press to "
-                     "screen, median / worst.\n"
+    table.caption = ("share: of the headless rate; out: bytes per second written to the terminal, training / paused; "
+                     "key: key press to screen, median / worst.\n"
                      "targets: ≥ 90% of headless; ≤ 20 kB/s at 80x24, ≤ 35 kB/s at 120x40; key→screen ≤ 50 ms; "
                      "first frame ≤ 0.5 s; peak memory ≤ 150 MB")
     Console().print(table)

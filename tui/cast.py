@@ -137,7 +137,7 @@ class CastWriter:
                 fd, self._fd = self._fd, -1
                 os.close(fd)
 
-    def __enter__(self) -> "CastWriter":
+    def __enter__(self) -> CastWriter:
         return self
 
     def __exit__(self, *exc) -> None:

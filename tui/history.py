@@ -18,7 +18,7 @@ RATIO_HISTORY = 24  # snapshots of per-layer mean ratio for the layer table's sp
 class RunView:
     """One run's chart series, as lists, from the shared snapshot list."""
 
-    def __init__(self, history: "History", rule: str):
+    def __init__(self, history: History, rule: str):
         self._history, self.rule = history, rule
         self._cache: tuple[int, dict] | None = None
 

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Iterable
+from collections.abc import Iterable
 
 from dropout_tui.core.changes import Change
 from dropout_tui.core.config import Config
@@ -68,7 +68,7 @@ class Outputs:
 
     @classmethod
     def open(cls, config: Config, files: SessionFiles, *, mode: str,
-             terminal: tuple[int, int] | None = None) -> "Outputs":
+             terminal: tuple[int, int] | None = None) -> Outputs:
         """Open every file ``files`` names. Raises UsageError (one line) when one cannot be made."""
         cast_path = files.cast if mode == "app" else None
         check_outputs({"--record": files.record, "--csv": files.csv, "--cast": cast_path}, files.force)

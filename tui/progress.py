@@ -33,7 +33,7 @@ class LateProgress:
         assert self._task is not None
         self._progress.update(self._task, completed=completed)
 
-    def __enter__(self) -> "LateProgress":
+    def __enter__(self) -> LateProgress:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -86,7 +86,7 @@ class StopOnSignals:
             raise SystemExit(exit_for_signal(signum))  # asked twice: stop now, finally blocks still run
         self.signum = signum
 
-    def __enter__(self) -> "StopOnSignals":
+    def __enter__(self) -> StopOnSignals:
         self._restore = install_close_on_signals(self._handle, self.signals)
         return self
 

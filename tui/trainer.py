@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 from dropout_tui.core.boundary import BoundaryGrid, BoundaryMaps
 from dropout_tui.core.changes import Change, apply_change, next_dataset_change

@@ -3,16 +3,18 @@ emulator (pyte) as a person would read the screen."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from dropout_tui.tui.bench_ui import ScreenReader
 from dropout_tui.tui.ptyharness import PtyApp
 
-COMMAND = shutil.which("dropout-tui") or sys.executable
-ARGS = [COMMAND] if COMMAND.endswith("dropout-tui") else [COMMAND, "-m", "dropout_tui.tui.cli"]
+# The console script installed with the interpreter running the tests, not the first one on PATH:
+# that may belong to another checkout's install.
+_SCRIPT = Path(sys.executable).with_name("dropout-tui")
+ARGS = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "dropout_tui.tui.cli"]
 
 
 class Screen(ScreenReader):

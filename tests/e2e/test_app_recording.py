@@ -17,7 +17,8 @@ from test_app_e2e import ARGS, Screen
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "dropout_tui.tui.cli", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "dropout_tui.tui.cli", *args], capture_output=True, text=True,
+                          timeout=120)
 
 
 def start(tmp_path, *extra):

@@ -29,7 +29,7 @@ class Clock:
 def render(events, cols, rows) -> pyte.Screen:
     screen = pyte.Screen(cols, rows)
     stream = pyte.Stream(screen)
-    for t, code, data in events:
+    for _t, code, data in events:
         if code == "o":
             stream.feed(data)
         elif code == "r":
@@ -178,4 +178,4 @@ def test_asciinema_accepts_the_file(tmp_path):
     w.close()
     out = subprocess.run(["asciinema", "cat", str(tmp_path / "a.cast")], capture_output=True, timeout=30)
     assert out.returncode == 0, out.stderr
-    assert "unrescaled".encode() in out.stdout
+    assert b"unrescaled" in out.stdout

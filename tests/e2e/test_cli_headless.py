@@ -6,7 +6,6 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -71,9 +70,7 @@ BAD_INPUT = [
 
 
 def _console_script() -> str:
-    found = shutil.which("dropout-tui")
-    if found:
-        return found
+    # The one installed with this interpreter; the first on PATH may be another checkout's.
     candidate = Path(sys.executable).with_name("dropout-tui")
     assert candidate.exists(), "the dropout-tui console script is not installed"
     return str(candidate)
@@ -128,8 +125,8 @@ def test_bad_input_through_console_script(args, option):
 
 
 def test_absurd_layer_size_is_a_usage_error_not_a_traceback():
-    _assert_usage_error(_run([sys.executable, "-m", "dropout_tui.tui.cli", *PREFIX, "--layers", "99999999999999999999"]),
-                        "--layers")
+    _assert_usage_error(
+        _run([sys.executable, "-m", "dropout_tui.tui.cli", *PREFIX, "--layers", "99999999999999999999"]), "--layers")
 
 
 # -- --headless --json ----------------------------------------------------------------------------
@@ -161,7 +158,8 @@ CLI_OPTIONS = {
 }
 EXPECTED_CONFIG = {
     "dataset": "spiral", "layers": [12, 10, 8], "activation": "tanh", "keep_prob": 0.6,
-    "input_keep_prob": 0.9, "lr": 0.05, "optimizer": "momentum", "momentum": 0.8, "batch_size": 16, "l2": 0.001, "seed": 7,
+    "input_keep_prob": 0.9, "lr": 0.05, "optimizer": "momentum", "momentum": 0.8, "batch_size": 16, "l2": 0.001,
+    "seed": 7,
     "train_size": 60, "test_size": 90, "noise": 0.2, "eval_every": 9, "dtype": "float32",
 }
 # The typed snapshot is the contract (core.snapshot); the README's JSON block is checked against it

@@ -8,7 +8,6 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
-import shutil
 import signal
 import struct
 import subprocess
@@ -27,8 +26,9 @@ ARGS = ["--headless", "--layers", "8,8", "--train-size", "40", "--test-size", "6
 
 
 def command() -> list[str]:
-    exe = shutil.which("dropout-tui")
-    return [exe] if exe else [sys.executable, "-m", "dropout_tui.tui.cli"]
+    # The console script installed with this interpreter, not the first on PATH (another checkout's).
+    script = Path(sys.executable).with_name("dropout-tui")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "dropout_tui.tui.cli"]
 
 
 def _winsize(fd: int, cols: int = 80, rows: int = 24) -> None:

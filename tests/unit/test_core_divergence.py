@@ -136,7 +136,7 @@ def test_json_safe_handles_numpy_scalars():
     assert json.loads(json.dumps(safe, allow_nan=False)) == {"x": None, "y": 2.0}
 
 
-# -- divergence found by training alone ------------------------------------------------------------------------------------
+# -- divergence found by training alone --------------------------------------------------------------------------------
 
 def test_non_finite_weight_is_detected_by_training_itself(small_config, core_param_copies,
                                                           core_params_equal):

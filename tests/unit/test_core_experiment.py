@@ -187,7 +187,7 @@ def test_headless_train_result_independent_of_eval_every(small_config):
     for every in (1, 7, 1000):
         exp = PairedExperiment(small_config(eval_every=every, batch_size=20))
         seen = []
-        snap = train(exp, 60, on_snapshot=lambda s: seen.append(s["step"]))
+        snap = train(exp, 60, on_snapshot=lambda s, seen=seen: seen.append(s["step"]))
         assert snap["step"] == exp.step == 60
         assert seen[-1] == 60
         assert all(s % every == 0 or s == 60 for s in seen)

@@ -26,8 +26,8 @@ def test_core_imports_without_textual_or_rich():
                           cwd=REPO_ROOT)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    expected = {"dropout_tui.core.config", "dropout_tui.core.data", "dropout_tui.core.activations", "dropout_tui.core.network", "dropout_tui.core.dropout",
-                "dropout_tui.core.optim", "dropout_tui.core.experiment", "dropout_tui.core.metrics", "dropout_tui.core.report"}
+    expected = {f"dropout_tui.core.{name}" for name in ("config", "data", "activations", "network", "dropout", "optim",
+                                                        "experiment", "metrics", "report")}
     assert expected <= set(out["imported"]), out["imported"]
     assert out["ui"] == [], f"core imported UI modules: {out['ui']}"
 

@@ -164,7 +164,7 @@ def test_dropout_on_at_keep_prob_one_is_no_dropout(changes):
     exp = PairedExperiment(_config(**changes))
     exp.advance(20)
     res = PredictionRules(exp, mc_max=50).evaluate()
-    for rule, r in res.items():
+    for r in res.values():
         on = {k: r["dropout_on"][k] for k in METRIC_KEYS}
         assert on == r["no_dropout"]  # bit-identical
         assert r["dropout_on"]["predictive_std"] < 1e-15

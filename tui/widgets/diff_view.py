@@ -1,9 +1,10 @@
 """A text panel that repaints only the cells that changed.
 
 Every repaint is sent to the terminal, and that is what SSH links and recordings pay for
-(measured at 80×24: tens of kB/s for whole-region repaints). A plain Static re-sends its whole region when one digit changes; this widget keeps
-the previous lines, finds the first and last differing cell on each line and refreshes just that
-span, so a ticking step counter costs a few dozen bytes instead of a screen.
+(measured at 80×24: tens of kB/s for whole-region repaints). A plain Static re-sends its whole
+region when one digit changes; this widget keeps the previous lines, finds the first and last
+differing cell on each line and refreshes just that span, so a ticking step counter costs a few
+dozen bytes instead of a screen.
 """
 
 from __future__ import annotations

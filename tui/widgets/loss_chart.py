@@ -140,7 +140,7 @@ def _segment(prev, cur):
 
 def legend(mono: bool = False) -> Text:
     text = Text()
-    for name, (style, label, glyph) in SERIES.items():
+    for style, label, glyph in SERIES.values():
         if text:
             text.append(" ")
         text.append(glyph if mono else "━", None if mono else style)

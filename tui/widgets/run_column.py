@@ -58,7 +58,8 @@ def summary_text(run: RunMetrics, wide: bool = False) -> Text:
         ("test  ", "orange1"), "loss ", (num(run.get("test_loss"), 3, fixed=True), "bold"),
         gap, "acc ", (pct(run.get("test_acc")), "bold"),
         gap, ("conf ", "grey70"), pct(run.get("test_confidence"), 1 if wide else 0), "\n",
-        ("train ", "deep_sky_blue1"), "loss ", num(run.get("train_loss"), 3, fixed=True), gap, "acc ", pct(run.get("train_acc")),
+        ("train ", "deep_sky_blue1"), "loss ", num(run.get("train_loss"), 3, fixed=True),
+        gap, "acc ", pct(run.get("train_acc")),
     )
     if wide:
         text.append("  with dropout ", "grey50")

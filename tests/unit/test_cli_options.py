@@ -1,0 +1,53 @@
+"""Options as typed, never as guessed: no abbreviations; ``--version`` reports what is installed."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import re
+
+import numpy as np
+import pytest
+from dropout_tui.core import version
+from dropout_tui.core.session import versions
+from dropout_tui.tui.cli import main, main_parser
+
+ABBREVIATED = [
+    (["--data", "xor", "--headless", "--steps", "1"], "--data"),
+    (["--headless", "--step", "1"], "--step"),
+    (["--hea", "--steps", "1"], "--hea"),
+    (["bench", "--qui", "--json"], "--qui"),
+    (["replay", "session.jsonl", "--head"], "--head"),
+]
+
+
+@pytest.mark.parametrize("argv, typed", ABBREVIATED, ids=[" ".join(a) for a, _ in ABBREVIATED])
+def test_an_abbreviated_option_is_refused_with_one_line(argv, typed, capsys):
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("dropout-tui: error: ") and typed in lines[0], err
+
+
+def test_the_full_option_name_still_works():
+    assert main_parser().parse_args(["--dataset", "xor"]).dataset == "xor"
+
+
+def test_version_prints_the_installed_versions_and_exits_0(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code in (0, None)
+    out, err = capsys.readouterr()
+    assert err == ""
+    match = re.fullmatch(r"dropout-tui (\S+) \(numpy (\S+), textual (\S+), rich (\S+), Python (\S+)\)\n", out)
+    assert match, out
+    assert match.groups() == (importlib.metadata.version("dropout-tui"), np.__version__,
+                              importlib.metadata.version("textual"), importlib.metadata.version("rich"),
+                              platform.python_version())
+
+
+def test_the_version_is_the_package_metadata_and_session_logs_record_it():
+    assert version() == importlib.metadata.version("dropout-tui") != "unknown"
+    assert versions()["dropout-tui"] == version()
