@@ -26,7 +26,8 @@ def result(config: Config, snapshot: Snapshot, explanation: list[str] | None = N
     README's documented shape; with ``explanation`` (the panel's sentences) also ``"explanation"``.
     Snapshots recorded before chance levels existed lack them, and so does their result."""
     out: dict[str, Any] = {"config": config.to_dict()}
-    out.update((k, snapshot[k]) for k in typing.get_type_hints(Snapshot) if k != "dataset" and k in snapshot)
+    snap: dict[str, Any] = dict(snapshot)
+    out.update((k, snap[k]) for k in typing.get_type_hints(Snapshot) if k != "dataset" and k in snap)
     if explanation is not None:
         out["explanation"] = list(explanation)
     return json_safe(out)
