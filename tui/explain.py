@@ -96,14 +96,17 @@ class View:
         return bool(self.run(rule).get("diverged"))
 
     def learning(self, rule: str) -> bool:
-        """The snapshot's verdict; recordings made before it existed are judged the same way."""
+        """The snapshot's verdict; recordings made before it existed are judged the same way, and
+        without a chance level (older still) a running run is taken to learn: no sentence then
+        says a run is at chance, which the numbers could not show."""
         run = self.run(rule)
         if "learning" in run:
             return bool(run["learning"])
+        if not ok(self.chance_acc):
+            return not self.diverged(rule)
         from dropout_tui.core.metrics import is_learning
 
-        return ok(self.chance_acc) and is_learning(self.diverged(rule), run.get("test_acc", math.nan),
-                                                    self.chance_acc)
+        return is_learning(self.diverged(rule), run.get("test_acc", math.nan), self.chance_acc)
 
     @property
     def both_learning(self) -> bool:

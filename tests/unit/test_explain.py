@@ -406,6 +406,10 @@ def test_recordings_without_a_learning_field_are_judged_the_same_way(default):
     for run in old["runs"].values():
         del run["learning"]
     assert sentences(old, ctx) == sentences(snap, ctx)
+    older = copy.deepcopy(old)
+    del older["chance_acc"], older["chance_loss"]
+    assert not {"neither_learning", "one_stuck"} & set(ids(older, ctx))
+    assert "loss_compare" in ids(older, ctx)
 
 
 @pytest.mark.parametrize("p, shown", [(0.5, "0.50"), (1.0, "1.00"), (0.05, "0.05"), (0.001, "0.001"),
