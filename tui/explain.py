@@ -42,9 +42,11 @@ ERR_RATIO = 1.25  # ... and neither run makes more than 1.25 times the other's e
 SAME_CONF = 0.02  # confidence beyond accuracy by more than this is over-confidence
 WEAKER = 0.95  # an unrescaled train/pred ratio below this is a weaker training signal worth a sentence
 DRIFT = 0.15  # a mean ratio further than this from 1 is shown in the warning colour (layer table)
+KEEPS = 0.05  # "keeps h1's mean" only within 5% of 1: h1's own-mask ratio is 1 up to one mask's noise
 LOSS_FAR = 10.0  # a test loss this many times the chance-level loss is "far above" it
 SILENT = 1e-3  # a ReLU layer whose mean output is below this when predicting has (nearly) gone silent
-HUGE_WEIGHTS = 100.0  # one run's weights this many times the other's (same initial weights) are out of scale
+HUGE_WEIGHTS = 100.0  # one run's weights this many times the other's (same initial weights) are out of scale ...
+HUGE_NORM = 1000.0  # ... and this large: >10x the initial ‖W‖ of any allowed layer (He: √(2·fan_out) ≤ 91)
 CONVEX = ("relu", "leaky_relu")  # activations for which Jensen's inequality gives the drift's sign
 MEAN_IS_NOISE = ("tanh",)  # zero-centred: a mean ratio of means near zero says nothing
 
@@ -61,6 +63,7 @@ class Context:
     l2: float = 0.0
     dataset: str = "moons"
     n_inputs: int = 2
+    full_batch: bool = True
     keep_prob: float | None = None
     input_keep_prob: float | None = None
 
@@ -71,8 +74,8 @@ class Context:
         ``input_keep_prob``: the values the next step will use, if the user changed them."""
         n_inputs = int(arch.split("-")[0]) if arch else 2
         return cls(activation=config.activation, optimizer=config.optimizer, lr=config.lr, l2=config.l2,
-                   dataset=config.dataset, n_inputs=n_inputs, keep_prob=keep_prob,
-                   input_keep_prob=input_keep_prob)
+                   dataset=config.dataset, n_inputs=n_inputs, full_batch=config.full_batch,
+                   keep_prob=keep_prob, input_keep_prob=input_keep_prob)
 
 
 class View:
@@ -304,7 +307,10 @@ def _weights_out_of_scale(v: View) -> tuple[str, str, float, float] | None:
             continue
         for mine, theirs in zip(run["layers"], other["layers"]):
             a, b = mine["weight_norm"], theirs["weight_norm"]
-            if _finite(a, b) and b > 0 and a > HUGE_WEIGHTS * b and (best is None or a / b > best[2] / best[3]):
+            # Large against the other run AND in itself: the other run's weights can also have
+            # shrunk (an L2 penalty, Adam), which is no blow-up.
+            if (_finite(a, b) and b > 0 and a > HUGE_WEIGHTS * b and a > HUGE_NORM
+                    and (best is None or a / b > best[2] / best[3])):
                 best = (rule, mine["name"], a, b)
     return best
 
@@ -348,9 +354,8 @@ def _say_silent(v: View, short: bool) -> str:
     assert layer is not None
     if short:
         return f"The {rule} run's {layer['name']} is almost silent (mean {num(layer['mean_pred'])} predicting)."
-    return (f"The {rule} run's {layer['name']} has gone almost silent: its mean output is "
-            f"{num(layer['mean_pred'])} when predicting, so its {_act(v)} units pass almost nothing on "
-            "and the network predicts nearly the same for every point.")
+    return (f"The {rule} run's {layer['name']} has gone almost silent: its {_act(v)} units' mean output is "
+            f"{num(layer['mean_pred'])} when predicting.")
 
 
 def _input_story(v: View) -> bool:
@@ -428,8 +433,9 @@ def _say_weaker(v: View, short: bool) -> str:
 
 
 def _tuned_to_weak(v: View) -> bool:
+    # Full batch only: a minibatch's loss is of other points than the whole training set's.
     u = v.unr
-    return (v.dropping and v.learning("unrescaled") and v.step > 0
+    return (v.dropping and v.ctx.full_batch and v.learning("unrescaled") and v.step > 0
             and _finite(u["train_loss_dropout"], u["train_loss"])
             and u["train_loss_dropout"] * (1 + SAME_LOSS) < u["train_loss"])
 
@@ -444,7 +450,7 @@ def _say_tuned_to_weak(v: View, short: bool) -> str:
 
 def _train_above_test(v: View) -> bool:
     i = v.inv
-    return (v.dropping and v.learning("inverted") and v.step > 0
+    return (v.dropping and v.ctx.full_batch and v.learning("inverted") and v.step > 0
             and _finite(i["train_loss_dropout"], i["test_loss"], i["train_loss"])
             and i["train_loss_dropout"] > i["test_loss"] * (1 + SAME_LOSS))
 
@@ -631,7 +637,7 @@ def _h1_keeps_mean(v: View) -> tuple[float, float] | None:
         return None
     h1 = layers[0]
     mr, nr = ratio(h1["mean_train"], h1["mean_pred"]), ratio(h1["norm_train"], h1["norm_pred"])
-    if not _finite(mr, nr) or h1["mean_pred"] <= 0 or abs(mr - 1) > DRIFT or float(num(nr)) <= 1:
+    if not _finite(mr, nr) or h1["mean_pred"] <= 0 or abs(mr - 1) > KEEPS or float(num(nr)) <= 1:
         return None
     return mr, nr
 
