@@ -16,11 +16,11 @@ What the rules rest on (p = keep_prob, q = the input keep probability):
   layer under input dropout) see noisy inputs through a non-linearity, so their mean ratio drifts.
   For a convex activation (ReLU, leaky ReLU) fed an unbiased noisy pre-activation, Jensen's
   inequality says the drift is upwards on average.
-- Unrescaled training followed by ×p at test (Srivastava et al., JMLR 2014, section 10) is exactly
-  an inverted-dropout network whose weights after each dropped site are V = p·W: it starts from
-  p times the shared initial weights, plain SGD or heavy-ball momentum moves V with p² times the
-  learning rate (∂L/∂W = p·∂L/∂V, and V moves p times W's step), and an L2 penalty l2 on W is
-  l2/p² on V. Adam normalises gradient scale, so there the step ratio is not p². Either way ×p
+- Unrescaled training followed by ×p at test (weight scaling: Srivastava et al., JMLR 2014,
+  section 1 and Fig. 2) is exactly an inverted-dropout network whose weights after each dropped
+  site are V = p·W: it starts from p times the shared initial weights, plain SGD or heavy-ball
+  momentum moves V with p² times the learning rate (∂L/∂W = p·∂L/∂V, and V moves p times W's
+  step; both optimisers are linear in the gradient), and an L2 penalty l2 on W is l2/p² on V. Adam normalises gradient scale, so there the step ratio is not p². Either way ×p
   beating inverted in one run is one optimisation path against another, not a verdict on the rules.
 - A run at chance (``learning`` false in the snapshot) or diverged is never compared with another.
 """
@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dropout_tui.core.config import Config, format_keep_prob
+from dropout_tui.core.metrics import is_learning
 from dropout_tui.core.snapshot import RunMetrics, Snapshot
 
 from .widgets.numbers import num, ok, pct, ratio
@@ -107,8 +108,6 @@ class View:
             return bool(run["learning"])
         if not ok(self.chance_acc):
             return not self.diverged(rule)
-        from dropout_tui.core.metrics import is_learning
-
         return is_learning(self.diverged(rule), run.get("test_acc", math.nan), self.chance_acc)
 
     @property
@@ -169,6 +168,7 @@ def ratio_text(a: float, b: float) -> str:
 
 
 def kp(p: float) -> str:
+    """A keep probability as the status line shows it (never 0.001 as 0.00)."""
     return format_keep_prob(p)
 
 
@@ -647,6 +647,8 @@ def _keeps_mean(v: View) -> bool:
 
 
 def norm_bound_text(v: View, nr: float) -> str:
+    """"at most √(1/p) = B, ..." when the norm ratio ``nr`` as printed is within the bound, else ""
+    (one mask's noise can exceed what holds in expectation)."""
     bound = 1 / math.sqrt(v.p)
     if float(num(nr)) <= float(num(bound)):
         return f"at most √(1/p) = {num(bound)}, less when few units are active"
