@@ -206,6 +206,15 @@ def check_keep_prob(p: object, option: str = "keep_prob") -> float:
     return float(p)  # type: ignore[arg-type]
 
 
+def format_keep_prob(p: float) -> str:
+    """keep_prob as text with enough digits for any accepted value: two decimals for the keys'
+    0.01 grid (``0.50``, ``1.00``), otherwise four significant digits (``0.001``, ``0.1235``,
+    ``1e-05``), so a value is never shown as a different one (0.001 as ``0.00``)."""
+    if round(p, 2) == p:
+        return f"{p:.2f}"
+    return f"{p:.4g}"
+
+
 def step_keep_prob(p: float, delta: float) -> float:
     """keep_prob after a key press of ``delta``: rounded to the key grid, within [KEY_FLOOR, 1], and
     never moved against the key's direction (from below the floor, ``-`` does nothing)."""

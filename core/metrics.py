@@ -13,6 +13,13 @@ Losses and accuracies use every training and every test point.
 Where a closed form holds — a layer's own mask on fixed input — the snapshot carries it beside the
 measurement: the mean ratio is 1 (inverted) or p (unrescaled); the E‖·‖² ratio is 1/p or p.
 
+Chance level: ``chance_acc`` is the test accuracy of always predicting the most frequent test class,
+``chance_loss`` the test cross-entropy of always predicting the test class frequencies (the entropy
+of the labels: no constant prediction does better). A run is ``learning`` when it has not diverged
+and its test accuracy is more than ``CHANCE_MARGIN`` above chance. The loss does not enter: a run
+whose loss is far above ``chance_loss`` can still be right far more often than chance (an
+over-confident network, the typical harm of skipping the rescale), and that is a different story.
+
 Everything is computed in buffers made on the first snapshot: a snapshot allocates no arrays, so
 taking one every few steps costs no page faults (temporaries returned to the OS fault back in).
 
@@ -32,6 +39,24 @@ from .prediction import PredictionRules
 from .snapshot import LayerStats, RunMetrics, Snapshot
 
 STATS_ROWS = 256  # training points the layer statistics (both modes) are measured on
+CHANCE_MARGIN = 0.05  # test accuracy within 5 points of chance counts as "at chance"
+
+
+def chance_level(labels: np.ndarray, n_classes: int) -> tuple[float, float]:
+    """(accuracy, cross-entropy in nats) of the best constant predictions for integer ``labels``
+    (shape (n,)): always the most frequent class, and always the class frequencies. Raises
+    ValueError for no labels."""
+    if labels.size == 0:
+        raise ValueError("chance level of no labels")
+    freq = np.bincount(labels, minlength=n_classes) / labels.size
+    nz = freq[freq > 0]
+    return float(freq.max()), float(-(nz * np.log(nz)).sum())
+
+
+def is_learning(diverged: bool, test_acc: float, chance_acc: float) -> bool:
+    """True when a run beats chance: not diverged and test accuracy above ``chance_acc`` by more
+    than CHANCE_MARGIN (nan accuracy is not above anything)."""
+    return (not diverged) and math.isfinite(test_acc) and test_acc > chance_acc + CHANCE_MARGIN
 
 
 class _Scratch:
@@ -62,6 +87,7 @@ class Snapshotter:
         }
         self._labels_bool = {k: (v == 1).reshape(-1, 1) for k, v in self._labels.items()}
         self._x = {"train": data.x_train, "test": data.x_test}
+        self.chance_acc, self.chance_loss = chance_level(self._labels["test"], data.n_classes)
         self._n_stats = min(STATS_ROWS, data.x_train.shape[0])
         self._x_stats = data.x_train[:self._n_stats]
         self._scratch = {n: _Scratch(n, dt) for n in {data.x_train.shape[0], data.x_test.shape[0]}}
@@ -98,6 +124,7 @@ class Snapshotter:
         # the history must still tell the experiments apart.
         return {"step": exp.step, "dataset": exp.config.dataset,
                 "keep_prob": exp.keep_prob, "input_keep_prob": exp.input_keep_prob,
+                "chance_acc": self.chance_acc, "chance_loss": self.chance_loss,
                 "runs": runs}
 
     def _metric_masks(self):
@@ -200,7 +227,8 @@ class Snapshotter:
         net.forward(ts, self._x["test"], none, keep_products=2 if scaled else 0)
         test_loss, test_acc = self._loss_acc(net, ts, "test")
         out: RunMetrics = {
-            "diverged": run.diverged, "train_loss_dropout": run.last_loss(),
+            "diverged": run.diverged, "learning": is_learning(run.diverged, test_acc, self.chance_acc),
+            "train_loss_dropout": run.last_loss(),
             "train_loss": train_loss, "train_acc": train_acc,
             "test_loss": test_loss, "test_acc": test_acc, "test_confidence": self._confidence(net, ts),
             "output_weight_norm": _norm(net.W[-1]), "layers": [],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import typing
 from typing import Any
 
 from .config import Config
@@ -20,7 +21,13 @@ def json_safe(obj: Any) -> Any:
     return obj
 
 
-def result(config: Config, snapshot: Snapshot) -> dict[str, Any]:
-    """``{"config", "step", "keep_prob", "input_keep_prob", "runs"}``: the README's documented shape."""
-    return json_safe({"config": config.to_dict(), "step": snapshot["step"], "keep_prob": snapshot["keep_prob"],
-                      "input_keep_prob": snapshot["input_keep_prob"], "runs": snapshot["runs"]})
+def result(config: Config, snapshot: Snapshot, explanation: list[str] | None = None) -> dict[str, Any]:
+    """``{"config", "step", "keep_prob", "input_keep_prob", "chance_acc", "chance_loss", "runs"}``: the
+    README's documented shape; with ``explanation`` (the panel's sentences) also ``"explanation"``.
+    Snapshots recorded before chance levels existed lack them, and so does their result."""
+    out: dict[str, Any] = {"config": config.to_dict()}
+    snap: dict[str, Any] = dict(snapshot)
+    out.update((k, snap[k]) for k in typing.get_type_hints(Snapshot) if k != "dataset" and k in snap)
+    if explanation is not None:
+        out["explanation"] = list(explanation)
+    return json_safe(out)

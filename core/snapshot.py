@@ -81,6 +81,11 @@ class RulesResult(_RulesCore, total=False):
 
 class _RunCore(TypedDict):
     diverged: Annotated[bool, Doc("diverged", "a loss or a weight became non-finite; the run stopped updating")]
+    learning: Annotated[bool, Doc("learning",
+                                  "the run beats chance: it has not diverged and its test accuracy is more than "
+                                  "5 points above chance_acc. False at chance, whatever the loss; a network can "
+                                  "beat chance before any training, and stay above chance with a loss far above "
+                                  "chance_loss (over-confident but right more often than not)")]
     train_loss_dropout: Annotated[float, Doc("train loss, with dropout",
                                              "loss of the latest training step, as the optimiser saw it (masks on)")]
     train_loss: Annotated[float, Doc("train loss, prediction mode", "loss on every training point, no dropout")]
@@ -113,6 +118,11 @@ class Snapshot(TypedDict):
     dataset: Annotated[str, Doc("dataset", "the dataset; after a reset or dataset change steps restart at 0")]
     keep_prob: Annotated[float, Doc("keep_prob", "keep probability of the hidden layers at this step")]
     input_keep_prob: Annotated[float, Doc("input keep_prob", "keep probability of the input features")]
+    chance_acc: Annotated[float, Doc("chance accuracy",
+                                     "test accuracy of always predicting the test set's most frequent class")]
+    chance_loss: Annotated[float, Doc("chance loss",
+                                      "test loss of always predicting the test set's class frequencies: the "
+                                      "entropy of its labels in nats (ln 2 = 0.693 for two equal classes)")]
     runs: Annotated[dict[str, RunMetrics], Doc("runs", "\"inverted\" and \"unrescaled\"")]
 
 
@@ -180,8 +190,8 @@ def csv_columns(n_layers: int, ladder: tuple[int, ...] = ()) -> list[str]:
 
 
 def field_reference() -> str:
-    """The README's list of run and layer fields with their meanings, generated from the definition."""
+    """The README's list of snapshot, run and layer fields with their meanings, generated from the definition."""
     lines = []
-    for cls, skip in ((RunMetrics, {"layers"}), (LayerStats, {"name"})):
+    for cls, skip in ((Snapshot, {"dataset", "runs"}), (RunMetrics, {"layers"}), (LayerStats, {"name"})):
         lines += [f"- `{name}`: {doc.meaning}." for name, doc in docs(cls).items() if name not in skip]
     return "\n".join(lines)

@@ -21,6 +21,7 @@ from textual.worker import get_current_worker
 from dropout_tui.core.config import KEY_FINE_STEP, KEY_FLOOR, KEY_STEP, Config, step_keep_prob
 from dropout_tui.core.snapshot import Snapshot
 
+from .explain import Context
 from .history import History
 from .outputs import Outputs, export_csv
 from .signals import install_close_on_signals, signal_name
@@ -214,7 +215,11 @@ class DropoutApp(App):
             col.show_run(snap["runs"][col.rule], self.history.runs[col.rule], y_range)
             if update.boundary is not None:
                 col.query_one(BoundaryMap).set_map(update.boundary.probs[col.rule], update.boundary.train)
-        self.query_one(Explanation).set_snapshot(snap, update.config.activation)
+        # The keep probabilities the next step will use: when they differ from the snapshot's (changed
+        # while paused), the explanation says the numbers are still the old step's.
+        context = Context.of(update.config, update.arch, keep_prob=self.keep_prob,
+                             input_keep_prob=update.input_keep_prob)
+        self.query_one(Explanation).set_snapshot(snap, context)
         self._draw_status()
 
     def _draw_status(self) -> None:

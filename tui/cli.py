@@ -85,6 +85,9 @@ def main_parser() -> Parser:
     g.add_argument("--steps", metavar="N", type=integer("--steps", 0), default=None,
                    help=f"steps to train with --headless (default {DEFAULT_STEPS})")
     g.add_argument("--json", action="store_true", help="with --headless: print one JSON object instead of a table")
+    g.add_argument("--explain", action="store_true",
+                   help="with --headless: also print the explanation panel's sentences for the final snapshot "
+                        "(with --json: as \"explanation\")")
     add_session_file_options(p)
     return p
 
@@ -114,7 +117,7 @@ def _dispatch(argv: list[str]) -> int:
     args = main_parser().parse_args(argv)
     config = config_from_args(args)
     if not args.headless:
-        for flag, given in (("--json", args.json), ("--steps", args.steps is not None)):
+        for flag, given in (("--json", args.json), ("--explain", args.explain), ("--steps", args.steps is not None)):
             if given:
                 raise UsageError(f"{flag}: only with --headless (the app trains until you quit)")
     if args.steps is None:

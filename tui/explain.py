@@ -1,27 +1,468 @@
-"""The explanation panel's words, built from the live numbers of one snapshot.
+"""The explanation panel's words: a table of rules, each stating one claim about one snapshot.
 
-Rules: inverted dropout keeps each unit's *mean*, not its norm; without the rescale
-the harm shows mostly in loss and confidence, often little in accuracy. Every comparison below
-is stated only when the numbers show it, with the numbers beside it.
+A rule is (id, tag, precondition, sentence builder, the numbers it quotes). A sentence is shown
+only when its rule's precondition holds on the numbers of the snapshot, and it quotes only numbers
+the screen shows, formatted as the screen formats them (``tui.widgets.numbers``), saying where they
+are when that is not obvious ("h2's mean ratio in the table"), or numbers it derives in the
+sentence itself (1/p from keep_prob). Rules are listed most important first; the panel shows them
+in order until one does not fit.
+
+What the rules rest on (p = keep_prob, q = the input keep probability):
+
+- A layer's own Bernoulli(p) mask on a fixed input: inverted dropout keeps the expected mean
+  (ratio 1) and multiplies E‖·‖² by 1/p; without the rescale both shrink by p. The per-example
+  norm the table shows grows by at most √(1/p) (Jensen: E‖x‖ ≤ √E‖x‖²), by less when few units are
+  active. Only the first dropped layer's input is the same in both modes; deeper layers (and every
+  layer under input dropout) see noisy inputs through a non-linearity, so their mean ratio drifts.
+  For a convex activation (ReLU, leaky ReLU) fed an unbiased noisy pre-activation, Jensen's
+  inequality says the drift is upwards on average.
+- Unrescaled training followed by ×p at test (weight scaling: Srivastava et al., JMLR 2014,
+  section 1 and Fig. 2) is exactly an inverted-dropout network whose weights after each dropped
+  site are V = p·W: it starts from p times the shared initial weights, plain SGD or heavy-ball
+  momentum moves V with p² times the learning rate (∂L/∂W = p·∂L/∂V, and V moves p times W's
+  step; both optimisers are linear in the gradient), and an L2 penalty l2 on W is l2/p² on V. Adam normalises gradient scale, so there the step ratio is not p². Either way ×p
+  beating inverted in one run is one optimisation path against another, not a verdict on the rules.
+- A run at chance (``learning`` false in the snapshot) or diverged is never compared with another.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dropout_tui.core.config import Config, format_keep_prob
+from dropout_tui.core.metrics import is_learning
+from dropout_tui.core.snapshot import RunMetrics, Snapshot
+
+from .widgets.numbers import num, ok, pct, ratio
 
 SAME_LOSS = 0.10  # relative gap under which two losses count as "about the same"
-SAME_ACC = 0.02  # accuracy gap (fraction) under which accuracies "barely differ"
-SAME_CONF = 0.02
-WEAKER = 0.95  # a train/predict ratio below this is a weaker training signal worth a sentence
-CLOSE = 0.10  # a one-mask measurement within 10% of theory is shown as confirming it
+ACC_POINTS = 0.02  # "accuracy barely differs": at most 2 points apart ...
+ERR_RATIO = 1.25  # ... and neither run makes more than 1.25 times the other's errors
+SAME_CONF = 0.02  # confidence beyond accuracy by more than this is over-confidence
+WEAKER = 0.95  # an unrescaled train/pred ratio below this is a weaker training signal worth a sentence
+DRIFT = 0.15  # a mean ratio further than this from 1 is shown in the warning colour (layer table)
+KEEPS = 0.05  # "keeps h1's mean" only within 5% of 1: h1's own-mask ratio is 1 up to one mask's noise
+LOSS_FAR = 10.0  # a test loss this many times the chance-level loss is "far above" it
+SILENT = 1e-3  # a ReLU layer whose mean output is below this when predicting has (nearly) gone silent
+HUGE_WEIGHTS = 100.0  # one run's weights this many times the other's (same initial weights) are out of scale ...
+HUGE_NORM = 1000.0  # ... and this large: >10x the initial ‖W‖ of any allowed layer (He: √(2·fan_out) ≤ 91)
+CONVEX = ("relu", "leaky_relu")  # activations for which Jensen's inequality gives the drift's sign
+MEAN_IS_NOISE = ("tanh",)  # zero-centred: a mean ratio of means near zero says nothing
+
+TAGS = ("why", "harm", "fix", "note", "warn")
 
 
-def _ok(*xs) -> bool:
-    return all(x is not None and isinstance(x, (int, float)) and math.isfinite(x) for x in xs)
+@dataclass(frozen=True)
+class Context:
+    """What the explanation needs beyond the snapshot: the settings it speaks of, and the keep
+    probabilities the next step will use (None when they are the snapshot's own)."""
+    activation: str = "relu"
+    optimizer: str = "sgd"
+    lr: float = 0.3
+    l2: float = 0.0
+    dataset: str = "moons"
+    n_inputs: int = 2
+    full_batch: bool = True
+    keep_prob: float | None = None
+    input_keep_prob: float | None = None
+
+    @classmethod
+    def of(cls, config: Config, arch: str | None = None, *, keep_prob: float | None = None,
+           input_keep_prob: float | None = None) -> Context:
+        """The context of ``config``; ``arch`` ("2-64-64-1") gives the input count; ``keep_prob`` /
+        ``input_keep_prob``: the values the next step will use, if the user changed them."""
+        n_inputs = int(arch.split("-")[0]) if arch else 2
+        return cls(activation=config.activation, optimizer=config.optimizer, lr=config.lr, l2=config.l2,
+                   dataset=config.dataset, n_inputs=n_inputs, full_batch=config.full_batch,
+                   keep_prob=keep_prob, input_keep_prob=input_keep_prob)
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
+class View:
+    """One snapshot with its context, and the facts the rules' preconditions are written in."""
+
+    def __init__(self, snapshot: Snapshot, context: Context):
+        self.snap, self.ctx = snapshot, context
+        self.inv: RunMetrics = snapshot["runs"]["inverted"]
+        self.unr: RunMetrics = snapshot["runs"]["unrescaled"]
+        self.p: float = snapshot["keep_prob"]
+        self.q: float = snapshot.get("input_keep_prob", 1.0)
+        self.step: int = snapshot["step"]
+        self.dropping = self.p < 1 or self.q < 1
+        self.chance_acc = snapshot.get("chance_acc", math.nan)
+        self.chance_loss = snapshot.get("chance_loss", math.nan)
+
+    def run(self, rule: str) -> RunMetrics:
+        return self.inv if rule == "inverted" else self.unr
+
+    def diverged(self, rule: str) -> bool:
+        return bool(self.run(rule).get("diverged"))
+
+    def learning(self, rule: str) -> bool:
+        """The snapshot's verdict; recordings made before it existed are judged the same way, and
+        without a chance level (older still) a running run is taken to learn: no sentence then
+        says a run is at chance, which the numbers could not show."""
+        run = self.run(rule)
+        if "learning" in run:
+            return bool(run["learning"])
+        if not ok(self.chance_acc):
+            return not self.diverged(rule)
+        return is_learning(self.diverged(rule), run.get("test_acc", math.nan), self.chance_acc)
+
+    @property
+    def both_learning(self) -> bool:
+        return self.learning("inverted") and self.learning("unrescaled")
+
+    def stuck(self, rule: str) -> bool:
+        """Not diverged, not learning, after at least one step."""
+        return self.step > 0 and not self.diverged(rule) and not self.learning(rule)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One claim. ``when(view)`` is its precondition on the numbers; ``say(view, short)`` its
+    sentence; ``quotes`` names the on-screen numbers it may quote (documentation and tests);
+    ``last``: when shown, no later rule is (the rest would compare what must not be compared)."""
+    id: str
+    tag: str
+    when: Callable[[View], bool]
+    say: Callable[[View, bool], str]
+    quotes: tuple[str, ...]
+    last: bool = False
+
+
+@dataclass(frozen=True)
+class Shown:
+    rule: Rule
+    text: str
+
+    @property
+    def tag(self) -> str:
+        return self.rule.tag
+
+
+# -- formats: the screen's (tui.widgets.numbers) ------------------------------------------------
+
+
+def loss_text(x: float) -> str:
+    """A loss as the run columns show it (three decimals); from 100 up, three significant digits."""
+    return num(x, 3, fixed=True) if ok(x) and abs(x) < 100 else num(x)
+
+
+def factor(x: float) -> str:
+    """A factor derived from keep_prob in the sentence itself (1/p, 1/q): 2, 1.43, 100."""
+    return f"{x:.3g}"
+
+
+ACTIVATION_NAMES = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "sigmoid": "sigmoid", "tanh": "tanh"}
+
+
+def _act(v: View) -> str:
+    return ACTIVATION_NAMES.get(v.ctx.activation, v.ctx.activation)
+
+
+def ratio_text(a: float, b: float) -> str:
+    """The layer table's ratio column: a / b."""
+    return num(ratio(a, b))
+
+
+def kp(p: float) -> str:
+    """A keep probability as the status line shows it (never 0.001 as 0.00)."""
+    return format_keep_prob(p)
+
+
+def _other(rule: str) -> str:
+    return "unrescaled" if rule == "inverted" else "inverted"
+
+
+def _finite(*xs) -> bool:
+    return all(ok(x) for x in xs)
+
+
+# -- the rules' preconditions and sentences -------------------------------------------------------
+
+
+def _both_diverged(v: View) -> bool:
+    return v.diverged("inverted") and v.diverged("unrescaled")
+
+
+def _say_both_diverged(v: View, short: bool) -> str:
+    if short:
+        return "Both runs diverged (a loss or weight became infinite): training stopped. r resets."
+    return ("Both runs diverged (a loss or a weight became infinite), so training stopped: no step can "
+            f"change them now. Press r to reset, or try a smaller --lr (now {v.ctx.lr:g}).")
+
+
+def _pending(v: View) -> bool:
+    c = v.ctx
+    return (c.keep_prob is not None and c.keep_prob != v.p) or \
+        (c.input_keep_prob is not None and c.input_keep_prob != v.q)
+
+
+def _say_pending(v: View, short: bool) -> str:
+    c = v.ctx
+    changes = []
+    if c.keep_prob is not None and c.keep_prob != v.p:
+        changes.append(("keep_prob", c.keep_prob, v.p))
+    if c.input_keep_prob is not None and c.input_keep_prob != v.q:
+        changes.append(("input keep_prob", c.input_keep_prob, v.q))
+    new = " and ".join(f"{name} {kp(value)}" for name, value, _ in changes)
+    old = " and ".join(kp(was) for _, _, was in changes)
+    if short:
+        return f"{new} applies from the next step; these are step {v.step:,}'s numbers at {old}."
+    return (f"{new} applies from the next step; the numbers below are step {v.step:,}'s, trained and "
+            f"measured at {old}.")
+
+
+def _one_diverged(v: View) -> bool:
+    return v.diverged("inverted") != v.diverged("unrescaled")
+
+
+def _say_one_diverged(v: View, short: bool) -> str:
+    bad = "inverted" if v.diverged("inverted") else "unrescaled"
+    if short:
+        return f"The {bad} run diverged and stopped; nothing here compares the runs. r resets."
+    return (f"The {bad} run diverged (a loss or a weight became infinite) and stopped updating; the "
+            f"{_other(bad)} run carries on. A stopped run is not compared with a running one: r resets both.")
+
+
+def _step_zero(v: View) -> bool:
+    return v.step == 0 and not v.diverged("inverted") and not v.diverged("unrescaled")
+
+
+def _say_step_zero(v: View, short: bool) -> str:
+    return ("Step 0: both networks start from the same weights and will see the same data and the same "
+            "dropout masks. The only difference is the ÷ keep_prob.")
+
+
+def _neither_learning(v: View) -> bool:
+    return v.stuck("inverted") and v.stuck("unrescaled")
+
+
+def _loss_vs_chance(v: View, losses: list[float]) -> str:
+    """", far above the 0.693 of always predicting the class frequencies" when the losses are."""
+    if not ok(v.chance_loss) or not all(ok(x) for x in losses):
+        return ""
+    if all(x > LOSS_FAR * v.chance_loss for x in losses):
+        word = "far above"
+    elif all(x > v.chance_loss * (1 + SAME_LOSS) for x in losses):
+        word = "above"
+    else:
+        return ""
+    return f", {word} the {loss_text(v.chance_loss)} of always predicting the class frequencies"
+
+
+def _say_neither_learning(v: View, short: bool) -> str:
+    ai, au = v.inv["test_acc"], v.unr["test_acc"]
+    li, lu = v.inv["test_loss"], v.unr["test_loss"]
+    if short:
+        return (f"Neither run beats chance ({pct(v.chance_acc)}): test accuracy {pct(ai)} and {pct(au)}. "
+                "Nothing to compare.")
+    losses = _loss_vs_chance(v, [li, lu])
+    loss_part = f"; test loss {loss_text(li)} and {loss_text(lu)}{losses}" if losses else ""
+    knobs = [f"another --lr (now {v.ctx.lr:g})"]
+    if v.p < 1:
+        knobs.append(f"a larger keep_prob (now {kp(v.p)})")
+    knobs.append("more steps")
+    return (f"Neither run is learning: test accuracy {pct(ai)} (inverted) and {pct(au)} (unrescaled), "
+            f"no better than the {pct(v.chance_acc)} of always predicting the most frequent class{loss_part}. "
+            f"Comparing them would mean nothing; try {', '.join(knobs[:-1])} or {knobs[-1]}.")
+
+
+def _one_stuck(v: View) -> bool:
+    return (v.stuck("inverted") and v.learning("unrescaled")) or \
+        (v.stuck("unrescaled") and v.learning("inverted"))
+
+
+def _stuck_rule(v: View) -> str:
+    return "inverted" if v.stuck("inverted") else "unrescaled"
+
+
+def _say_one_stuck(v: View, short: bool) -> str:
+    bad = _stuck_rule(v)
+    run, good = v.run(bad), v.run(_other(bad))
+    if short:
+        return (f"The {bad} run is no better than chance: test accuracy {pct(run['test_acc'])} "
+                f"(chance {pct(v.chance_acc)}; {_other(bad)}: {pct(good['test_acc'])}).")
+    losses = _loss_vs_chance(v, [run["test_loss"]])
+    loss_part = (f"; its test loss {loss_text(run['test_loss'])} is{losses[1:]}"
+                 + (f", at {pct(run['test_confidence'])} confidence" if ok(run["test_confidence"]) else "")
+                 if losses else "")
+    return (f"The {bad} run is not learning: test accuracy {pct(run['test_acc'])}, no better than the "
+            f"{pct(v.chance_acc)} of always predicting the most frequent class{loss_part}. The {_other(bad)} "
+            f"run reaches {pct(good['test_acc'])}.")
+
+
+def _weights_out_of_scale(v: View) -> tuple[str, str, float, float] | None:
+    """(run, layer name, its ‖W‖, the other run's) for the layer where one run's weights are the
+    furthest beyond HUGE_WEIGHTS times the other's, when a run is stuck or its loss is far above chance."""
+    best = None
+    for rule in ("inverted", "unrescaled"):
+        run, other = v.run(rule), v.run(_other(rule))
+        if v.diverged(rule) or v.diverged(_other(rule)):
+            continue
+        if not (v.stuck(rule) or (ok(run["test_loss"]) and ok(v.chance_loss)
+                                  and run["test_loss"] > LOSS_FAR * v.chance_loss)):
+            continue
+        for mine, theirs in zip(run["layers"], other["layers"]):
+            a, b = mine["weight_norm"], theirs["weight_norm"]
+            # Large against the other run AND in itself: the other run's weights can also have
+            # shrunk (an L2 penalty, Adam), which is no blow-up.
+            if (_finite(a, b) and b > 0 and a > HUGE_WEIGHTS * b and a > HUGE_NORM
+                    and (best is None or a / b > best[2] / best[3])):
+                best = (rule, mine["name"], a, b)
+    return best
+
+
+def _tiny_keep_prob(v: View) -> bool:
+    found = _weights_out_of_scale(v)
+    return found is not None and found[0] == "inverted" and v.p < 1
+
+
+def _say_tiny_keep_prob(v: View, short: bool) -> str:
+    _, name, mine, theirs = _weights_out_of_scale(v)  # type: ignore[misc]
+    loss = v.inv["test_loss"]
+    big_loss = ok(loss) and ok(v.chance_loss) and loss > LOSS_FAR * v.chance_loss
+    if short:
+        return (f"At keep_prob {kp(v.p)} inverted scales kept units ×{factor(1 / v.p)}: its ‖W‖ into {name} "
+                f"is {num(mine)} (unrescaled {num(theirs)})" + (f", test loss {loss_text(loss)}." if big_loss else "."))
+    return (f"At keep_prob {kp(v.p)} inverted dropout multiplies the units it keeps by 1/p = {factor(1 / v.p)} "
+            "while training, and the gradients of the weights they feed grow with them: its weights into "
+            f"{name} reached ‖W‖ {num(mine)}, against {num(theirs)} in the unrescaled run from the same start"
+            + (f". Without dropout those weights make enormous outputs: test loss {loss_text(loss)}." if big_loss
+               else "."))
+
+
+def _silent_layer(v: View, rule: str) -> dict | None:
+    if v.ctx.activation not in CONVEX or not v.stuck(rule):
+        return None
+    for layer in v.run(rule)["layers"]:
+        m = layer["mean_pred"]
+        if ok(m) and abs(m) < SILENT:
+            return layer
+    return None
+
+
+def _silent(v: View) -> bool:
+    return any(_silent_layer(v, r) is not None for r in ("inverted", "unrescaled"))
+
+
+def _say_silent(v: View, short: bool) -> str:
+    rule = "inverted" if _silent_layer(v, "inverted") is not None else "unrescaled"
+    layer = _silent_layer(v, rule)
+    assert layer is not None
+    if short:
+        return f"The {rule} run's {layer['name']} is almost silent (mean {num(layer['mean_pred'])} predicting)."
+    return (f"The {rule} run's {layer['name']} has gone almost silent: its {_act(v)} units' mean output is "
+            f"{num(layer['mean_pred'])} when predicting.")
+
+
+def _input_story(v: View) -> bool:
+    return (v.q < 1 and not v.diverged("inverted") and v.learning("unrescaled")
+            and _finite(v.inv["test_acc"], v.unr["test_acc"])
+            and v.inv["test_acc"] < v.unr["test_acc"] - ACC_POINTS)
+
+
+def _say_input_story(v: View, short: bool) -> str:
+    ai, au = pct(v.inv["test_acc"]), pct(v.unr["test_acc"])
+    scale = factor(1 / v.q)
+    if short:
+        return (f"Input dropout: inverted trains on inputs ×{scale} (1/q) whenever they are kept, so it "
+                f"misjudges their true size: {ai} vs unrescaled {au}.")
+    n = v.ctx.n_inputs
+    none = (1 - v.q) ** n
+    where = ("On circles the class is the distance from the centre, so it learned circles "
+             f"{scale}× too large and misreads the real ones" if v.ctx.dataset == "circles" else
+             "Where the class depends on that size, a network tuned to the enlarged inputs misreads the real ones")
+    empty = (f" (With {n} input features, {pct(none, 0)} of the examples have no input at all in a step, "
+             "in both runs.)" if none >= 0.01 else "")
+    return (f"With input dropout the inverted run multiplies each kept input feature by 1/q = {scale} while "
+            f"training, so an example whose features are all kept lies {scale}× as far from the origin as "
+            f"when predicting: each feature keeps its mean, the example does not keep its size. {where} "
+            f"(test accuracy {ai}, unrescaled {au}); the unrescaled run saw every fully kept example at "
+            f"its true size.{empty}")
+
+
+def _strength(layer: dict, activation: str) -> tuple[str, float, float] | None:
+    """(what, train value, pred value) for how strong a layer's output is. Means of tanh units sit
+    near zero with either sign, so for tanh the per-example norm says it better."""
+    keys = ("norm_train", "norm_pred") if activation in MEAN_IS_NOISE else ("mean_train", "mean_pred")
+    tr, ev = layer.get(keys[0]), layer.get(keys[1])
+    if not _finite(tr, ev):
+        return None
+    tr, ev = float(tr), float(ev)  # type: ignore[arg-type]
+    if ev <= 0 or tr < 0:
+        return None
+    return ("norm" if activation in MEAN_IS_NOISE else "mean"), tr, ev
+
+
+def _weaker_layer(v: View) -> tuple[str, float, float, str] | None:
+    layers = v.unr["layers"]
+    # Only while both runs learn: beside a run at chance this is not the story the numbers tell.
+    if not v.dropping or not layers or not v.both_learning:
+        return None
+    st = _strength(layers[-1], v.ctx.activation)
+    if st is None or st[1] / st[2] >= WEAKER:
+        return None
+    return st[0], st[1], st[2], layers[-1]["name"]
+
+
+def _weaker(v: View) -> bool:
+    return _weaker_layer(v) is not None
+
+
+def _say_weaker(v: View, short: bool) -> str:
+    what, tr, ev, name = _weaker_layer(v)  # type: ignore[misc]
+    r = ratio_text(tr, ev)
+    if short:
+        return (f"Unrescaled trains on weaker signals: {name} {what} {num(tr)} training, {num(ev)} "
+                f"predicting (×{r}).")
+    sites = []
+    if v.p < 1:
+        sites.append(f"keep_prob {kp(v.p)} per layer")
+    if v.q < 1:
+        sites.append(f"input keep {kp(v.q)}")
+    per_layer = [(layer["name"], _strength(layer, v.ctx.activation)) for layer in v.unr["layers"]]
+    chain = ""
+    if len(per_layer) > 1 and all(st for _, st in per_layer):
+        chain = "; by layer: " + ", ".join(f"{n} ×{ratio_text(st[1], st[2])}" for n, st in per_layer if st)
+    return (f"Without the rescale, dropout weakens what the layers pass on while training: {name}'s {what} "
+            f"is {num(tr)} in training but {num(ev)} when predicting (×{r} in the table; {', '.join(sites)}"
+            f"{chain}). The layers after it learned on the weaker signal.")
+
+
+def _tuned_to_weak(v: View) -> bool:
+    # Full batch only: a minibatch's loss is of other points than the whole training set's.
+    u = v.unr
+    return (v.dropping and v.ctx.full_batch and v.learning("unrescaled") and v.step > 0
+            and _finite(u["train_loss_dropout"], u["train_loss"])
+            and u["train_loss_dropout"] * (1 + SAME_LOSS) < u["train_loss"])
+
+
+def _say_tuned_to_weak(v: View, short: bool) -> str:
+    d, t = loss_text(v.unr["train_loss_dropout"]), loss_text(v.unr["train_loss"])
+    if short:
+        return f"Unrescaled: train loss {d} with dropout, {t} without: tuned to the weak signal."
+    return (f"The plainest sign: the unrescaled run's training loss is lower with dropout on ({d}, the "
+            f"latest step) than without it ({t}): the network is tuned to the weakened signal it trained on.")
+
+
+def _train_above_test(v: View) -> bool:
+    i = v.inv
+    return (v.dropping and v.ctx.full_batch and v.learning("inverted") and v.step > 0
+            and _finite(i["train_loss_dropout"], i["test_loss"], i["train_loss"])
+            and i["train_loss_dropout"] > i["test_loss"] * (1 + SAME_LOSS))
+
+
+def _say_train_above_test(v: View, short: bool) -> str:
+    i = v.inv
+    d, te, tr = loss_text(i["train_loss_dropout"]), loss_text(i["test_loss"]), loss_text(i["train_loss"])
+    if short:
+        return f"Inverted: train loss with dropout {d} > test loss {te}: dropout thins the training pass."
+    return (f"Why is the inverted run's training loss with dropout ({d}) above its test loss ({te})? It is "
+            "measured on a thinned, noisy network at each step, while the test loss uses the whole network; "
+            f"without dropout its training loss is {tr}.")
 
 
 def _compare_loss(a: float, b: float) -> str:
@@ -33,118 +474,308 @@ def _compare_loss(a: float, b: float) -> str:
     return "about the same as"
 
 
-def _strength(layer: dict, activation: str) -> tuple[str, float, float] | None:
-    """(what, train value, predict value) for how strong a layer's output is. Means of tanh units
-    sit near zero with either sign, so for tanh the per-example norm says it better."""
-    keys = ("norm_train", "norm_pred") if activation == "tanh" else ("mean_train", "mean_pred")
-    tr, ev = layer.get(keys[0]), layer.get(keys[1])
-    if not isinstance(tr, float) or not isinstance(ev, float) or not _ok(tr, ev) or ev <= 0:
-        return None
-    return ("norm" if activation == "tanh" else "mean activation"), tr, ev
+def _loss_compare(v: View) -> bool:
+    return v.step > 0 and v.both_learning and _finite(v.unr["test_loss"], v.inv["test_loss"])
 
 
-def sentences(snapshot: dict, activation: str = "relu", short: bool = False) -> list[tuple[str, str]]:
-    """(style tag, sentence) pairs, most important first; tags: "why", "harm", "fix", "note", "warn"."""
-    out: list[tuple[str, str]] = []
-    inv, unr = snapshot["runs"]["inverted"], snapshot["runs"]["unrescaled"]
-    p = snapshot["keep_prob"]
-    q = snapshot.get("input_keep_prob", 1.0)
-    step = snapshot["step"]
+def _over_confident(v: View) -> bool:
+    """Sure beyond its own hit rate, and by more than the inverted run is: late in training both
+    can over-fit alike."""
+    u, i = v.unr, v.inv
+    if not _finite(u["test_confidence"], u["test_acc"]):
+        return False
+    gap_i = i["test_confidence"] - i["test_acc"] if _finite(i["test_confidence"], i["test_acc"]) else 0.0
+    return u["test_confidence"] - u["test_acc"] > max(SAME_CONF, gap_i + SAME_CONF)
 
-    diverged = [name for name, run in (("inverted", inv), ("unrescaled", unr)) if run.get("diverged")]
-    if len(diverged) == 2:
-        out.append(("warn", "Both runs diverged (a loss or weight became infinite) and stopped. "
-                            "Press r to reset, or try a smaller --lr."))
-        return out
-    if diverged:
-        out.append(("warn", f"The {diverged[0]} run diverged (a loss or weight became infinite) and stopped; "
-                            "the other run carries on. Press r to reset."))
-    if step == 0:
-        out.append(("note", "Step 0: both networks start from the same weights and will see the same data "
-                            "and the same dropout masks. The only difference is the ÷ keep_prob."))
-        return out
-    dropping = p < 1 or q < 1
-    if not dropping:
-        out.append(("note", "keep_prob is 1.00: nothing is dropped now, so both runs take the same kind of "
-                            "step; any difference below comes from steps trained with dropout. "
-                            "Press - to drop units."))
 
-    # Why: the unrescaled net trains on weaker signals than it meets at prediction time.
-    layers = unr.get("layers", [])
-    strength = _strength(layers[-1], activation) if layers and dropping else None
-    if strength and strength[1] / strength[2] < WEAKER:
-        what, tr, ev = strength
-        ratio = tr / ev
-        name = layers[-1]["name"]
-        per_layer = [(l["name"], _strength(l, activation)) for l in layers]
-        chain = ", ".join(f"{n} ×{st[1] / st[2]:.2f}" for n, st in per_layer if st)
-        knobs = f"keep_prob {p:.2f} per layer" + (f", input keep {q:.2f}" if q < 1 else "")
+def _say_loss_compare(v: View, short: bool) -> str:
+    u, i = v.unr, v.inv
+    lu, li = u["test_loss"], i["test_loss"]
+    rel = _compare_loss(lu, li)
+    line = (f"Test loss {loss_text(lu)}, {rel} inverted's {loss_text(li)}" if short else
+            f"Test loss: unrescaled {loss_text(lu)}, {rel} inverted's {loss_text(li)}")
+    if rel == "higher than" and _over_confident(v):
+        cu, au, ci, ai = u["test_confidence"], u["test_acc"], i["test_confidence"], i["test_acc"]
+        line += (f": over-confident, {pct(cu)} sure, {pct(au)} right" if short else
+                 f"; it is over-confident when predicting: {pct(cu)} mean confidence for {pct(au)} accuracy"
+                 + (f" (inverted: {pct(ci)} for {pct(ai)})" if _finite(ci, ai) else ""))
+    if (not short and rel == "higher than" and ok(v.chance_loss) and lu > v.chance_loss * (1 + SAME_LOSS)
+            and li < v.chance_loss):
+        line += (f", above even the {loss_text(v.chance_loss)} of always predicting the class frequencies, "
+                 f"while its accuracy beats chance ({pct(v.chance_acc)})")
+    return line + "."
+
+
+def _acc_compare(v: View) -> bool:
+    return v.step > 0 and v.both_learning and _finite(v.unr["test_acc"], v.inv["test_acc"])
+
+
+def barely_differs(a: float, b: float) -> bool:
+    """Two accuracies "barely differ": at most ACC_POINTS apart AND neither error rate more than
+    ERR_RATIO times the other (94% vs 96% is 6% vs 4% errors: half as many again, not "barely")."""
+    ea, eb = 1 - a, 1 - b
+    if abs(a - b) > ACC_POINTS:
+        return False
+    lo, hi = min(ea, eb), max(ea, eb)
+    return hi == 0 or (lo > 0 and hi / lo <= ERR_RATIO)
+
+
+def _say_acc_compare(v: View, short: bool) -> str:
+    au, ai = v.unr["test_acc"], v.inv["test_acc"]
+    if barely_differs(au, ai):
+        harm_in_loss = _loss_compare(v) and _compare_loss(v.unr["test_loss"], v.inv["test_loss"]) == "higher than"
+        return (f"Accuracy barely differs ({pct(au)} vs inverted's {pct(ai)})"
+                + (": the harm is in the confidence, not (yet) in the decisions." if harm_in_loss and not short
+                   else "."))
+    word = "lower" if au < ai else "higher"
+    if short:
+        return f"Accuracy {pct(au)} vs inverted's {pct(ai)}."
+    return f"Test accuracy: unrescaled {pct(au)}, {word} than inverted's {pct(ai)}."
+
+
+def _scaled(v: View) -> bool:
+    u = v.unr
+    return (v.dropping and v.step > 0 and v.learning("unrescaled")
+            and _finite(u.get("test_loss_scaled"), u["test_loss"]))
+
+
+def scaled_effect(v: View) -> str:
+    """What ×p at test did to the unrescaled weights' test loss: "fixes" (lower than its own
+    no-dropout loss AND close to or below inverted's, both learning), "lowers" (lower, but still
+    above inverted's or inverted not learning), "same" or "raises"."""
+    u = v.unr
+    ls, lu = u["test_loss_scaled"], u["test_loss"]
+    if ls * (1 + SAME_LOSS) < lu:
+        li = v.inv["test_loss"]
+        if v.learning("inverted") and ok(li) and ls <= li * (1 + SAME_LOSS):
+            return "fixes"
+        return "lowers"
+    if ls > lu * (1 + SAME_LOSS):
+        return "raises"
+    return "same"
+
+
+def _sites(v: View) -> str:
+    if v.p < 1 and v.q < 1:
+        return "each dropped layer and the input"
+    return "each dropped layer" if v.p < 1 else "the input"
+
+
+def _say_scaled(v: View, short: bool) -> str:
+    u, i = v.unr, v.inv
+    ls, lu, li = loss_text(u["test_loss_scaled"]), loss_text(u["test_loss"]), loss_text(i["test_loss"])
+    effect = scaled_effect(v)
+    acc = f", accuracy {pct(u.get('test_acc_scaled'))}" if ok(u.get("test_acc_scaled")) else ""
+    if effect == "fixes":
+        rel = _compare_loss(u["test_loss_scaled"], i["test_loss"])
         if short:
-            out.append(("why", f"Unrescaled trains on weaker signals: {name} {what.split()[0]} "
-                               f"{_num(tr)} training, {_num(ev)} predicting (×{ratio:.2f})."))
-        else:
-            chained = len(layers) > 1 and all(st for _, st in per_layer)
-            out.append(("why", f"Without the rescale, dropout weakens what each layer passes on while "
-                               f"training: {name}'s {what} is {_num(tr)} in training but {_num(ev)} "
-                               f"when predicting (×{ratio:.2f}; {knobs}"
-                               + (f"; by layer: {chain}" if chained else "") +
-                               "). The layers after it learned on the weaker signal."))
-
-    # Harm: loss and calibration, then accuracy, each only as far as the numbers go.
-    lu, li = unr.get("test_loss"), inv.get("test_loss")
-    au, ai = unr.get("test_acc"), inv.get("test_acc")
-    cu, ci = unr.get("test_confidence"), inv.get("test_confidence")
-    rel = _compare_loss(lu, li) if _ok(lu, li) else None
-    if rel:
-        line = (f"Test loss {lu:.3f}, {rel} inverted's {li:.3f}" if short else
-                f"Test loss: unrescaled {lu:.3f}, {rel} inverted's {li:.3f}")
-        # Over-confident means sure beyond its own hit rate, not merely surer than the other run,
-        # and by more than the inverted run is: late in training both can over-fit alike.
-        gap_i = ci - ai if _ok(ci, ai) else 0.0
-        if rel == "higher than" and _ok(cu, au) and cu - au > max(SAME_CONF, gap_i + SAME_CONF):
-            line += (f": over-confident, {_pct(cu)} sure, {_pct(au)} right" if short else
-                     f" — it is over-confident when predicting: {_pct(cu)} mean confidence for "
-                     f"{_pct(au)} accuracy" + (f" (inverted: {_pct(ci)} for {_pct(ai)})" if _ok(ci, ai) else ""))
-        out.append(("harm", line + "."))
-    if _ok(au, ai):
-        if abs(au - ai) <= SAME_ACC:
-            harm_in_loss = rel == "higher than"
-            out.append(("harm", f"Accuracy barely differs ({_pct(au)} vs inverted's {_pct(ai)})"
-                                + (": the harm is in the confidence, not (yet) in the decisions."
-                                   if harm_in_loss and not short else ".")))
-        else:
-            word = "lower" if au < ai else "higher"
-            out.append(("harm", f"Accuracy {_pct(au)} vs inverted's {_pct(ai)}." if short else
-                                f"Test accuracy: unrescaled {_pct(au)}, {word} than inverted's {_pct(ai)}."))
-
-    # Fix: scaling at test time, compared loss to loss and accuracy to accuracy.
-    ls, as_ = unr.get("test_loss_scaled"), unr.get("test_acc_scaled")
-    if dropping and _ok(ls):
-        loss_part = f"test loss {ls:.3f}" + (f" ({_compare_loss(ls, li)} inverted's {li:.3f})" if _ok(li) else "")
+            return f"×p at test fixes it: loss {lu} → {ls} ({rel} inverted's {li})."
+        return (f"Multiplying {_sites(v)} by its keep probability at test time (Srivastava et al. 2014) "
+                f"brings the unrescaled weights' test loss from {lu} to {ls}, {rel} inverted's {li}{acc}.")
+    if effect == "lowers":
+        tail = f", still above inverted's {li}" if v.learning("inverted") and ok(i["test_loss"]) else ""
         if short:
-            out.append(("fix", f"×p at test: loss {ls:.3f}."))
-        else:
-            acc_part = f" and accuracy {_pct(as_)}" if _ok(as_) else ""
-            sites = "each dropped layer (and the input)" if q < 1 else "each dropped layer"
-            out.append(("fix", f"Multiplying {sites} by its keep probability at test time (Srivastava et al. "
-                               f"2014) gives the same unrescaled weights {loss_part}{acc_part}."))
+            return f"×p at test lowers the loss {lu} → {ls}{tail}."
+        return (f"Multiplying {_sites(v)} by its keep probability at test time lowers the unrescaled "
+                f"weights' test loss from {lu} to {ls}{tail}{acc}.")
+    if effect == "raises":
+        if short:
+            return f"×p at test raises the loss {lu} → {ls}."
+        return (f"Multiplying {_sites(v)} by its keep probability at test time does not help here: it "
+                f"raises the unrescaled weights' test loss from {lu} to {ls}{acc}.")
+    if short:
+        return f"×p at test leaves the loss about the same ({lu} → {ls})."
+    return (f"Multiplying {_sites(v)} by its keep probability at test time leaves the unrescaled weights' "
+            f"test loss about the same ({lu} → {ls}){acc}.")
 
-    # What inverted dropout keeps and what it does not, when one mask's measurement shows it clearly.
-    il = inv.get("layers", [])
-    if il and p < 1 and activation != "tanh":  # tanh means sit near zero: their ratio is noise
-        first = il[0]
-        mo, so, so_t = first.get("mean_ratio_own"), first.get("sq_norm_ratio_own"), first.get("sq_norm_ratio_theory")
-        if _ok(mo, so, so_t) and abs(mo - 1) <= CLOSE and abs(so / so_t - 1) <= CLOSE:
-            if short:
-                out.append(("note", f"Inverted keeps the mean (×{mo:.2f}), not the norm (E‖·‖² ×{so:.2f} ≈ 1/p)."))
-            else:
-                out.append(("note", f"Inverted dropout keeps each unit's mean (its own mask on {first['name']}: "
-                                    f"×{mo:.2f}, theory 1) but not its norm: E‖·‖² grows ×{so:.2f} "
-                                    f"(theory 1/p = {so_t:.2f}), so the per-example norm about ×{so ** 0.5:.2f}. "
-                                    "Deeper layers can drift from ×1 too: their noisy inputs pass through "
-                                    "a non-linearity."))
+
+def _scaled_beats_inverted(v: View) -> bool:
+    return (_scaled(v) and v.both_learning and scaled_effect(v) == "fixes"
+            and _compare_loss(v.unr["test_loss_scaled"], v.inv["test_loss"]) == "lower than")
+
+
+def _say_scaled_beats_inverted(v: View, short: bool) -> str:
+    # With hidden dropout the hidden keep_prob names the factor; with input dropout alone, q does.
+    p, name = (v.p, "p") if v.p < 1 else (v.q, "q")
+    p2 = num(p * p)
+    opt = v.ctx.optimizer
+    if short:
+        if opt in ("sgd", "momentum"):
+            return f"One run proves no rule: {opt} moves those weights with {name}² = {p2} × the step."
+        return "One run proves no rule: the two trained along different paths."
+    if opt in ("sgd", "momentum"):
+        how = ("plain SGD" if opt == "sgd" else "momentum SGD") + (
+            f" moves them with {name}² = {p2} times the learning rate")
+        l2 = f", an L2 penalty acts on them as l2/{name}² = {num(v.ctx.l2 / (p * p))}" if v.ctx.l2 > 0 else ""
+    else:
+        how = f"Adam rescales their gradients, so its steps on them differ too (not by {name}²)"
+        l2 = ""
+    return ("×p beating inverted here is one run, not a verdict: unrescaled training with ×p at test is an "
+            f"inverted-dropout network whose weights after each dropped site are {name} times the unrescaled "
+            f"ones, so they started {name} times smaller{l2}, and {how}. Same prediction rule, another "
+            "optimisation path.")
+
+
+def _drifting(v: View) -> list[tuple[str, float]]:
+    """Inverted-run layers whose table mean ratio is in the warning colour and whose input is noisy."""
+    if v.ctx.activation in MEAN_IS_NOISE or not v.learning("inverted") or not v.dropping:
+        return []
+    out = []
+    for k, layer in enumerate(v.inv["layers"]):
+        noisy_input = v.q < 1 or (k >= 1 and v.p < 1)
+        r = ratio(layer["mean_train"], layer["mean_pred"])
+        if noisy_input and ok(r) and abs(r - 1) > DRIFT and layer["mean_pred"] > 0:
+            out.append((layer["name"], r))
     return out
 
 
-def _num(x: float) -> str:
-    return f"{x:.3g}" if abs(x) < 1000 else f"{x:.2e}"
+def _h1_keeps_mean(v: View) -> tuple[float, float] | None:
+    """(mean ratio, norm ratio) of the inverted run's h1 when its input is the same in both modes
+    (no input dropout), its mean ratio is in the table's normal colour and its norm ratio is above 1."""
+    layers = v.inv["layers"]
+    if (v.q < 1 or v.p >= 1 or not layers or v.ctx.activation in MEAN_IS_NOISE or not v.learning("inverted")):
+        return None
+    h1 = layers[0]
+    mr, nr = ratio(h1["mean_train"], h1["mean_pred"]), ratio(h1["norm_train"], h1["norm_pred"])
+    if not _finite(mr, nr) or h1["mean_pred"] <= 0 or abs(mr - 1) > KEEPS or float(num(nr)) <= 1:
+        return None
+    return mr, nr
+
+
+def _keeps_mean(v: View) -> bool:
+    return _h1_keeps_mean(v) is not None and not _drifting(v)
+
+
+def norm_bound_text(v: View, nr: float) -> str:
+    """"at most √(1/p) = B, ..." when the norm ratio ``nr`` as printed is within the bound, else ""
+    (one mask's noise can exceed what holds in expectation)."""
+    bound = 1 / math.sqrt(v.p)
+    if float(num(nr)) <= float(num(bound)):
+        return f"at most √(1/p) = {num(bound)}, less when few units are active"
+    return ""
+
+
+def _say_keeps_mean(v: View, short: bool) -> str:
+    mr, nr = _h1_keeps_mean(v)  # type: ignore[misc]
+    if short:
+        return f"Inverted keeps h1's mean (×{num(mr)}), not its norm (×{num(nr)})."
+    bound = norm_bound_text(v, nr)
+    return (f"Inverted dropout keeps h1's mean (×{num(mr)} in the table) but not its norm (×{num(nr)}): "
+            f"E‖·‖² of a layer's own mask grows by 1/p = {factor(1 / v.p)}, so the norm by "
+            + (bound if bound else "less than √(1/p) on average") + ".")
+
+
+def _drift(v: View) -> bool:
+    return bool(_drifting(v))
+
+
+def _say_drift(v: View, short: bool) -> str:
+    drifting = _drifting(v)
+    names = ", ".join(f"{name} ×{num(r)}" for name, r in drifting)
+    first = drifting[0][0]
+    h1 = _h1_keeps_mean(v)
+    kept = f"keeps h1's mean (×{num(h1[0])}) but " if h1 is not None and first != "h1" else ""
+    if short:
+        if h1 is not None and first != "h1":
+            shown = ", ".join(f"{name}'s (×{num(r)})" for name, r in drifting)
+            return (f"Inverted keeps h1's mean (×{num(h1[0])}) but not {shown}: a noisy input through a "
+                    f"{_act(v)} shifts the mean.")
+        return f"Inverted mean ratio {names}: a noisy input through a {_act(v)} shifts the mean."
+    act = f"a {_act(v)}"
+    why = ("input dropout makes its input noisy" if first == "h1" else f"{first}'s input is already noisy")
+    jensen = ""
+    # The first noisy layer's pre-activation is unbiased (the rescale below it is exact in
+    # expectation); a convex activation then raises the mean on average (Jensen).
+    if v.ctx.activation in CONVEX and drifting[0][1] > 1 and first == ("h1" if v.q < 1 else "h2"):
+        jensen = f"; {act} is convex, so noise can only raise its mean on average (Jensen's inequality)"
+    return (f"Inverted dropout {kept}shows a mean ratio (train→pred, in the table) of {names}: each layer's "
+            f"rescale matches its own mask in expectation, but {why} and passes through {act}, so its mean "
+            f"in training mode differs{jensen}.")
+
+
+def _tanh_noise_layer(v: View) -> tuple[str, dict, float] | None:
+    """(run, layer, mean ratio) of a tanh layer whose mean ratio is in the warning colour while its
+    mean is near zero next to its norm (|mean| ≤ 5% of the per-example norm): a ratio of two
+    near-zero numbers."""
+    if v.ctx.activation not in MEAN_IS_NOISE or v.step == 0:
+        return None
+    for rule in ("inverted", "unrescaled"):
+        for layer in v.run(rule)["layers"]:
+            m, n, r = layer["mean_pred"], layer["norm_pred"], ratio(layer["mean_train"], layer["mean_pred"])
+            if _finite(m, n, r) and n > 0 and abs(m) <= 0.05 * n and abs(r - 1) > DRIFT:
+                return rule, layer, r
+    return None
+
+
+def _tanh_noise(v: View) -> bool:
+    return _tanh_noise_layer(v) is not None
+
+
+def _say_tanh_noise(v: View, short: bool) -> str:
+    rule, layer, r = _tanh_noise_layer(v)  # type: ignore[misc]
+    name, m, n = layer["name"], num(layer["mean_pred"]), num(layer["norm_pred"])
+    if short:
+        return f"tanh means sit near zero ({rule} {name}: mean {m}, norm {n}): their ratios are noise."
+    return (f"tanh units average near zero with either sign ({rule} {name}: mean {m} when predicting, against "
+            f"a norm of {n}), so mean ratios like its ×{num(r)} in the table are noise; the norms carry the story.")
+
+
+def _keep_prob_one(v: View) -> bool:
+    return v.step > 0 and not v.dropping
+
+
+def _say_keep_prob_one(v: View, short: bool) -> str:
+    return ("keep_prob is 1.00: nothing is dropped now, so both runs take the same kind of step; any "
+            "difference below comes from steps trained with dropout. Press - to drop units.")
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("both_diverged", "warn", _both_diverged, _say_both_diverged, ("runs.diverged",), last=True),
+    Rule("pending", "note", _pending, _say_pending, ("keep_prob", "step")),
+    Rule("one_diverged", "warn", _one_diverged, _say_one_diverged, ("runs.diverged",), last=True),
+    Rule("step_zero", "note", _step_zero, _say_step_zero, (), last=True),
+    Rule("neither_learning", "warn", _neither_learning, _say_neither_learning,
+         ("test_acc", "test_loss", "chance_acc", "chance_loss")),
+    Rule("one_stuck", "warn", _one_stuck, _say_one_stuck,
+         ("test_acc", "test_loss", "test_confidence", "chance_acc", "chance_loss")),
+    Rule("tiny_keep_prob", "why", _tiny_keep_prob, _say_tiny_keep_prob,
+         ("keep_prob", "layers.weight_norm", "inverted.test_loss")),
+    Rule("silent", "why", _silent, _say_silent, ("layers.mean_pred",)),
+    Rule("input_story", "why", _input_story, _say_input_story, ("input_keep_prob", "test_acc")),
+    Rule("keep_prob_one", "note", _keep_prob_one, _say_keep_prob_one, ("keep_prob",)),
+    Rule("weaker", "why", _weaker, _say_weaker,
+         ("unrescaled.layers.mean_train", "unrescaled.layers.mean_pred", "layer mean ratios", "keep_prob")),
+    Rule("loss_compare", "harm", _loss_compare, _say_loss_compare,
+         ("test_loss", "test_confidence", "test_acc", "chance_loss", "chance_acc")),
+    # A mean ratio in the warning colour under inverted dropout invites "inverted is wrong too":
+    # explained before the rest of the evidence.
+    Rule("drift", "note", _drift, _say_drift, ("inverted.layers mean ratios",)),
+    Rule("tanh_noise", "note", _tanh_noise, _say_tanh_noise, ("layers.mean_pred", "layers.norm_pred")),
+    Rule("tuned_to_weak", "why", _tuned_to_weak, _say_tuned_to_weak,
+         ("unrescaled.train_loss_dropout", "unrescaled.train_loss")),
+    Rule("acc_compare", "harm", _acc_compare, _say_acc_compare, ("test_acc",)),
+    Rule("scaled", "fix", _scaled, _say_scaled,
+         ("unrescaled.test_loss_scaled", "unrescaled.test_acc_scaled", "test_loss")),
+    Rule("scaled_beats_inverted", "note", _scaled_beats_inverted, _say_scaled_beats_inverted, ("keep_prob",)),
+    Rule("keeps_mean", "note", _keeps_mean, _say_keeps_mean, ("inverted.h1 mean and norm ratios", "keep_prob")),
+    Rule("train_above_test", "note", _train_above_test, _say_train_above_test,
+         ("inverted.train_loss_dropout", "inverted.test_loss", "inverted.train_loss")),
+)
+RULES_BY_ID = {rule.id: rule for rule in RULES}
+
+
+def explain(snapshot: Snapshot, context: Context | None = None, short: bool = False) -> list[Shown]:
+    """The rules whose preconditions hold on ``snapshot``, with their sentences, most important first."""
+    v = View(snapshot, context or Context())
+    out: list[Shown] = []
+    for rule in RULES:
+        if rule.when(v):
+            out.append(Shown(rule, rule.say(v, short)))
+            if rule.last:
+                break
+    return out
+
+
+def sentences(snapshot: Snapshot, context: Context | None = None, short: bool = False) -> list[tuple[str, str]]:
+    """(style tag, sentence) pairs, most important first; tags: "why", "harm", "fix", "note", "warn"."""
+    return [(s.tag, s.text) for s in explain(snapshot, context, short)]

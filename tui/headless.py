@@ -8,7 +8,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from dropout_tui.core.config import Config
+from dropout_tui.core.config import Config, format_keep_prob
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.report import result
 from dropout_tui.core.snapshot import LayerStats, RulesResult, RunMetrics, Snapshot, docs
@@ -16,6 +16,7 @@ from dropout_tui.core.stepping import advance_with_snapshots
 
 from .args import session_files_from_args
 from .errors import UsageError, exit_for_signal
+from .explain import Context, sentences
 from .outputs import Outputs
 from .progress import LateProgress
 from .signals import StopOnSignals, signal_name
@@ -66,10 +67,17 @@ def run_headless(config: Config, args) -> int:
             _tell(f"dropout-tui: stopped by {signal_name(stop.signum)} at step {exp.step}"
                   + (f"; {files.record} closed" if files.record is not None else ""))
             return exit_for_signal(stop.signum)
+    explanation = None
+    if getattr(args, "explain", False) and snap is not None:
+        explanation = [text for _, text in sentences(snap, Context.of(config, exp.arch))]
     if args.json:
-        sys.stdout.write(json.dumps(result(config, snap)) + "\n")
+        sys.stdout.write(json.dumps(result(config, snap, explanation)) + "\n")
     else:
-        Console().print(summary_table(config, snap, exp.arch))
+        console = Console()
+        console.print(summary_table(config, snap, exp.arch))
+        for text in explanation or []:
+            console.print()
+            console.print(text, highlight=False, markup=False)
     return 0
 
 
@@ -99,7 +107,7 @@ def _fmt(x: object, digits: int = 3) -> str:
 
 # Rows of the summary table: run fields by their documented labels. A field only one run has
 # (×p at test) shows blank in the other's column.
-SUMMARY_FIELDS = ("diverged", "train_loss_dropout", "train_loss", "train_acc", "test_loss", "test_acc",
+SUMMARY_FIELDS = ("diverged", "learning", "train_loss_dropout", "train_loss", "train_acc", "test_loss", "test_acc",
                   "test_confidence", "test_loss_scaled", "test_acc_scaled", "test_confidence_scaled")
 LAYER_ROWS = (("mean", "mean_train", "mean_pred"), ("norm", "norm_train", "norm_pred"))
 
@@ -108,8 +116,14 @@ def summary_table(config: Config, snap: Snapshot, arch: str) -> Table:
     """Both runs of one snapshot side by side, rows labelled from ``core.snapshot``'s field docs."""
     runs: list[RunMetrics] = [snap["runs"]["inverted"], snap["runs"]["unrescaled"]]
     run_docs, layer_docs = docs(RunMetrics), docs(LayerStats)
+    inputs = snap.get("input_keep_prob", 1.0)
     table = Table(title=f"{config.dataset} · {arch} {config.activation} · "
-                        f"keep_prob {snap['keep_prob']:g} · step {snap['step']:,}")
+                        f"keep_prob {format_keep_prob(snap['keep_prob'])}"
+                        + (f" · input keep_prob {format_keep_prob(inputs)}" if inputs < 1 else "")
+                        + f" · step {snap['step']:,}")
+    if "chance_acc" in snap:
+        table.caption = (f"chance (always the most frequent class / the class frequencies): "
+                         f"accuracy {_fmt(snap['chance_acc'])}, loss {_fmt(snap['chance_loss'])}")
     table.add_column("metric")
     table.add_column("inverted (÷p)", justify="right")
     table.add_column("×", justify="right")

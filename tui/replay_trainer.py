@@ -50,6 +50,7 @@ class ReplayTrainer(Trainer):
                 if passed.change.kind in ("reset", "dataset"):
                     self._reset_flag = True
                     self._pending = []
+                    self._snapped = None
                     self._boundary = None
                 self._events.append((passed.change, passed.step))
         self.exp = self.replayer.exp

@@ -7,6 +7,11 @@ once after a command, so that a key press shows within a frame rather than at th
 
 The trainer also owns the policy of what a user may change (``refusal``): a replay refuses the keys
 that would steer away from the recording, with the note the app shows.
+
+Numbers belong to a step: a snapshot is taken once per step of an experiment, so changing keep_prob
+while paused never re-evaluates the same weights under the new value (the Update's keep_prob then
+differs from the snapshot's until a step runs, and the screen shows it as pending). When both runs
+have diverged, training changes nothing any more: the trainer pauses itself and stops counting steps.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ PUBLISH_S = 0.25  # UI updates while free-running: 4 Hz keeps terminal output sm
 BOUNDARY_S = 1.0  # the decision-boundary map is the priciest thing on screen; 1 Hz is plenty
 CHUNK_S = 0.02  # longest stretch of steps between command checks: bounds key latency
 COMMANDS = ("keep_prob", "pause", "step", "reset", "dataset", "speed", "boundary_shape")
+BOTH_DIVERGED = "both runs diverged: r resets"
 
 
 def speed_label(speed: float | None) -> str:
@@ -81,6 +87,7 @@ class Trainer:
         self._pending: list[Snapshot] = []
         self._events: list[tuple[Change, int]] = []
         self._reset_flag = False
+        self._snapped: int | None = None  # step of the last snapshot kept (None after a restart)
         self._rate = _RateMeter()
         self._next_dataset: tuple[tuple, Change | None] | None = None
         self.applied = 0
@@ -121,7 +128,7 @@ class Trainer:
             self._rate = _RateMeter()  # a rate across a pause would mean nothing
             self._change(Change("pause" if self.paused else "resume"))
         elif name == "step":
-            if not self.paused:
+            if not self.paused or self._both_diverged():
                 return
             self._train(1)
             self._change(Change("step"))
@@ -161,13 +168,17 @@ class Trainer:
         return cached[1]
 
     def _restart(self) -> None:
+        if self.note == BOTH_DIVERGED:
+            self.note = ""
         self._reset_flag = True
         self._pending = []
+        self._snapped = None
         self._keep(self.exp.snapshot())
         self._rate = _RateMeter()
 
     def _keep(self, snap: Snapshot) -> None:
         """Every snapshot the trainer takes goes through here: to the UI and to any recording."""
+        self._snapped = snap["step"]
         self._pending.append(snap)
         if self.on_snapshot:
             self.on_snapshot(snap)
@@ -231,14 +242,29 @@ class Trainer:
             did = True
 
     def _train(self, steps: int) -> None:
+        if self._both_diverged():
+            return
         # At slow speeds every step gets a snapshot so each one can be followed on screen.
         every = 1 if self.speed is not None and self.speed <= 10 else None
         advance_with_snapshots(self.exp, steps, self._keep, every)
         self._rate.add(steps)
+        self._both_diverged()
+
+    def _both_diverged(self) -> bool:
+        """True when both runs have diverged; then pause (once, as a recorded pause) with a note:
+        a diverged run never updates again, so further steps would only count."""
+        if not all(run.diverged for run in self.exp.runs.values()):
+            return False
+        if not self.paused:
+            self.paused = True
+            self._rate = _RateMeter()
+            self._change(Change("pause"))
+        self.note = BOTH_DIVERGED
+        return True
 
     def make_update(self, boundary: bool) -> Update:
         exp = self.exp
-        if not self._pending or self._pending[-1]["step"] != exp.step:
+        if self._snapped != exp.step:
             self._keep(exp.snapshot())
         next_dataset = None if self.refusal("dataset") else self._dataset_change()
         update = Update(step=exp.step, keep_prob=exp.keep_prob, input_keep_prob=exp.input_keep_prob,

@@ -181,7 +181,8 @@ def headless_all_options_json():
 
 
 def _check_document(doc, steps, n_hidden):
-    assert set(doc) == {"config", "step", "keep_prob", "input_keep_prob", "runs"}
+    assert set(doc) == {"config", "step", "keep_prob", "input_keep_prob", "chance_acc", "chance_loss", "runs"}
+    assert 0 < doc["chance_acc"] <= 1 and doc["chance_loss"] >= 0
     assert doc["step"] == steps
     assert set(doc["runs"]) == {"inverted", "unrescaled"}
     for rule, run in doc["runs"].items():
@@ -190,7 +191,7 @@ def _check_document(doc, steps, n_hidden):
             assert SCALED_KEYS <= set(run)
         else:
             assert not SCALED_KEYS & set(run), "scaled-at-test numbers belong to the unrescaled run only"
-        assert isinstance(run["diverged"], bool)
+        assert isinstance(run["diverged"], bool) and isinstance(run["learning"], bool)
         assert len(run["layers"]) == n_hidden
         for i, layer in enumerate(run["layers"], start=1):
             assert LAYER_KEYS == set(layer)
@@ -212,7 +213,7 @@ def test_headless_json_defaults(headless_default_json):
     for rule in ("inverted", "unrescaled"):
         run = doc["runs"][rule]
         assert run["diverged"] is False
-        for key in RUN_KEYS - {"diverged"}:
+        for key in RUN_KEYS - {"diverged", "learning"}:
             assert isinstance(run[key], float) and math.isfinite(run[key]), (rule, key)
         assert 0 <= run["test_acc"] <= 1
 

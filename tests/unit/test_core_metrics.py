@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 from dropout_tui.core.experiment import PairedExperiment
+from dropout_tui.core.metrics import CHANCE_MARGIN, chance_level, is_learning
 from dropout_tui.core.report import result
 from dropout_tui.core.snapshot import LayerStats, RunMetrics
 
@@ -116,7 +117,7 @@ def test_result_shape(small_config):
     exp = PairedExperiment(small_config(layers=(5, 4, 3)))
     exp.advance(3)
     out = result(exp.config, exp.snapshot())
-    assert set(out) == {"config", "step", "keep_prob", "input_keep_prob", "runs"}
+    assert set(out) == {"config", "step", "keep_prob", "input_keep_prob", "chance_acc", "chance_loss", "runs"}
     assert out["config"] == exp.config.to_dict()
     assert out["step"] == 3
     assert set(out["runs"]) == {"inverted", "unrescaled"}
@@ -127,3 +128,49 @@ def test_result_shape(small_config):
         for layer in run["layers"]:
             assert set(layer) == LAYER_KEYS
     json.dumps(out, allow_nan=False)
+
+
+def test_result_carries_the_explanation_only_when_asked(small_config):
+    exp = PairedExperiment(small_config())
+    snap = exp.snapshot()
+    assert "explanation" not in result(exp.config, snap)
+    assert result(exp.config, snap, ["a sentence."])["explanation"] == ["a sentence."]
+
+
+@pytest.mark.parametrize("labels, n, acc, loss", [
+    ([0, 1, 0, 1], 2, 0.5, math.log(2)),
+    ([0, 0, 0, 1], 2, 0.75, -(0.75 * math.log(0.75) + 0.25 * math.log(0.25))),
+    ([0, 1, 2], 3, 1 / 3, math.log(3)),
+    ([2, 2, 2], 3, 1.0, 0.0),  # one class: a constant prediction is perfect
+])
+def test_chance_level_is_majority_accuracy_and_label_entropy(labels, n, acc, loss):
+    got_acc, got_loss = chance_level(np.array(labels), n)
+    assert got_acc == pytest.approx(acc) and got_loss == pytest.approx(loss)
+
+
+def test_chance_loss_is_the_loss_of_predicting_the_class_frequencies(small_config):
+    """A network whose output weights are zero and whose output bias gives the test class
+    frequencies scores exactly chance_loss and, predicting one class everywhere, chance_acc."""
+    for dataset in ("moons", "spiral"):
+        exp = PairedExperiment(small_config(dataset=dataset, test_size=150))
+        y = exp.data.y_test
+        freq = np.bincount(y, minlength=exp.data.n_classes) / len(y)
+        for run in exp.runs.values():
+            run.net.W[-1][...] = 0
+            if run.net.binary:
+                run.net.b[-1][...] = math.log(freq[1] / freq[0])
+            else:
+                run.net.b[-1][...] = np.log(freq)
+        snap = exp.snapshot()
+        for run in snap["runs"].values():
+            assert run["test_loss"] == pytest.approx(snap["chance_loss"], rel=1e-9)
+            assert run["test_acc"] == pytest.approx(snap["chance_acc"])
+            assert run["learning"] is False
+
+
+def test_learning_needs_accuracy_above_chance_by_the_margin_and_no_divergence():
+    assert is_learning(False, 0.5 + CHANCE_MARGIN + 0.001, 0.5)
+    assert not is_learning(False, 0.5 + CHANCE_MARGIN, 0.5)
+    assert not is_learning(False, 0.3, 0.5)  # below chance is not learning either
+    assert not is_learning(True, 0.99, 0.5)
+    assert not is_learning(False, math.nan, 0.5)

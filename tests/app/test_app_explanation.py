@@ -1,0 +1,48 @@
+"""The explanation panel in the app: what it says follows the step shown, and it fits its panel."""
+
+from __future__ import annotations
+
+from dropout_tui.tui.app import DropoutApp
+from dropout_tui.tui.trainer import BOTH_DIVERGED
+from dropout_tui.tui.widgets.explanation import Explanation
+from dropout_tui.tui.widgets.status_bar import StatusBar
+
+
+def panel(app) -> str:
+    return app.query_one(Explanation)._text.plain
+
+
+async def test_keep_prob_turned_while_paused_is_pending_until_a_step(small_config):
+    app = DropoutApp(small_config(), worker=False, paused=True, prerun=50)
+    async with app.run_test(size=(80, 24)) as pilot:
+        before = app._snapshot
+        await pilot.press("minus")
+        await pilot.pause()
+        # The numbers are still step 50's, measured at 0.50; the panel says the new value waits.
+        assert app._snapshot is before and app._snapshot["keep_prob"] == 0.5
+        assert panel(app).startswith("keep_prob 0.45 applies from the next step; these are step 50's "
+                                     "numbers at 0.50.")
+        await pilot.press("n")
+        await pilot.pause()
+        assert app._snapshot["step"] == 51 and app._snapshot["keep_prob"] == 0.45
+        assert "applies from the next step" not in panel(app)
+
+
+async def test_the_panel_keeps_to_its_lines(small_config):
+    app = DropoutApp(small_config(), worker=False, paused=True, prerun=200)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        widget = app.query_one(Explanation)
+        assert panel(app)
+        assert len(widget._cells) <= int(widget.styles.max_height.value) - 1
+
+
+async def test_both_runs_diverged_stops_stepping_and_says_so(small_config):
+    app = DropoutApp(small_config(lr=1e30, keep_prob=1.0), worker=False, paused=True, prerun=10)
+    async with app.run_test(size=(80, 24)) as pilot:
+        step = app.trainer.step
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.trainer.step == step
+        assert BOTH_DIVERGED in app.query_one(StatusBar)._text.plain
+        assert panel(app).startswith("Both runs diverged")

@@ -1,0 +1,259 @@
+"""Independent checks of the explanation's sentences against the snapshot they explain.
+
+Written from what the screen shows and what the sentences claim, not from ``tui.explain``'s
+preconditions: every number a sentence quotes must be a number on the screen (or one the sentence
+derives from keep_prob), to within the rounding it is printed with, and every comparison or claim
+a sentence makes must hold for the numbers. ``check(snapshot, context, shown)`` returns the
+problems found (empty: the explanation tells the truth about this snapshot).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from dropout_tui.core.metrics import CHANCE_MARGIN
+
+NUMBER = re.compile(r"(?<![\w.‖])[-+]?\d+(?:,\d{3})*(?:\.\d+)?(?:e[-+]?\d+)?%?")
+N = r"([-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?%?)"  # one printed number, as a group
+CONSTANTS = {1.0, 2014.0}  # "1/p", "ratio 1", "(Srivastava et al. 2014)"
+DRIFT = 0.15  # the layer table's warning colour: a mean ratio further than this from 1
+ACC_POINTS, ERR_RATIO = 0.02, 1.25
+# What the run columns show: the *_own / *_theory ratios, gradient norms, the output layer's weight
+# norm and the ×p confidence are in the snapshot but not on screen.
+RUN_ON_SCREEN = ("train_loss_dropout", "train_loss", "train_acc", "test_loss", "test_acc", "test_confidence",
+                 "test_loss_scaled", "test_acc_scaled")
+LAYER_ON_SCREEN = ("mean_train", "mean_pred", "norm_train", "norm_pred", "weight_norm")
+
+
+def parse(token: str) -> tuple[float, float]:
+    """(value, half a unit of the last printed digit) of a number as printed."""
+    pct = token.endswith("%")
+    t = token.rstrip("%").replace(",", "")
+    mantissa, _, exp = t.partition("e")
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    scale = 10.0 ** int(exp) if exp else 1.0
+    value, tol = float(t), 0.5 * 10.0 ** -decimals * scale
+    if pct:
+        value, tol = value / 100, tol / 100
+    return value, tol
+
+
+def matches(token: str, value: float) -> bool:
+    x, tol = parse(token)
+    return isinstance(value, (int, float)) and math.isfinite(value) and abs(x - value) <= tol * 1.0001 + 1e-12
+
+
+def ratio(a, b):
+    return a / b if b else math.nan
+
+
+def finite(*xs) -> bool:
+    return all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in xs)
+
+
+def screen_values(snap: dict, ctx) -> list[float]:
+    """Every number the screen shows for ``snap`` (and the settings a sentence may name), plus the
+    factors a sentence may derive from keep_prob."""
+    vals: list[float] = [snap["step"], snap["keep_prob"], snap["input_keep_prob"]]
+    vals += [snap.get("chance_acc", math.nan), snap.get("chance_loss", math.nan)]
+    for run in snap["runs"].values():
+        vals += [run[k] for k in RUN_ON_SCREEN if k in run]
+        for layer in run["layers"]:
+            vals += [layer[k] for k in LAYER_ON_SCREEN]
+            vals.append(ratio(layer["mean_train"], layer["mean_pred"]))
+            vals.append(ratio(layer["norm_train"], layer["norm_pred"]))
+    p, q = snap["keep_prob"], snap["input_keep_prob"]
+    vals += [1 / p, 1 / math.sqrt(p), p * p, 1 / q, q * q, ctx.lr, ctx.n_inputs, (1 - q) ** ctx.n_inputs]
+    if ctx.l2:
+        vals += [ctx.l2 / (p * p), ctx.l2 / (q * q)]
+    vals += [x for x in (ctx.keep_prob, ctx.input_keep_prob) if x is not None]
+    return [v for v in vals if finite(v)]
+
+
+def stuck(run: dict, snap: dict) -> bool:
+    return not run["diverged"] and not run["test_acc"] > snap["chance_acc"] + CHANCE_MARGIN
+
+
+def learning(run: dict, snap: dict) -> bool:
+    return not run["diverged"] and finite(run["test_acc"]) and run["test_acc"] > snap["chance_acc"] + CHANCE_MARGIN
+
+
+def _num_after(text: str, prefix: str) -> str | None:
+    m = re.search(re.escape(prefix) + r"\s*(" + NUMBER.pattern + ")", text)
+    return m.group(1) if m else None
+
+
+def check(snap: dict, ctx, shown) -> list[str]:
+    """Problems with the sentences ``shown`` (``tui.explain.Shown``) for ``snap`` under ``ctx``."""
+    problems: list[str] = []
+    values = screen_values(snap, ctx)
+    inv, unr = snap["runs"]["inverted"], snap["runs"]["unrescaled"]
+    both_learning = learning(inv, snap) and learning(unr, snap)
+    ids = [s.rule.id for s in shown]
+
+    def bad(rule_id: str, why: str, text: str) -> None:
+        problems.append(f"[{rule_id}] {why}: {text}")
+
+    for s in shown:
+        rid, text = s.rule.id, s.text
+        # 1. Every number is a number on screen, or a factor derived from keep_prob, as printed.
+        for token in NUMBER.findall(text):
+            x, _ = parse(token)
+            if x in CONSTANTS and not token.endswith("%"):
+                continue
+            if not any(matches(token, v) for v in values):
+                bad(rid, f"{token} is no number on screen", text)
+        if "—" in text or "nan" in text or "inf" in text.replace("infinite", ""):
+            bad(rid, "quotes a missing number", text)
+        # 2. The claims.
+        if rid in ("loss_compare", "acc_compare", "weaker", "scaled_beats_inverted") and not both_learning:
+            bad(rid, "compares runs when one is not learning", text)
+        if rid == "loss_compare":
+            m = re.search(N + r", (higher than|lower than|about the same as) inverted's " + N, text)
+            if not m:
+                bad(rid, "unparsed", text)
+            else:
+                lu, li = unr["test_loss"], inv["test_loss"]
+                if not (matches(m.group(1), lu) and matches(m.group(3), li)):
+                    bad(rid, "quotes other losses", text)
+                word = m.group(2)
+                if (word == "higher than" and not lu > li) or (word == "lower than" and not lu < li):
+                    bad(rid, "direction contradicts the losses", text)
+                if word == "about the same as" and not 1 / 1.2 <= lu / li <= 1.2:
+                    bad(rid, "losses are not about the same", text)
+            if "over-confident" in text and not unr["test_confidence"] > unr["test_acc"]:
+                bad(rid, "over-confident without confidence above accuracy", text)
+        if rid == "acc_compare":
+            au, ai = unr["test_acc"], inv["test_acc"]
+            if "barely differs" in text:
+                eu, ei = 1 - au, 1 - ai
+                lo, hi = min(eu, ei), max(eu, ei)
+                if abs(au - ai) > ACC_POINTS or (hi > 0 and (lo == 0 or hi / lo > ERR_RATIO)):
+                    bad(rid, "accuracies do not barely differ", text)
+            if "lower than" in text and not au < ai:
+                bad(rid, "unrescaled accuracy is not lower", text)
+            if "higher than" in text and not au > ai:
+                bad(rid, "unrescaled accuracy is not higher", text)
+        if rid == "scaled":
+            ls, lu, li = unr["test_loss_scaled"], unr["test_loss"], inv["test_loss"]
+            m = re.search(r"(?:from |loss |\()" + N + r" (?:to|→) " + N, text)
+            if not m or not (matches(m.group(1), lu) and matches(m.group(2), ls)):
+                bad(rid, "unparsed or other losses", text)
+            if ("brings" in text or "fixes" in text) and not (ls < lu and learning(inv, snap) and ls <= li * 1.1):
+                bad(rid, "claims a fix the numbers do not show", text)
+            if "lowers" in text and not ls < lu:
+                bad(rid, "claims lower, is not", text)
+            if "raises" in text and not ls > lu:
+                bad(rid, "claims higher, is not", text)
+            if "still above inverted's" in text and not ls > li:
+                bad(rid, "not above inverted's", text)
+            if "lower than inverted's" in text and not ls < li:
+                bad(rid, "not below inverted's", text)
+        if rid == "scaled_beats_inverted":
+            if not unr["test_loss_scaled"] < inv["test_loss"]:
+                bad(rid, "×p does not beat inverted", text)
+            if "times the learning rate" in text and ctx.optimizer not in ("sgd", "momentum"):
+                bad(rid, "the p² learning rate is for SGD and momentum only", text)
+        if rid in ("keeps_mean", "drift") and inv["layers"]:
+            h1 = inv["layers"][0]
+            tok = _num_after(text, "keeps h1's mean (×")
+            if tok is not None:
+                r = ratio(h1["mean_train"], h1["mean_pred"])
+                if not matches(tok, r) or abs(r - 1) > 0.05 or snap["input_keep_prob"] < 1:
+                    bad(rid, "h1 does not keep its mean", text)
+        if rid == "keeps_mean":
+            h1 = inv["layers"][0]
+            nr = ratio(h1["norm_train"], h1["norm_pred"])
+            tok = _num_after(text, "not its norm (×")
+            if tok is None or not matches(tok, nr) or not parse(tok)[0] > 1:
+                bad(rid, "norm ratio misquoted or not above 1", text)
+            bound = _num_after(text, "at most √(1/p) = ")
+            if bound is not None and (not matches(bound, 1 / math.sqrt(snap["keep_prob"]))
+                                      or parse(tok or "0")[0] > parse(bound)[0]):
+                bad(rid, "bound misquoted or exceeded", text)
+        if rid == "drift":
+            for name, tok in re.findall(r"(h\d+)(?:'s)? \(?×(" + NUMBER.pattern + ")", text):
+                layer = next(lay for lay in inv["layers"] if lay["name"] == name)
+                r = ratio(layer["mean_train"], layer["mean_pred"])
+                if not matches(tok, r):
+                    bad(rid, f"{name}'s ratio misquoted", text)
+                if name != "h1" and abs(r - 1) <= DRIFT:
+                    bad(rid, f"{name} is not in the warning colour", text)
+            if "Jensen" in text and ctx.activation not in ("relu", "leaky_relu"):
+                bad(rid, "Jensen's sign needs a convex activation", text)
+        if rid == "weaker":
+            m = re.search(r"(h\d+)(?:'s)? (mean|norm) (?:is )?" + N + r" (?:in )?training,? (?:but )?" + N
+                          + r" (?:when )?predicting \(×" + N, text)
+            if not m:
+                bad(rid, "unparsed", text)
+            else:
+                layer = next(lay for lay in unr["layers"] if lay["name"] == m.group(1))
+                tr, pr = layer[f"{m.group(2)}_train"], layer[f"{m.group(2)}_pred"]
+                if not (matches(m.group(3), tr) and matches(m.group(4), pr) and matches(m.group(5), tr / pr)):
+                    bad(rid, "quotes other numbers", text)
+                if not tr < pr:
+                    bad(rid, "not weaker in training", text)
+        if rid in ("tuned_to_weak", "train_above_test") and not ctx.full_batch:
+            bad(rid, "compares a minibatch's loss with the whole set's", text)
+        if rid == "tuned_to_weak" and not unr["train_loss_dropout"] < unr["train_loss"]:
+            bad(rid, "not lower with dropout", text)
+        if rid == "train_above_test" and not inv["train_loss_dropout"] > inv["test_loss"]:
+            bad(rid, "training loss with dropout not above test loss", text)
+        if rid == "neither_learning" and not (stuck(inv, snap) and stuck(unr, snap)):
+            bad(rid, "a run is learning", text)
+        if rid == "one_stuck":
+            name = "inverted" if text.startswith("The inverted") else "unrescaled"
+            other = "unrescaled" if name == "inverted" else "inverted"
+            if not (stuck(snap["runs"][name], snap) and learning(snap["runs"][other], snap)):
+                bad(rid, "the named run is learning or the other is not", text)
+        if rid == "both_diverged" and not (inv["diverged"] and unr["diverged"]):
+            bad(rid, "a run has not diverged", text)
+        if rid == "one_diverged" and inv["diverged"] == unr["diverged"]:
+            bad(rid, "not exactly one run diverged", text)
+        if rid == "input_story" and not (snap["input_keep_prob"] < 1 and inv["test_acc"] < unr["test_acc"]):
+            bad(rid, "no input dropout, or inverted not worse", text)
+        if rid == "keep_prob_one" and (snap["keep_prob"] < 1 or snap["input_keep_prob"] < 1):
+            bad(rid, "something is dropped", text)
+        if rid == "step_zero" and snap["step"] != 0:
+            bad(rid, "not step 0", text)
+        if rid == "pending" and ctx.keep_prob in (None, snap["keep_prob"]) and \
+                ctx.input_keep_prob in (None, snap["input_keep_prob"]):
+            bad(rid, "nothing is pending", text)
+        if rid == "tiny_keep_prob":
+            m = re.search(r"into (h\d+)(?: reached| is) ‖W‖ " + N + r",? (?:against |\(unrescaled )" + N, text) \
+                or re.search(r"‖W‖ into (h\d+) is " + N + r" \(unrescaled " + N, text)
+            if not m:
+                bad(rid, "unparsed", text)
+            else:
+                a = next(lay for lay in inv["layers"] if lay["name"] == m.group(1))["weight_norm"]
+                b = next(lay for lay in unr["layers"] if lay["name"] == m.group(1))["weight_norm"]
+                # Blown up: far beyond the other run's and far beyond any initial weight norm.
+                if not (a > 100 * b and a > 1000) or not (matches(m.group(2), a) and matches(m.group(3), b)):
+                    bad(rid, "weights not out of scale, or misquoted", text)
+        if rid == "silent":
+            tok = _num_after(text, "mean output is ") or _num_after(text, "(mean ")
+            if tok is None or not abs(parse(tok)[0]) < 1e-3:
+                bad(rid, "not silent", text)
+        if rid == "tanh_noise":
+            m = re.search(r"(inverted|unrescaled) (h\d+): mean " + N + r",? (?:when predicting, against a norm of "
+                          r"|norm )" + N, text)
+            if not m or ctx.activation != "tanh":
+                bad(rid, "unparsed or not tanh", text)
+            else:
+                layer = next(lay for lay in snap["runs"][m.group(1)]["layers"] if lay["name"] == m.group(2))
+                if not (matches(m.group(3), layer["mean_pred"]) and matches(m.group(4), layer["norm_pred"])
+                        and abs(layer["mean_pred"]) <= 0.05 * layer["norm_pred"]):
+                    bad(rid, "mean not near zero beside the norm, or misquoted", text)
+        # 3. Words that must never appear.
+        if re.search(r"(about|≈) ?×? ?√", text):
+            bad(rid, "presents √(1/p) as the norm ratio to expect", text)
+    # Global: "keeps the mean" never stands beside an unexplained warning-coloured inverted layer.
+    warn = [lay["name"] for k, lay in enumerate(inv["layers"])
+            if finite(lay["mean_train"], lay["mean_pred"]) and lay["mean_pred"] > 0
+            and abs(ratio(lay["mean_train"], lay["mean_pred"]) - 1) > DRIFT]
+    if "keeps_mean" in ids and warn:
+        problems.append(f"keeps_mean beside warning-coloured inverted layers {warn}")
+    if "both_diverged" in ids and len(ids) > 1 + ("pending" in ids):
+        problems.append(f"more than the divergence note when both diverged: {ids}")
+    return problems
