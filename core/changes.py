@@ -104,10 +104,10 @@ def apply_change(exp: PairedExperiment, change: Change) -> PairedExperiment:
 
 
 def dataset_change(exp: PairedExperiment, name: str) -> Change:
-    """The change to dataset ``name``, keeping the experiment's current keep probabilities.
-    Raises ConfigError when the sizes do not fit that dataset."""
-    config = exp.config.with_changes(dataset=name, keep_prob=exp.keep_prob,
-                                     input_keep_prob=exp.input_keep_prob)
+    """The change to dataset ``name``, keeping the experiment's current keep probabilities (and
+    any setting the user chose; see ``Config.follow_dataset``). Raises ConfigError when the sizes
+    do not fit that dataset."""
+    config = exp.config.follow_dataset(name, keep_prob=exp.keep_prob, input_keep_prob=exp.input_keep_prob)
     return Change("dataset", name, config)
 
 

@@ -12,7 +12,7 @@ from dataclasses import MISSING, Field, asdict, dataclass, field, fields, replac
 from typing import Any
 
 from .activations import ACTIVATIONS
-from .data import DATASETS, min_size
+from .data import DATASETS, PRESETS, min_size
 from .optim import OPTIMIZERS
 
 DTYPES = ("float64", "float32")
@@ -137,6 +137,23 @@ class Config:
             raise ConfigError("config", f"unknown field {unknown[0]!r}")
         values = {name: from_json(specs[name], value) for name, value in data.items()}
         return cls(**values).validate()
+
+    @classmethod
+    def for_dataset(cls, dataset: str = "moons", **given: Any) -> Config:
+        """A validated Config for ``dataset``: the ``given`` values, else the dataset's preset
+        (``core.data.PRESETS``), else the general default. Raises ConfigError."""
+        return cls(**{**PRESETS.get(dataset, {}), **given, "dataset": dataset}).validate()
+
+    def follow_dataset(self, dataset: str, **changes: Any) -> Config:
+        """This config on ``dataset``: a value that is the current dataset's default (its preset or
+        the general default) becomes the new dataset's; a value the user chose stays. Raises
+        ConfigError."""
+        general = {f.name: f.default for f in fields(self)}
+        moved = {}
+        for name in {*PRESETS.get(self.dataset, {}), *PRESETS.get(dataset, {})}:
+            if getattr(self, name) == PRESETS.get(self.dataset, {}).get(name, general[name]):
+                moved[name] = PRESETS.get(dataset, {}).get(name, general[name])
+        return self.with_changes(**moved, **changes, dataset=dataset)
 
     @property
     def full_batch(self) -> bool:

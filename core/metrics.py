@@ -53,6 +53,13 @@ def chance_level(labels: np.ndarray, n_classes: int) -> tuple[float, float]:
     return float(freq.max()), float(-(nz * np.log(nz)).sum())
 
 
+def regression_chance(targets: np.ndarray) -> float:
+    """MSE of the best constant prediction of ``targets`` (n,): their mean; i.e. their variance."""
+    if targets.size == 0:
+        raise ValueError("chance level of no targets")
+    return float(np.var(targets.astype(np.float64)))
+
+
 def is_learning(diverged: bool, test_acc: float, chance_acc: float) -> bool:
     """True when a run beats chance: not diverged and test accuracy above ``chance_acc`` by more
     than CHANCE_MARGIN (nan accuracy is not above anything)."""
@@ -82,12 +89,17 @@ class Snapshotter:
         # Targets and labels never change for an experiment: made once, in the forms the
         # loss and accuracy below compare against without temporaries.
         self._targets = {"train": net.targets(data.y_train), "test": net.targets(data.y_test)}
-        self._labels = {
-            "train": data.y_train.astype(np.intp), "test": data.y_test.astype(np.intp),
-        }
-        self._labels_bool = {k: (v == 1).reshape(-1, 1) for k, v in self._labels.items()}
+        self.regression = data.regression
         self._x = {"train": data.x_train, "test": data.x_test}
-        self.chance_acc, self.chance_loss = chance_level(self._labels["test"], data.n_classes)
+        self.chance_acc: float | None = None
+        if self.regression:
+            self.chance_loss = regression_chance(data.y_test)
+            self._target_std = math.sqrt(self.chance_loss)
+            self._train_var = regression_chance(data.y_train)
+        else:
+            self._labels = {"train": data.y_train.astype(np.intp), "test": data.y_test.astype(np.intp)}
+            self._labels_bool = {k: (v == 1).reshape(-1, 1) for k, v in self._labels.items()}
+            self.chance_acc, self.chance_loss = chance_level(self._labels["test"], data.n_classes)
         self._n_stats = min(STATS_ROWS, data.x_train.shape[0])
         self._x_stats = data.x_train[:self._n_stats]
         self._scratch = {n: _Scratch(n, dt) for n in {data.x_train.shape[0], data.x_test.shape[0]}}
@@ -122,10 +134,12 @@ class Snapshotter:
                 runs[rule]["rules"] = result
         # The dataset too: after a reset or a dataset change, steps start again at 0, and a CSV of
         # the history must still tell the experiments apart.
-        return {"step": exp.step, "dataset": exp.config.dataset,
-                "keep_prob": exp.keep_prob, "input_keep_prob": exp.input_keep_prob,
-                "chance_acc": self.chance_acc, "chance_loss": self.chance_loss,
-                "runs": runs}
+        snap: Snapshot = {"step": exp.step, "dataset": exp.config.dataset,
+                          "keep_prob": exp.keep_prob, "input_keep_prob": exp.input_keep_prob,
+                          "chance_loss": self.chance_loss, "runs": runs}
+        if self.chance_acc is not None:
+            snap["chance_acc"] = self.chance_acc
+        return snap
 
     def _metric_masks(self):
         """One set of masks for both runs, as in training: (keep mask, mask / p) per site."""
@@ -142,10 +156,15 @@ class Snapshotter:
 
     def _loss_acc(self, net, ws: Workspace, part: str) -> tuple[float, float]:
         """Mean cross-entropy and accuracy of the logits in ``ws.z`` against ``part``'s labels.
-        Same stable formulas as ``Network.loss``, in preallocated buffers."""
+        Same stable formulas as ``Network.loss``, in preallocated buffers. For regression: the mean
+        squared error and, in place of accuracy, the standard deviation of the outputs."""
         z, target = ws.z, self._targets[part]
         n = z.shape[0]
         s = self._scratch[n]
+        if net.regression:
+            np.subtract(z, target, out=ws.dz)
+            mse = float(np.vdot(ws.dz, ws.dz)) / n
+            return mse, float(np.std(z))
         if net.binary:
             # softplus(z) - t·z
             np.logaddexp(z, 0.0, out=ws.dz)
@@ -171,6 +190,9 @@ class Snapshotter:
         if not math.isfinite(_sum(z)):
             return loss, math.nan  # nan logits all compare as one class: no accuracy to speak of
         return loss, int(hits) / n
+
+    def _r2(self, mse: float) -> float:
+        return 1.0 - mse / self.chance_loss if self.chance_loss > 0 else math.nan
 
     def _confidence(self, net, ws: Workspace) -> float:
         """Mean probability given to the predicted class: how sure the network is, right or wrong."""
@@ -204,7 +226,7 @@ class Snapshotter:
 
         ev = self._workspace(run, 0, self._x["train"].shape[0])
         net.forward(ev, self._x["train"], none)
-        train_loss, train_acc = self._loss_acc(net, ev, "train")
+        train_loss, train_acc = self._loss_acc(net, ev, "train")  # regression: no accuracy
 
         # Training mode on the statistics rows. Without input dropout the first hidden layer sees
         # the same input in both modes, so its output (before its mask) is the prediction-mode
@@ -227,18 +249,37 @@ class Snapshotter:
         net.forward(ts, self._x["test"], none, keep_products=2 if scaled else 0)
         test_loss, test_acc = self._loss_acc(net, ts, "test")
         out: RunMetrics = {
-            "diverged": run.diverged, "learning": is_learning(run.diverged, test_acc, self.chance_acc),
-            "train_loss_dropout": run.last_loss(),
-            "train_loss": train_loss, "train_acc": train_acc,
-            "test_loss": test_loss, "test_acc": test_acc, "test_confidence": self._confidence(net, ts),
+            "diverged": run.diverged, "learning": False, "train_loss_dropout": run.last_loss(),
+            "train_loss": train_loss, "test_loss": test_loss,
             "output_weight_norm": _norm(net.W[-1]), "layers": [],
         }
+        if self.regression:
+            out["test_rmse"] = math.sqrt(test_loss)
+            out["test_r2"] = self._r2(test_loss)
+            out["test_spread"] = test_acc / self._target_std if self._target_std else math.nan
+            # Learning: beats the mean at prediction time, or the optimiser fits the training data
+            # (with dropout on) better than the mean does. The second matters: an unrescaled net
+            # can fit well in training and still predict worse than a constant, which is the
+            # mismatch this tool shows, not a failure to learn.
+            fit = 1.0 - out["train_loss_dropout"] / self._train_var if self._train_var > 0 else math.nan
+            best = max((r2 for r2 in (out["test_r2"], fit) if math.isfinite(r2)), default=math.nan)
+            out["learning"] = is_learning(run.diverged, best, 0.0)
+        else:
+            out["train_acc"], out["test_acc"] = train_acc, test_acc
+            out["test_confidence"] = self._confidence(net, ts)
+            out["learning"] = is_learning(run.diverged, test_acc, self.chance_acc or 0.0)
         if scaled:
-            # Weight scaling (Srivastava et al., JMLR 2014, section 1 and Fig. 2): the same weights, each dropped
-            # layer's output times its keep probability.
+            # Weight scaling (Srivastava et al., JMLR 2014, section 1 and Fig. 2): the same weights,
+            # each dropped layer's output times its keep probability.
             net.forward_scaled(ts, [p if p < 1 else None for p in exp.site_keep_probs])
-            out["test_loss_scaled"], out["test_acc_scaled"] = self._loss_acc(net, ts, "test")
-            out["test_confidence_scaled"] = self._confidence(net, ts)
+            loss_s, acc_s = self._loss_acc(net, ts, "test")
+            out["test_loss_scaled"] = loss_s
+            if self.regression:
+                out["test_r2_scaled"] = self._r2(loss_s)
+                out["test_spread_scaled"] = acc_s / self._target_std if self._target_std else math.nan
+            else:
+                out["test_acc_scaled"] = acc_s
+                out["test_confidence_scaled"] = self._confidence(net, ts)
 
         layers = out["layers"]
         th = theory(run.rule, exp.keep_prob)

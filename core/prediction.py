@@ -50,9 +50,10 @@ are stacked into one forward pass of (passes·n_test) rows when the test set is 
 call per pass would spend its time in Python; without input dropout the first hidden layer's
 output before its mask is the same in every pass and is computed once.
 
-Classification only. The loss/probability code lives in ``_ClassHead`` (``prepare`` a pass or a
-stack of passes, ``add`` one pass, ``metrics`` after T); a regression head (identity output: MSE of
-the MC predictive mean, and the std of the output over passes) would implement the same three.
+The loss/probability code lives in ``_ClassHead`` (``prepare`` a pass or a stack of passes, ``add``
+one pass, ``metrics`` after T); for regression ``_RegHead`` does the same with outputs: the MSE of
+the MC predictive mean (the outputs averaged over T passes), R², the output spread, and the std of
+the output over passes.
 """
 
 from __future__ import annotations
@@ -242,6 +243,63 @@ class _ClassHead:
         return out
 
 
+class _RegHead:
+    """The regression counterpart of ``_ClassHead``: mean squared error, R² and output spread of
+    the outputs, one pass or streamed over passes. Per test point it keeps S = Σ z_t and, by
+    Welford's update, M2 = Σ (z_t - mean)²; the Monte-Carlo predictive mean is S / T and the
+    predictive std sqrt(M2 / T) (Gal 2016, section 3.3.1: moments of the MC samples)."""
+
+    def __init__(self, net, targets: np.ndarray, n: int, passes: int):
+        dt = net.dtype
+        self.n = n
+        self.y = targets.astype(dt).reshape(-1, 1)
+        self.var_y = float(np.var(self.y))
+        self.S = np.empty((n, 1), dt)
+        self.M2 = np.empty((n, 1), dt)
+        self.mean = np.empty((n, 1), dt)
+        self.tmp = np.empty((n, 1), dt)
+        self.finite = True
+
+    def prepare(self, net, ws) -> None:
+        self._z = ws.z
+
+    def add(self, k: int, part: slice) -> None:
+        z = self._z[part]
+        if k == 1:
+            np.copyto(self.S, z)
+            self.M2.fill(0)
+            self.finite = True
+        else:
+            d = self.tmp
+            np.divide(self.S, k - 1, out=d)
+            np.subtract(z, d, out=d)
+            np.multiply(d, d, out=d)
+            d *= (k - 1) / k
+            self.M2 += d
+            self.S += z
+        if self.finite and not math.isfinite(_sum(z)):
+            self.finite = False
+
+    def metrics(self, T: int, with_std: bool) -> dict:
+        n, mean, tmp = self.n, self.mean, self.tmp
+        np.divide(self.S, T, out=mean)
+        np.subtract(mean, self.y, out=tmp)
+        mse = float(np.vdot(tmp, tmp)) / n
+        out = {"test_loss": mse}
+        if not self.finite:
+            out.update(test_r2=math.nan, test_spread=math.nan)
+            if with_std:
+                out["predictive_std"] = math.nan
+            return out
+        out["test_r2"] = 1.0 - mse / self.var_y if self.var_y > 0 else math.nan
+        out["test_spread"] = float(np.std(mean)) / math.sqrt(self.var_y) if self.var_y > 0 else math.nan
+        if with_std:
+            np.divide(self.M2, T, out=tmp)
+            np.sqrt(tmp, out=tmp)
+            out["predictive_std"] = float(_sum(tmp)) / n
+        return out
+
+
 class _RunState:
     """One run's buffers: a test-set workspace, a stacked one for the passes and the head."""
 
@@ -249,7 +307,7 @@ class _RunState:
         n = x.shape[0]
         self.ws = net.workspace(n)
         self.big = net.workspace(n * passes)
-        self.head = _ClassHead(net, labels, n, passes)
+        self.head = _RegHead(net, labels, n, passes) if net.regression else _ClassHead(net, labels, n, passes)
         self.mults: list = [None] * (len(net.hidden) + 1)
         self.mc_mean = np.empty((n, net.n_out), net.dtype)
         self.mc_mean_view = self.mc_mean.view()
@@ -315,7 +373,7 @@ class PredictionRules:
             for rule, res in out.items():
                 np.divide(state[rule].head.S, self.passes, out=state[rule].mc_mean)
                 mc = res["mc_dropout"]
-                res["dropout_on"] = {k: mc[0][k] for k in ("test_loss", "test_acc", "test_confidence")}
+                res["dropout_on"] = {k: v for k, v in mc[0].items() if k not in ("T", "predictive_std")}
                 res["dropout_on"]["predictive_std"] = mc[-1]["predictive_std"]
                 if rule == "unrescaled":
                     # Srivastava et al. 2014: each dropped layer's output times its keep_prob.

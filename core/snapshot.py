@@ -47,16 +47,25 @@ class LayerStats(TypedDict):
                                                "the closed form: 1/p (inverted) or p (unrescaled)")]
 
 
-class RuleMetrics(TypedDict):
-    """One prediction rule's test-set metrics (see ``core.prediction``)."""
-    test_loss: Annotated[float, Doc("test loss", "mean cross-entropy of the rule's predictive probabilities (nats)")]
+class _RuleCore(TypedDict):
+    test_loss: Annotated[float, Doc("test loss", "test loss of the rule's predictions: cross-entropy of its "
+                                                 "probabilities (nats), or for regression the mean squared error")]
+
+
+class RuleMetrics(_RuleCore, total=False):
+    """One prediction rule's test-set metrics (see ``core.prediction``): accuracy and confidence
+    for classification, R² and spread for regression."""
     test_acc: Annotated[float, Doc("test accuracy", "fraction of test points predicted right")]
     test_confidence: Annotated[float, Doc("confidence", "mean probability of the predicted class")]
+    test_r2: Annotated[float, Doc("R²", "1 − MSE / variance of the test targets")]
+    test_spread: Annotated[float, Doc("output spread", "standard deviation of the predictions over the test "
+                                                       "points ÷ that of the targets")]
 
 
 class StochasticMetrics(RuleMetrics):
-    predictive_std: Annotated[float, Doc("spread", "mean over test points of the standard deviation, over "
-                                                   "stochastic passes, of the predicted probability")]
+    predictive_std: Annotated[float, Doc("predictive std", "mean over test points of the standard deviation, over "
+                                                           "stochastic passes, of the predicted probability (or "
+                                                           "output, for regression)")]
 
 
 class MCMetrics(StochasticMetrics):
@@ -69,8 +78,8 @@ class _RulesCore(TypedDict):
                                                  "one stochastic pass with training-mode masks, as when "
                                                  "model.eval() is forgotten")]
     mc_dropout: Annotated[list[MCMetrics], Doc("Monte-Carlo dropout",
-                                               "probabilities averaged over T stochastic passes, one row per "
-                                               "T of the ladder up to mc_max")]
+                                               "probabilities (or outputs) averaged over T stochastic passes, one "
+                                               "row per T of the ladder up to mc_max")]
 
 
 class RulesResult(_RulesCore, total=False):
@@ -83,47 +92,64 @@ class _RunCore(TypedDict):
     diverged: Annotated[bool, Doc("diverged", "a loss or a weight became non-finite; the run stopped updating")]
     learning: Annotated[bool, Doc("learning",
                                   "the run beats chance: it has not diverged and its test accuracy is more than "
-                                  "5 points above chance_acc. False at chance, whatever the loss; a network can "
-                                  "beat chance before any training, and stay above chance with a loss far above "
-                                  "chance_loss (over-confident but right more often than not)")]
+                                  "5 points above chance_acc (regression: its test R², or the R² of its training "
+                                  "loss with dropout, is above 0.05). False at "
+                                  "chance, whatever the loss; a network can beat chance before any training, and "
+                                  "stay above chance with a loss far above chance_loss (over-confident but right "
+                                  "more often than not)")]
     train_loss_dropout: Annotated[float, Doc("train loss, with dropout",
                                              "loss of the latest training step, as the optimiser saw it (masks on)")]
     train_loss: Annotated[float, Doc("train loss, prediction mode", "loss on every training point, no dropout")]
-    train_acc: Annotated[float, Doc("train accuracy", "accuracy on every training point, no dropout")]
-    test_loss: Annotated[float, Doc("test loss", "loss on every test point, no dropout")]
-    test_acc: Annotated[float, Doc("test accuracy", "accuracy on every test point, no dropout")]
-    test_confidence: Annotated[float, Doc("test confidence",
-                                          "mean probability given to the predicted class (nan for a diverged run)")]
+    test_loss: Annotated[float, Doc("test loss", "loss on every test point, no dropout: cross-entropy (nats), or "
+                                                 "for regression the mean squared error")]
     output_weight_norm: Annotated[float, Doc("output weight norm", "Frobenius norm of the output layer's weights")]
     layers: Annotated[list[LayerStats], Doc("layers", "one entry per hidden layer")]
 
 
 class RunMetrics(_RunCore, total=False):
-    """One run at one step. The ``*_scaled`` fields exist for the unrescaled run only."""
+    """One run at one step. Classification runs carry accuracy and confidence, regression runs RMSE,
+    R² and spread; the ``*_scaled`` fields exist for the unrescaled run only."""
+    train_acc: Annotated[float, Doc("train accuracy", "accuracy on every training point, no dropout")]
+    test_acc: Annotated[float, Doc("test accuracy", "accuracy on every test point, no dropout")]
+    test_confidence: Annotated[float, Doc("test confidence",
+                                          "mean probability given to the predicted class (nan for a diverged run)")]
+    test_rmse: Annotated[float, Doc("test RMSE", "regression: root of the test MSE, in the target's units")]
+    test_r2: Annotated[float, Doc("test R²", "regression: 1 − test MSE / variance of the test targets")]
+    test_spread: Annotated[float, Doc("output spread",
+                                      "regression: standard deviation of the predictions over the test points ÷ "
+                                      "that of the targets; above 1 the predictions are stretched")]
     test_loss_scaled: Annotated[float, Doc("test loss, ×p at test",
                                            "test loss of the unrescaled run's weights with each dropped layer's "
                                            "output (and the input, with input dropout) multiplied by its keep "
                                            "probability: weight scaling, the unrescaled run only")]
     test_acc_scaled: Annotated[float, Doc("test accuracy, ×p at test", "test accuracy of that evaluation")]
     test_confidence_scaled: Annotated[float, Doc("test confidence, ×p at test", "test confidence of that evaluation")]
+    test_r2_scaled: Annotated[float, Doc("test R², ×p at test", "regression: test R² of that evaluation")]
+    test_spread_scaled: Annotated[float, Doc("output spread, ×p at test",
+                                             "regression: output spread of that evaluation")]
     rules: Annotated[RulesResult, Doc("prediction rules",
                                       "the same weights under every prediction rule (no dropout, ×p, dropout "
                                       "left on, Monte-Carlo dropout); present on the snapshots they were "
                                       "computed for")]
 
 
-class Snapshot(TypedDict):
-    """Both runs at one step of one experiment."""
+class _SnapshotCore(TypedDict):
     step: Annotated[int, Doc("step", "training steps taken since the experiment (re)started")]
     dataset: Annotated[str, Doc("dataset", "the dataset; after a reset or dataset change steps restart at 0")]
     keep_prob: Annotated[float, Doc("keep_prob", "keep probability of the hidden layers at this step")]
     input_keep_prob: Annotated[float, Doc("input keep_prob", "keep probability of the input features")]
-    chance_acc: Annotated[float, Doc("chance accuracy",
-                                     "test accuracy of always predicting the test set's most frequent class")]
     chance_loss: Annotated[float, Doc("chance loss",
-                                      "test loss of always predicting the test set's class frequencies: the "
-                                      "entropy of its labels in nats (ln 2 = 0.693 for two equal classes)")]
+                                      "test loss of the best constant prediction: always the test set's class "
+                                      "frequencies, the entropy of its labels in nats (ln 2 = 0.693 for two equal "
+                                      "classes); for regression always the test targets' mean, their variance")]
     runs: Annotated[dict[str, RunMetrics], Doc("runs", "\"inverted\" and \"unrescaled\"")]
+
+
+class Snapshot(_SnapshotCore, total=False):
+    """Both runs at one step of one experiment."""
+    chance_acc: Annotated[float, Doc("chance accuracy",
+                                     "classification: test accuracy of always predicting the test set's most "
+                                     "frequent class")]
 
 
 def docs(cls: type) -> dict[str, Doc]:

@@ -12,6 +12,7 @@ from typing import NoReturn
 from collections.abc import Callable
 
 from dropout_tui.core.config import Config, ConfigError, default_of, option_name, parse_text
+from dropout_tui.core.data import PRESETS
 
 from .errors import UsageError
 
@@ -68,14 +69,20 @@ def add_experiment_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("experiment")
     for f in fields(Config):
         default = default_of(f)
-        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-        group.add_argument(option_name(f), dest=f.name, metavar=f.metadata["metavar"], default=default,
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else str(default)
+        presets = sorted({f"{ds} {values[f.name]}" for ds, values in PRESETS.items() if f.name in values})
+        if presets:
+            shown += "; " + ", ".join(presets)
+        # None: not given, so config_from_args can tell a chosen value from a dataset's preset.
+        group.add_argument(option_name(f), dest=f.name, metavar=f.metadata["metavar"], default=None,
                            type=_field_parser(f), help=f"{f.metadata['help']} (default {shown})")
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    """The validated Config the experiment options describe. Raises ConfigError."""
-    return Config(**{f.name: getattr(args, f.name) for f in fields(Config)}).validate()
+    """The validated Config the experiment options describe: the values given, else the
+    dataset's preset, else the default. Raises ConfigError."""
+    given = {f.name: getattr(args, f.name) for f in fields(Config) if getattr(args, f.name) is not None}
+    return Config.for_dataset(**given)
 
 
 @dataclass(frozen=True)

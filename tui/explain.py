@@ -20,7 +20,8 @@ What the rules rest on (p = keep_prob, q = the input keep probability):
   section 1 and Fig. 2) is exactly an inverted-dropout network whose weights after each dropped
   site are V = p·W: it starts from p times the shared initial weights, plain SGD or heavy-ball
   momentum moves V with p² times the learning rate (∂L/∂W = p·∂L/∂V, and V moves p times W's
-  step; both optimisers are linear in the gradient), and an L2 penalty l2 on W is l2/p² on V. Adam normalises gradient scale, so there the step ratio is not p². Either way ×p
+  step; both optimisers are linear in the gradient), and an L2 penalty l2 on W is l2/p² on V. Adam
+  normalises gradient scale, so there the step ratio is not p². Either way ×p
   beating inverted in one run is one optimisation path against another, not a verdict on the rules.
 - A run at chance (``learning`` false in the snapshot) or diverged is never compared with another.
 """
@@ -92,6 +93,8 @@ class View:
         self.dropping = self.p < 1 or self.q < 1
         self.chance_acc = snapshot.get("chance_acc", math.nan)
         self.chance_loss = snapshot.get("chance_loss", math.nan)
+        # Regression runs carry R² and output spread in place of accuracy and confidence.
+        self.regression = "test_r2" in self.inv or "test_r2" in self.unr
 
     def run(self, rule: str) -> RunMetrics:
         return self.inv if rule == "inverted" else self.unr
@@ -250,10 +253,25 @@ def _loss_vs_chance(v: View, losses: list[float]) -> str:
         word = "above"
     else:
         return ""
-    return f", {word} the {loss_text(v.chance_loss)} of always predicting the class frequencies"
+    const = "the mean" if v.regression else "the class frequencies"
+    return f", {word} the {loss_text(v.chance_loss)} of always predicting {const}"
+
+
+def score(v: View, run: RunMetrics) -> str:
+    """How well a run predicts, as its column shows it: test accuracy, or for regression test R²."""
+    if v.regression:
+        return f"test R² {num(run.get('test_r2'), 2, fixed=True)}"
+    return f"test accuracy {pct(run.get('test_acc'))}"
 
 
 def _say_neither_learning(v: View, short: bool) -> str:
+    if v.regression:
+        scores = [f"{score(v, run)} ({name})" for name, run in (("inverted", v.inv), ("unrescaled", v.unr))
+                  if ok(run.get("test_r2"))]
+        quoted = (": " + " and ".join(scores) + ",") if scores else ", their outputs beyond floating point,"
+        return (f"Neither run is learning{quoted} no better than always predicting the mean, and neither fits "
+                "its training data with dropout on either. Comparing them would mean nothing; try another "
+                f"--lr (now {v.ctx.lr:g}) or more steps.")
     ai, au = v.inv["test_acc"], v.unr["test_acc"]
     li, lu = v.inv["test_loss"], v.unr["test_loss"]
     if short:
@@ -282,6 +300,11 @@ def _stuck_rule(v: View) -> str:
 def _say_one_stuck(v: View, short: bool) -> str:
     bad = _stuck_rule(v)
     run, good = v.run(bad), v.run(_other(bad))
+    if v.regression:
+        mine = f": {score(v, run)}," if ok(run.get("test_r2")) else ", its outputs beyond floating point,"
+        theirs = f" The {_other(bad)} run reaches {score(v, good)}." if ok(good.get("test_r2")) else ""
+        return (f"The {bad} run is not learning{mine} no better than always predicting the mean, and it does "
+                f"not fit its training data with dropout on either.{theirs}")
     if short:
         return (f"The {bad} run is no better than chance: test accuracy {pct(run['test_acc'])} "
                 f"(chance {pct(v.chance_acc)}; {_other(bad)}: {pct(good['test_acc'])}).")
@@ -359,7 +382,7 @@ def _say_silent(v: View, short: bool) -> str:
 
 
 def _input_story(v: View) -> bool:
-    return (v.q < 1 and not v.diverged("inverted") and v.learning("unrescaled")
+    return (v.q < 1 and not v.regression and not v.diverged("inverted") and v.learning("unrescaled")
             and _finite(v.inv["test_acc"], v.unr["test_acc"])
             and v.inv["test_acc"] < v.unr["test_acc"] - ACC_POINTS)
 
@@ -482,7 +505,7 @@ def _over_confident(v: View) -> bool:
     """Sure beyond its own hit rate, and by more than the inverted run is: late in training both
     can over-fit alike."""
     u, i = v.unr, v.inv
-    if not _finite(u["test_confidence"], u["test_acc"]):
+    if v.regression or not _finite(u["test_confidence"], u["test_acc"]):
         return False
     gap_i = i["test_confidence"] - i["test_acc"] if _finite(i["test_confidence"], i["test_acc"]) else 0.0
     return u["test_confidence"] - u["test_acc"] > max(SAME_CONF, gap_i + SAME_CONF)
@@ -492,22 +515,46 @@ def _say_loss_compare(v: View, short: bool) -> str:
     u, i = v.unr, v.inv
     lu, li = u["test_loss"], i["test_loss"]
     rel = _compare_loss(lu, li)
-    line = (f"Test loss {loss_text(lu)}, {rel} inverted's {loss_text(li)}" if short else
-            f"Test loss: unrescaled {loss_text(lu)}, {rel} inverted's {loss_text(li)}")
+    what = "Test MSE" if v.regression else "Test loss"
+    line = (f"{what} {loss_text(lu)}, {rel} inverted's {loss_text(li)}" if short else
+            f"{what}: unrescaled {loss_text(lu)}, {rel} inverted's {loss_text(li)}")
     if rel == "higher than" and _over_confident(v):
         cu, au, ci, ai = u["test_confidence"], u["test_acc"], i["test_confidence"], i["test_acc"]
         line += (f": over-confident, {pct(cu)} sure, {pct(au)} right" if short else
                  f"; it is over-confident when predicting: {pct(cu)} mean confidence for {pct(au)} accuracy"
                  + (f" (inverted: {pct(ci)} for {pct(ai)})" if _finite(ci, ai) else ""))
-    if (not short and rel == "higher than" and ok(v.chance_loss) and lu > v.chance_loss * (1 + SAME_LOSS)
-            and li < v.chance_loss):
+    if (not short and not v.regression and rel == "higher than" and ok(v.chance_loss)
+            and lu > v.chance_loss * (1 + SAME_LOSS) and li < v.chance_loss):
         line += (f", above even the {loss_text(v.chance_loss)} of always predicting the class frequencies, "
                  f"while its accuracy beats chance ({pct(v.chance_acc)})")
     return line + "."
 
 
+STRETCH = 1.10  # an output spread this far above 1, and above the inverted run's, is stretched
+
+
+def _stretched(v: View) -> bool:
+    u, i = v.unr, v.inv
+    return (v.regression and v.dropping and v.step > 0 and not v.diverged("inverted")
+            and not v.diverged("unrescaled") and _finite(u.get("test_spread"), i.get("test_spread"))
+            and u["test_spread"] > STRETCH and u["test_spread"] > i["test_spread"] * STRETCH)
+
+
+def _say_stretched(v: View, short: bool) -> str:
+    u, i = v.unr, v.inv
+    su, si = num(u["test_spread"]), num(i["test_spread"])
+    scaled = u.get("test_spread_scaled")
+    fix = f"; ×p at test brings it to {num(scaled)}×" if ok(scaled) and scaled < u["test_spread"] else ""
+    if short:
+        return f"Unrescaled predictions are stretched: spread {su}× the targets' (inverted {si}×){fix}."
+    return (f"Predicting, the unrescaled net's outputs spread {su}× as wide as the targets (inverted: {si}×): "
+            "its later layers learned to amplify a signal dropout weakened in training, and without dropout "
+            f"the amplified signal overshoots{fix}.")
+
+
 def _acc_compare(v: View) -> bool:
-    return v.step > 0 and v.both_learning and _finite(v.unr["test_acc"], v.inv["test_acc"])
+    return (v.step > 0 and not v.regression and v.both_learning
+            and _finite(v.unr.get("test_acc"), v.inv.get("test_acc")))
 
 
 def barely_differs(a: float, b: float) -> bool:
@@ -566,6 +613,8 @@ def _say_scaled(v: View, short: bool) -> str:
     ls, lu, li = loss_text(u["test_loss_scaled"]), loss_text(u["test_loss"]), loss_text(i["test_loss"])
     effect = scaled_effect(v)
     acc = f", accuracy {pct(u.get('test_acc_scaled'))}" if ok(u.get("test_acc_scaled")) else ""
+    if ok(u.get("test_spread_scaled")):
+        acc = f", output spread {num(u.get('test_spread_scaled'))}×"
     if effect == "fixes":
         rel = _compare_loss(u["test_loss_scaled"], i["test_loss"])
         if short:
@@ -749,6 +798,8 @@ RULES: tuple[Rule, ...] = (
          ("test_loss", "test_confidence", "test_acc", "chance_loss", "chance_acc")),
     # A mean ratio in the warning colour under inverted dropout invites "inverted is wrong too":
     # explained before the rest of the evidence.
+    Rule("stretched", "harm", _stretched, _say_stretched,
+         ("unrescaled.test_spread", "inverted.test_spread", "unrescaled.test_spread_scaled")),
     Rule("drift", "note", _drift, _say_drift, ("inverted.layers mean ratios",)),
     Rule("tanh_noise", "note", _tanh_noise, _say_tanh_noise, ("layers.mean_pred", "layers.norm_pred")),
     Rule("tuned_to_weak", "why", _tuned_to_weak, _say_tuned_to_weak,

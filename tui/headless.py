@@ -108,7 +108,8 @@ def _fmt(x: object, digits: int = 3) -> str:
 # Rows of the summary table: run fields by their documented labels. A field only one run has
 # (×p at test) shows blank in the other's column.
 SUMMARY_FIELDS = ("diverged", "learning", "train_loss_dropout", "train_loss", "train_acc", "test_loss", "test_acc",
-                  "test_confidence", "test_loss_scaled", "test_acc_scaled", "test_confidence_scaled")
+                  "test_confidence", "test_rmse", "test_r2", "test_spread", "test_loss_scaled", "test_acc_scaled",
+                  "test_confidence_scaled", "test_r2_scaled", "test_spread_scaled")
 LAYER_ROWS = (("mean", "mean_train", "mean_pred"), ("norm", "norm_train", "norm_pred"))
 
 
@@ -148,7 +149,7 @@ def summary_table(config: Config, snap: Snapshot, arch: str) -> Table:
     rules = [run.get("rules") for run in runs]
     if all(r is not None for r in rules):
         table.add_section()
-        table.add_row("prediction rule: loss · acc", "", "", "", "")
+        table.add_row("prediction rule: loss · " + ("acc" if "test_acc" in runs[0] else "R²"), "", "", "", "")
         for label, pick in _rule_rows(rules):  # type: ignore[arg-type]
             inv, unr = (_rule_cell(pick(r)) for r in rules)  # type: ignore[arg-type]
             table.add_row(f"  {label}", inv, "", unr, "")
@@ -169,7 +170,9 @@ def _rule_rows(rules: list[RulesResult]):
 def _rule_cell(metrics) -> str:
     if metrics is None:
         return ""
-    return f"{_fmt(metrics['test_loss'])} · {_pct(metrics['test_acc'])}"
+    if "test_acc" in metrics:
+        return f"{_fmt(metrics['test_loss'])} · {_pct(metrics['test_acc'])}"
+    return f"{_fmt(metrics['test_loss'])} · R² {_fmt(metrics.get('test_r2'), 2)}"
 
 
 def _pct(x: object) -> str:

@@ -22,7 +22,8 @@ ACC_POINTS, ERR_RATIO = 0.02, 1.25
 # What the run columns show: the *_own / *_theory ratios, gradient norms, the output layer's weight
 # norm and the ×p confidence are in the snapshot but not on screen.
 RUN_ON_SCREEN = ("train_loss_dropout", "train_loss", "train_acc", "test_loss", "test_acc", "test_confidence",
-                 "test_loss_scaled", "test_acc_scaled")
+                 "test_loss_scaled", "test_acc_scaled", "test_r2", "test_spread", "test_r2_scaled",
+                 "test_spread_scaled")
 LAYER_ON_SCREEN = ("mean_train", "mean_pred", "norm_train", "norm_pred", "weight_norm")
 
 
@@ -71,12 +72,14 @@ def screen_values(snap: dict, ctx) -> list[float]:
     return [v for v in vals if finite(v)]
 
 
-def stuck(run: dict, snap: dict) -> bool:
-    return not run["diverged"] and not run["test_acc"] > snap["chance_acc"] + CHANCE_MARGIN
-
-
 def learning(run: dict, snap: dict) -> bool:
+    if "test_r2" in run:  # regression: the snapshot's verdict (R² at prediction, or the fit with dropout)
+        return bool(run["learning"])
     return not run["diverged"] and finite(run["test_acc"]) and run["test_acc"] > snap["chance_acc"] + CHANCE_MARGIN
+
+
+def stuck(run: dict, snap: dict) -> bool:
+    return not run["diverged"] and not learning(run, snap)
 
 
 def _num_after(text: str, prefix: str) -> str | None:
@@ -211,6 +214,13 @@ def check(snap: dict, ctx, shown) -> list[str]:
             bad(rid, "a run has not diverged", text)
         if rid == "one_diverged" and inv["diverged"] == unr["diverged"]:
             bad(rid, "not exactly one run diverged", text)
+        if rid == "stretched":
+            su, si = unr["test_spread"], inv["test_spread"]
+            if not (su > 1 and su > si):
+                bad(rid, "the unrescaled outputs are not the more stretched", text)
+            tok = _num_after(text, "brings it to ")
+            if tok is not None and not unr["test_spread_scaled"] < su:
+                bad(rid, "×p does not narrow the spread", text)
         if rid == "input_story" and not (snap["input_keep_prob"] < 1 and inv["test_acc"] < unr["test_acc"]):
             bad(rid, "no input dropout, or inverted not worse", text)
         if rid == "keep_prob_one" and (snap["keep_prob"] < 1 or snap["input_keep_prob"] < 1):

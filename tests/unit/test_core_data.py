@@ -7,17 +7,18 @@ import math
 import numpy as np
 import pytest
 from dropout_tui.core.config import Config, ConfigError
-from dropout_tui.core.data import DATASETS, make_dataset, min_size
+from dropout_tui.core.data import DATASETS, REGRESSION_SETS, make_dataset, min_size, true_function
 from dropout_tui.core.experiment import PairedExperiment
 
-EXPECTED_CLASSES = {"moons": 2, "circles": 2, "xor": 2, "spiral": 3, "blobs": 3}
+EXPECTED_CLASSES = {"moons": 2, "circles": 2, "xor": 2, "spiral": 3, "blobs": 3, "sine": 0, "saddle": 0}
+CLASSIFICATION = [name for name, k in EXPECTED_CLASSES.items() if k]
 
 
 def test_every_documented_dataset_exists():
     assert set(DATASETS) == set(EXPECTED_CLASSES)
 
 
-@pytest.mark.parametrize("name", DATASETS)
+@pytest.mark.parametrize("name", CLASSIFICATION)
 @pytest.mark.parametrize("sizes", [(37, 211), (200, 1000)])
 def test_shapes_classes_and_sizes(name, sizes):
     train, test = sizes
@@ -55,12 +56,13 @@ def test_experiment_data_deterministic_per_seed(small_config, name):
     np.testing.assert_array_equal(a.data.y_test, b.data.y_test)
     c = PairedExperiment(cfg.with_changes(seed=cfg.seed + 1))
     assert not np.array_equal(a.data.x_train, c.data.x_train)
-    assert a.data.x_train.shape == (cfg.train_size, 2) and a.data.x_test.shape == (cfg.test_size, 2)
+    features = 1 if name == "sine" else 2
+    assert a.data.x_train.shape == (cfg.train_size, features) and a.data.x_test.shape == (cfg.test_size, features)
     out = a.runs["inverted"].net.n_out
-    assert out == (1 if EXPECTED_CLASSES[name] == 2 else EXPECTED_CLASSES[name])
+    assert out == (1 if EXPECTED_CLASSES[name] in (0, 2) else EXPECTED_CLASSES[name])
 
 
-@pytest.mark.parametrize("name", DATASETS)
+@pytest.mark.parametrize("name", CLASSIFICATION)
 def test_noise_changes_the_points_not_the_labels(name):
     quiet = make_dataset(name, 80, 80, 0.0, np.random.default_rng(3))
     noisy = make_dataset(name, 80, 80, 0.5, np.random.default_rng(3))
@@ -103,3 +105,28 @@ def test_float32_and_float64_start_from_the_same_weights(small_config):
     for w32, w64 in zip(a.runs["inverted"].net.W, b.runs["inverted"].net.W):
         np.testing.assert_allclose(w32, w64, rtol=1e-6)
     np.testing.assert_allclose(a.data.x_train, b.data.x_train, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", REGRESSION_SETS)
+def test_regression_sets_are_noisy_samples_of_their_true_function(name):
+    ds = make_dataset(name, 400, 600, 0.3, np.random.default_rng(3))
+    assert ds.regression and ds.n_classes == 0
+    assert ds.y_train.dtype == np.float64 and ds.y_train.shape == (400,)
+    assert ds.n_features == (1 if name == "sine" else 2)
+    assert np.all(np.abs(ds.x_train) <= 1)  # both live on [-1, 1] per feature
+    # the noise is the residual from the true function: zero mean, std = noise / 2
+    resid = np.concatenate([ds.y_train - true_function(name, ds.x_train), ds.y_test - true_function(name, ds.x_test)])
+    assert abs(resid.mean()) < 0.02 and resid.std() == pytest.approx(0.15, rel=0.1)
+    with pytest.raises(KeyError):
+        true_function("moons", ds.x_train)
+
+
+def test_a_regression_preset_follows_the_dataset_unless_chosen():
+    """sine is shown at lr 0.05 with 40 points; a value the user chose stays when the dataset changes."""
+    sine = Config.for_dataset("sine")
+    assert (sine.lr, sine.train_size, sine.test_size) == (0.05, 40, 400)
+    assert Config.for_dataset("sine", lr=0.01).lr == 0.01
+    back = sine.follow_dataset("moons")
+    assert (back.lr, back.train_size, back.test_size) == (0.3, 200, 1000)
+    chosen = Config(lr=0.2).follow_dataset("saddle")
+    assert chosen.lr == 0.2 and chosen.train_size == 100

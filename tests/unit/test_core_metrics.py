@@ -12,8 +12,9 @@ from dropout_tui.core.metrics import CHANCE_MARGIN, chance_level, is_learning
 from dropout_tui.core.report import result
 from dropout_tui.core.snapshot import LayerStats, RunMetrics
 
-REQUIRED_RUN_KEYS = set(RunMetrics.__required_keys__)
-SCALED_KEYS = set(RunMetrics.__optional_keys__) - {"rules"}  # rules: only when asked for
+CLASSIFICATION_KEYS = {"train_acc", "test_acc", "test_confidence"}
+REQUIRED_RUN_KEYS = set(RunMetrics.__required_keys__) | CLASSIFICATION_KEYS
+SCALED_KEYS = {"test_loss_scaled", "test_acc_scaled", "test_confidence_scaled"}
 LAYER_KEYS = set(LayerStats.__required_keys__)
 
 

@@ -39,7 +39,7 @@ def _json_block_after(marker: str) -> dict:
 
 def test_readme_json_blocks_list_exactly_the_defined_fields():
     top = _json_block_after("The JSON object")
-    run = _json_block_after("RUN:")
+    run = _json_block_after("RUN (")
     layer = _json_block_after("LAYER:")
     assert set(top) == {"config"} | set(typing.get_type_hints(Snapshot)) - {"dataset"}
     assert set(run) == set(typing.get_type_hints(RunMetrics))
