@@ -397,3 +397,26 @@ def test_rules_cadence_spaces_evaluations_to_a_tenth_of_the_time():
     assert cadence.due()
     with pytest.raises(ValueError):
         RulesCadence(share=1.0)
+
+
+@pytest.mark.parametrize("changes", [dict(dataset="sine", keep_prob=0.5),
+                                     dict(dataset="saddle", keep_prob=0.6, input_keep_prob=0.8)])
+def test_regression_mc_is_the_mean_of_single_passes(changes):
+    """For regression the Monte-Carlo predictive mean is the outputs averaged over T passes, its loss
+    their MSE, and the predictive std the spread of the output over passes."""
+    exp = PairedExperiment(_config(lr=0.05, **changes))
+    exp.advance(25)
+    pr = PredictionRules(exp, mc_max=20)
+    res = pr.evaluate()
+    ref = _ref_passes(exp, pr.passes)
+    y = exp.data.y_test
+    for rule, (zs, _) in ref.items():
+        assert np.array_equal(pr.mc_mean(rule), zs.sum(axis=0) / pr.passes)
+        for row in res[rule]["mc_dropout"]:
+            T = row["T"]
+            mean = zs[:T].mean(axis=0)[:, 0]
+            assert row["test_loss"] == pytest.approx(np.mean((mean - y) ** 2), rel=1e-12)
+            assert row["test_r2"] == pytest.approx(1 - np.mean((mean - y) ** 2) / np.var(y), rel=1e-12)
+            assert row["test_spread"] == pytest.approx(np.std(mean) / np.std(y), rel=1e-12)
+            assert row["predictive_std"] == pytest.approx(zs[:T, :, 0].std(axis=0).mean(), rel=1e-10, abs=1e-15)
+        assert "test_acc" not in res[rule]["no_dropout"]
