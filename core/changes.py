@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import Config, ConfigError, check_keep_prob
-from .data import DATASETS
+from .data import CSV, DATASETS
 from .experiment import PairedExperiment
 
 CHANGE_KINDS = ("keep_prob", "input_keep_prob", "reset", "dataset")
@@ -66,7 +66,7 @@ class Change:
             except ConfigError:
                 raise ChangeError("value", f"expected a keep probability in (0, 1], got {value!r}") from None
         if kind == "dataset":
-            if value not in DATASETS:
+            if value not in (*DATASETS, CSV):
                 raise ChangeError("value", f"unknown dataset {value!r}")
             raw = record.get("config")
             try:
@@ -99,7 +99,7 @@ def apply_change(exp: PairedExperiment, change: Change) -> PairedExperiment:
     elif kind == "dataset":
         if change.config is None:
             raise ChangeError("config", "a dataset change needs the new experiment's config")
-        exp = PairedExperiment(change.config)
+        exp = PairedExperiment(change.config, source=exp.source)
     return exp
 
 
@@ -112,9 +112,10 @@ def dataset_change(exp: PairedExperiment, name: str) -> Change:
 
 
 def next_dataset_change(exp: PairedExperiment) -> Change | None:
-    """The change to the next dataset in the cycle that the current train/test sizes fit (spiral
-    and blobs have three classes and need more points), or None when no other one does."""
-    names = list(DATASETS)
+    """The change to the next dataset in the cycle (the built-in sets, then the user's file if
+    there is one) that the current train/test sizes fit (spiral and blobs have three classes and
+    need more points), or None when no other one does."""
+    names = [*DATASETS, *([CSV] if exp.config.data else [])]
     start = names.index(exp.config.dataset)
     for i in range(1, len(names)):
         try:

@@ -8,14 +8,16 @@ type-checked and validated by the same code as a value typed on the command line
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import MISSING, Field, asdict, dataclass, field, fields, replace
 from typing import Any
 
 from .activations import ACTIVATIONS
-from .data import DATASETS, PRESETS, min_size
+from .data import CSV, DATASETS, min_size, presets
 from .optim import OPTIMIZERS
 
 DTYPES = ("float64", "float32")
+TASKS = ("classification", "regression")
 # Upper bounds that keep a typo from asking NumPy for terabytes: far beyond what trains at
 # interactive speed, well inside what fits in memory.
 MAX_WIDTH = 4096
@@ -66,6 +68,14 @@ class Config:
     train_size: int = _opt(200, "int", "N", "training points (few, so the network over-fits)")
     test_size: int = _opt(1000, "int", "N", "test points")
     noise: float = _opt(0.3, "float", "X", "data noise")
+    # A user's data: --data FILE.csv (dataset "csv"; see core.csv_data for the format).
+    data: str = _opt("", "str", "FILE", "a CSV file of your own: numeric features, then the label column")
+    test_data: str = _opt("", "str", "FILE", "with --data: a CSV with the same columns to test on, instead of "
+                                             "splitting the file")
+    label: str = _opt("", "str", "NAME", "with --data: the label column's header name (default: the last column)")
+    test_fraction: float = _opt(0.3, "float", "F", "with --data: the share of rows held out for testing, in (0, 1)")
+    task: str = _opt("classification", "str", "NAME", "with --data: classification or regression (a numeric "
+                                                      "label fitted with mean squared error)")
     # Snapshots cost about 20 training steps on the largest benchmark net; one per 100 steps keeps
     # the pair with metrics near half the single-run speed and still gives 10-20 points a second.
     eval_every: int = _opt(100, "int", "N", "steps between metrics snapshots")
@@ -90,7 +100,22 @@ class Config:
             raise ConfigError("--layers", "expected positive integers separated by commas, e.g. 64,64")
         if len(self.layers) > MAX_DEPTH or max(self.layers) > MAX_WIDTH:
             raise ConfigError("--layers", f"expected at most {MAX_DEPTH} layers of at most {MAX_WIDTH} units")
-        _choice("--dataset", self.dataset, DATASETS)
+        _choice("--dataset", self.dataset, (*DATASETS, CSV))
+        _choice("--task", self.task, TASKS)
+        for option, value in (("--data", self.data), ("--test-data", self.test_data), ("--label", self.label)):
+            if not isinstance(value, str) or "\0" in value:
+                raise ConfigError(option, f"expected a file or column name, got {value!r}")
+        if self.dataset == CSV and not self.data:
+            raise ConfigError("--dataset", "csv needs --data FILE.csv")
+        if not self.data:
+            for option, value in (("--test-data", self.test_data), ("--label", self.label)):
+                if value:
+                    raise ConfigError(option, "only with --data")
+            if self.task != "classification":
+                raise ConfigError("--task", "only with --data: the built-in sets know their task "
+                                            "(sine and saddle are regression)")
+        if not _finite(self.test_fraction) or not 0 < self.test_fraction < 1:
+            raise ConfigError("--test-fraction", f"expected a number in (0, 1), got {self.test_fraction!r}")
         _choice("--activation", self.activation, tuple(ACTIVATIONS))
         _choice("--optimizer", self.optimizer, OPTIMIZERS)
         _choice("--dtype", self.dtype, DTYPES)
@@ -98,12 +123,16 @@ class Config:
             raise ConfigError("--seed", f"expected an integer >= 0, got {self.seed!r}")
         smallest = min_size(self.dataset)
         for option, value in (("--train-size", self.train_size), ("--test-size", self.test_size)):
-            if not _int(value) or not smallest <= value <= MAX_POINTS:
+            if self.dataset == CSV:  # 0 = every row of the file; more than it has is found on loading
+                if not _int(value) or not 0 <= value <= MAX_POINTS:
+                    raise ConfigError(option, f"expected 0 (every row) or a row count up to {MAX_POINTS:,}, "
+                                              f"got {value!r}")
+            elif not _int(value) or not smallest <= value <= MAX_POINTS:
                 raise ConfigError(
                     option, f"expected an integer from {smallest} to {MAX_POINTS:,} for dataset {self.dataset}, "
                             f"got {value!r}"
                 )
-        if not _int(self.batch_size) or not 0 <= self.batch_size <= self.train_size:
+        if not _int(self.batch_size) or self.batch_size < 0 or (self.train_size and self.batch_size > self.train_size):
             raise ConfigError(
                 "--batch-size",
                 f"expected 0 (full batch) up to the train size {self.train_size}, got {self.batch_size!r}",
@@ -142,21 +171,30 @@ class Config:
     def for_dataset(cls, dataset: str = "moons", **given: Any) -> Config:
         """A validated Config for ``dataset``: the ``given`` values, else the dataset's preset
         (``core.data.PRESETS``), else the general default. Raises ConfigError."""
-        return cls(**{**PRESETS.get(dataset, {}), **given, "dataset": dataset}).validate()
+        task = given.get("task", "classification")
+        return cls(**{**presets(dataset, task), **given, "dataset": dataset}).validate()
 
     def follow_dataset(self, dataset: str, **changes: Any) -> Config:
         """This config on ``dataset``: a value that is the current dataset's default (its preset or
         the general default) becomes the new dataset's; a value the user chose stays. Raises
         ConfigError."""
         general = {f.name: f.default for f in fields(self)}
+        old, new = presets(self.dataset, self.task), presets(dataset, self.task)
         moved = {}
-        for name in {*PRESETS.get(self.dataset, {}), *PRESETS.get(dataset, {})}:
-            if getattr(self, name) == PRESETS.get(self.dataset, {}).get(name, general[name]):
-                moved[name] = PRESETS.get(dataset, {}).get(name, general[name])
+        for name in {*old, *new}:
+            if getattr(self, name) == old.get(name, general[name]):
+                moved[name] = new.get(name, general[name])
         return self.with_changes(**moved, **changes, dataset=dataset)
 
     @property
+    def dataset_label(self) -> str:
+        """What the screen calls the dataset: its name, or the user's file name."""
+        return os.path.basename(self.data) if self.dataset == CSV else self.dataset
+
+    @property
     def full_batch(self) -> bool:
+        """Every step sees every training point (a CSV's row count is known only once loaded:
+        there, a batch size from 1 up trains in minibatches)."""
         return self.batch_size in (0, self.train_size)
 
 

@@ -725,3 +725,93 @@ def _list(names, limit: int = _MAX_SHOWN_COLUMNS) -> str:
     if len(names) <= limit:
         return ", ".join(names)
     return ", ".join(names[:limit]) + f", … ({len(names) - limit} more)"
+
+
+# ---------------------------------------------------------------------------------------------
+# A user's data as an experiment and a recording see it.
+
+# A recording embeds the data when both files together are at most this size, so it replays and
+# verifies on a machine without the CSV; larger files are recorded by name and SHA-256 and must be
+# given again (``replay --data``).
+EMBED_LIMIT = 256 * 1024
+
+
+@dataclass(frozen=True)
+class CsvSource:
+    """The parsed CSV file(s) of an experiment: ``train`` (split with ``test_fraction`` unless
+    ``test`` is given) and their raw bytes, kept for recordings."""
+    train: CsvTable
+    test: CsvTable | None
+    train_bytes: bytes
+    test_bytes: bytes | None
+
+    @classmethod
+    def read(cls, path, *, test_path=None, label: str | None = None, task: str = "classification") -> "CsvSource":
+        """Read and check the file(s). Raises CsvDataError."""
+        raw = read_csv_bytes(path)
+        test_raw = None if test_path is None else read_csv_bytes(test_path)
+        return cls.parse(raw, os.fspath(path), test_raw, None if test_path is None else os.fspath(test_path),
+                         label=label, task=task)
+
+    @classmethod
+    def parse(cls, raw: bytes, name: str, test_raw: bytes | None = None, test_name: str | None = None, *,
+              label: str | None = None, task: str = "classification") -> "CsvSource":
+        table = parse_csv_bytes(raw, name, label=label, task=task)
+        test = None if test_raw is None else parse_csv_bytes(test_raw, test_name or "test data", label=label,
+                                                             task=task)
+        return cls(table, test, raw, test_raw)
+
+    def split(self, *, test_fraction: float, train_size: int | None, test_size: int | None,
+              rng: np.random.Generator, dtype=np.float64) -> CsvDataset:
+        return split_table(self.train, test_fraction=test_fraction, test_table=self.test,
+                           train_size=train_size, test_size=test_size, rng=rng, dtype=dtype)
+
+    def record(self, embed_limit: int | None = None) -> dict:
+        """What a recording's header says about the data: each file's name, size and SHA-256, and
+        the text itself when the files together are at most ``embed_limit`` bytes (UTF-8, so the
+        text round-trips to the same bytes and hash)."""
+        limit = EMBED_LIMIT if embed_limit is None else embed_limit
+        embed = len(self.train_bytes) + len(self.test_bytes or b"") <= limit
+
+        def one(table: CsvTable, raw: bytes) -> dict:
+            out: dict = {"name": os.path.basename(table.name), "bytes": len(raw), "sha256": table.sha256}
+            if embed:
+                out["text"] = raw.decode("utf-8")
+            return out
+
+        return {"train": one(self.train, self.train_bytes),
+                "test": None if self.test is None else one(self.test, self.test_bytes or b"")}
+
+    @classmethod
+    def from_record(cls, record: object, *, label: str | None, task: str, data_path=None,
+                    test_path=None) -> "CsvSource":
+        """The source a recording describes: its embedded text, else the files given (``data_path``,
+        ``test_path``), which must have the recorded SHA-256. Raises CsvDataError (one line) for a
+        missing or changed file, ValueError for a malformed record."""
+        if not isinstance(record, dict) or not isinstance(record.get("train"), dict):
+            raise ValueError("'data' must be an object with a 'train' entry")
+
+        def bytes_of(entry: object, path, what: str) -> tuple[bytes, str]:
+            if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str) \
+                    or not isinstance(entry.get("name"), str):
+                raise ValueError(f"'data.{what}' must name the file and its sha256")
+            text = entry.get("text")
+            if isinstance(text, str):
+                raw = text.encode("utf-8")
+                shown = entry["name"]
+            elif path is None:
+                option = "--data" if what == "train" else "--test-data"
+                raise CsvDataError(entry["name"], f"the recording does not contain this file; give it with "
+                                                  f"{option} PATH")
+            else:
+                raw, shown = read_csv_bytes(path), os.fspath(path)
+            digest = hashlib.sha256(raw).hexdigest()
+            if digest != entry["sha256"]:
+                raise CsvDataError(shown, f"is not the file this session was recorded with (SHA-256 "
+                                          f"{digest[:12]}…, recorded {entry['sha256'][:12]}…)")
+            return raw, shown
+
+        raw, name = bytes_of(record["train"], data_path, "train")
+        test = record.get("test")
+        test_raw, test_name = (None, None) if test is None else bytes_of(test, test_path, "test")
+        return cls.parse(raw, name, test_raw, test_name, label=label, task=task)

@@ -118,7 +118,19 @@ REGRESSION_SETS = tuple(name for name, k in _CLASSES.items() if k == 0)
 PRESETS: dict[str, dict[str, float | int]] = {
     "sine": {"lr": 0.05, "train_size": 40, "test_size": 400},
     "saddle": {"lr": 0.05, "train_size": 100, "test_size": 1000},
+    # A user's CSV: every row (0 = all; --train-size / --test-size subsample); a regression target
+    # is shown at the regression sets' lr.
+    "csv": {"train_size": 0, "test_size": 0},
+    "csv regression": {"train_size": 0, "test_size": 0, "lr": 0.05},
 }
+CSV = "csv"  # the dataset name of a user's file (Config.data)
+
+
+def presets(dataset: str, task: str = "classification") -> dict[str, float | int]:
+    """The settings ``dataset`` is shown with where they differ from the general defaults."""
+    if dataset == CSV and task == "regression":
+        return PRESETS["csv regression"]
+    return PRESETS.get(dataset, {})
 MIN_REGRESSION = 10  # a fit needs a few points; the split needs at least this many
 
 

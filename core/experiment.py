@@ -16,8 +16,9 @@ import math
 
 import numpy as np
 
-from .config import Config, check_keep_prob
-from .data import make_dataset
+from .config import Config, ConfigError, check_keep_prob
+from .csv_data import CsvSource
+from .data import CSV, Dataset, make_dataset
 from .dropout import draw_mask
 from .metrics import Snapshotter
 from .network import Network, Workspace
@@ -90,9 +91,12 @@ class PairedExperiment:
     from the seed (same data, same initial weights), keeping the current keep probabilities.
 
     ``data_shape`` passes ``classes``/``features`` to the blobs maker (the benchmark's 64-feature,
-    10-class problem). Raises ConfigError for an invalid config, MemoryError if it does not fit."""
+    10-class problem). ``source``: the user's parsed CSV (``core.csv_data.CsvSource``), read from
+    ``config.data`` when not given; kept, so that a later experiment (a dataset change, a replay)
+    reuses the same rows. Raises ConfigError for an invalid config, CsvDataError for a bad file,
+    MemoryError if it does not fit."""
 
-    def __init__(self, config: Config, *, data_shape: dict | None = None):
+    def __init__(self, config: Config, *, data_shape: dict | None = None, source: CsvSource | None = None):
         self.config = config.validate()
         self._data_shape = data_shape or {}
         self.keep_prob = config.keep_prob
@@ -101,8 +105,21 @@ class PairedExperiment:
         (self._data_seed, self._init_seed, self._order_seed, self._mask_seed, self.metrics_seed,
          self.mc_seed) = seeds
         dtype = np.dtype(config.dtype)
-        self.data = make_dataset(config.dataset, config.train_size, config.test_size, config.noise,
-                                 np.random.default_rng(self._data_seed), dtype, **self._data_shape)
+        data_rng = np.random.default_rng(self._data_seed)
+        if source is None and config.data:
+            source = CsvSource.read(config.data, test_path=config.test_data or None, label=config.label or None,
+                                    task=config.task)
+        self.source = source
+        if config.dataset == CSV:
+            assert source is not None  # validate() requires --data for the csv dataset
+            self.data: Dataset = source.split(test_fraction=config.test_fraction, train_size=config.train_size or None,
+                                              test_size=config.test_size or None, rng=data_rng, dtype=dtype)
+            if config.batch_size > len(self.data.y_train):
+                raise ConfigError("--batch-size", f"expected at most the {len(self.data.y_train)} training rows "
+                                                  f"of {self.data.name}, got {config.batch_size}")
+        else:
+            self.data = make_dataset(config.dataset, config.train_size, config.test_size, config.noise,
+                                     data_rng, dtype, **self._data_shape)
         self.reset()
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -118,7 +135,7 @@ class PairedExperiment:
         self._mask_rng = np.random.default_rng(self._mask_seed)
         self._target_train = net.targets(data.y_train)
         n = data.x_train.shape[0]
-        self._batch = n if cfg.full_batch else cfg.batch_size
+        self._batch = n if cfg.batch_size in (0, n) else cfg.batch_size
         self._perm = np.arange(n)
         self._batch_bufs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._mask_bufs: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .changes import apply_change
+from .csv_data import CsvSource
 from .experiment import PairedExperiment
 from .report import json_safe
 from .session import CloseRecord, EventRecord, Record, SessionFile, SnapshotRecord, dumps_line
@@ -132,14 +133,23 @@ class Replayer:
     The app drives it in chunks: ``advance(n)`` trains at most ``n`` steps (None: up to the next
     snapshot) and returns what it passed: events as read, ``Replayed`` snapshots, the close record.
     ``done`` at the end (or at the first mismatch when verifying). Snapshots must be taken only
-    through the replayer so the trajectory is the recorded one. Raises SessionFormatError if the
-    file turns out bad past what ``read_session`` checked (it changed since)."""
+    through the replayer so the trajectory is the recorded one. ``data_path``/``test_path``: the
+    user's CSV files when the recording names them without holding their text. Raises
+    SessionFormatError if the file turns out bad past what ``read_session`` checked (it changed
+    since), CsvDataError for missing or changed data, ValueError for a malformed data record."""
 
-    def __init__(self, session: SessionFile, *, verify: bool = False, rtol: float | None = None):
+    def __init__(self, session: SessionFile, *, verify: bool = False, rtol: float | None = None,
+                 data_path: str | None = None, test_path: str | None = None):
         self.session = session
         self.verify = verify
         self.rtol = default_rtol(session) if rtol is None else rtol
-        self.exp = PairedExperiment(session.config)
+        config = session.config
+        source = None
+        if config.data:
+            # The recorded data: embedded, or the file given again, which must hash the same.
+            source = CsvSource.from_record(session.header.get("data"), label=config.label or None,
+                                           task=config.task, data_path=data_path, test_path=test_path)
+        self.exp = PairedExperiment(config, source=source)
         self.mismatch: Mismatch | None = None
         self.events_applied = 0
         self.snapshots_compared = 0

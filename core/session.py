@@ -22,6 +22,10 @@ every line::
   Version 1 named the prediction-mode layer fields ``mean_eval`` / ``norm_eval``; they are renamed
   to ``mean_pred`` / ``norm_pred`` on reading.
 - Steps never go down, except right after a ``reset`` or ``dataset`` event (a new experiment at 0).
+- With a user's CSV (``--data``) the header's ``data`` names each file (``train``, ``test`` or null)
+  with its size and SHA-256, and holds its text when the files together are small
+  (``core.csv_data.EMBED_LIMIT``): such a recording replays anywhere; a larger one needs the file
+  again, with the recorded hash.
 - The ``close`` record is the last line. A file without one was cut off (kill -9, power loss):
   every complete line before the cut still replays.
 
@@ -46,6 +50,7 @@ import numpy as np
 from . import version as package_version
 from .changes import RESTART_KINDS, Change, ChangeError
 from .config import Config, ConfigError
+from .csv_data import CsvSource
 from .fileio import open_new, write_all
 from .report import json_safe
 from .snapshot import RUNS, Snapshot, upgrade_legacy
@@ -99,7 +104,7 @@ class SessionLog:
 
     def __init__(self, path: str | os.PathLike, config: Config, *, terminal: tuple[int, int] | None = None,
                  force: bool = False, fsync: bool = False, mode: str = "headless",
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, source: CsvSource | None = None):
         self.path = os.fspath(path)
         self.config = config
         self.fsync = fsync
@@ -117,6 +122,8 @@ class SessionLog:
             "terminal": None if terminal is None else {"cols": int(terminal[0]), "rows": int(terminal[1])},
             "mode": mode, "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
+        if source is not None:
+            header["data"] = source.record()
         try:
             self._write(header)
         except BaseException:

@@ -19,6 +19,7 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from dropout_tui.core.config import KEY_FINE_STEP, KEY_FLOOR, KEY_STEP, Config, step_keep_prob
+from dropout_tui.core.csv_data import CsvSource
 from dropout_tui.core.snapshot import Snapshot
 
 from .explain import Context
@@ -86,12 +87,12 @@ class DropoutApp(App):
 
     def __init__(self, config: Config | None = None, *, screenshot_dir: str | Path = ".", worker: bool = True,
                  paused: bool = False, prerun: int = 0, trainer: Trainer | None = None,
-                 outputs: Outputs | None = None):
+                 outputs: Outputs | None = None, source: CsvSource | None = None):
         super().__init__()
         limit_blas_threads()
         self.outputs = outputs or Outputs()
         self.trainer = trainer or Trainer(config, paused=paused, on_event=self.outputs.on_event,
-                                          on_snapshot=self.outputs.on_snapshot)
+                                          on_snapshot=self.outputs.on_snapshot, source=source)
         if prerun:
             self.trainer.prerun(prerun)
         self.screenshot_dir = Path(screenshot_dir)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import shutil
 
 from dropout_tui.core.config import Config
+from dropout_tui.core.csv_data import CsvDataError, CsvSource
 from dropout_tui.core.session import SessionFile
 
 from .args import SessionFiles, session_files_from_args
+from .errors import UsageError
 from .outputs import Outputs
 
 
@@ -33,18 +35,26 @@ def run_app(config: Config, args) -> int:
 
     files = session_files_from_args(args)
     size = shutil.get_terminal_size()
-    outputs = Outputs.open(config, files, mode="app", terminal=(size.columns, size.lines))
+    # The user's CSV is read once, before any file is opened: a bad one is refused with nothing written.
+    source = CsvSource.read(config.data, test_path=config.test_data or None, label=config.label or None,
+                            task=config.task) if config.data else None
+    outputs = Outputs.open(config, files, mode="app", terminal=(size.columns, size.lines), source=source)
     try:
-        app = DropoutApp(config, screenshot_dir=files.screenshot_dir, outputs=outputs)
+        app = DropoutApp(config, screenshot_dir=files.screenshot_dir, outputs=outputs, source=source)
     except BaseException:
         outputs.close("error", 0)
         raise
     return _run(app, outputs)
 
 
-def run_replay_app(session: SessionFile, files: SessionFiles) -> int:
+def run_replay_app(session: SessionFile, files: SessionFiles, data_path: str | None = None,
+                   test_path: str | None = None) -> int:
     from .app import DropoutApp
     from .replay_trainer import ReplayTrainer
 
-    app = DropoutApp(trainer=ReplayTrainer(session), screenshot_dir=files.screenshot_dir)
+    try:
+        trainer = ReplayTrainer(session, data_path=data_path, test_path=test_path)
+    except (CsvDataError, ValueError) as exc:
+        raise UsageError(f"{session.path}: {exc}") from None
+    app = DropoutApp(trainer=trainer, screenshot_dir=files.screenshot_dir)
     return _run(app, Outputs())

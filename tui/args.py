@@ -12,7 +12,7 @@ from typing import NoReturn
 from collections.abc import Callable
 
 from dropout_tui.core.config import Config, ConfigError, default_of, option_name, parse_text
-from dropout_tui.core.data import PRESETS
+from dropout_tui.core.data import CSV, PRESETS
 
 from .errors import UsageError
 
@@ -70,9 +70,9 @@ def add_experiment_options(parser: argparse.ArgumentParser) -> None:
     for f in fields(Config):
         default = default_of(f)
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else str(default)
-        presets = sorted({f"{ds} {values[f.name]}" for ds, values in PRESETS.items() if f.name in values})
-        if presets:
-            shown += "; " + ", ".join(presets)
+        shown_presets = sorted({f"{ds} {values[f.name]}" for ds, values in PRESETS.items() if f.name in values})
+        if shown_presets:
+            shown += "; " + ", ".join(shown_presets)
         # None: not given, so config_from_args can tell a chosen value from a dataset's preset.
         group.add_argument(option_name(f), dest=f.name, metavar=f.metadata["metavar"], default=None,
                            type=_field_parser(f), help=f"{f.metadata['help']} (default {shown})")
@@ -82,6 +82,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
     """The validated Config the experiment options describe: the values given, else the
     dataset's preset, else the default. Raises ConfigError."""
     given = {f.name: getattr(args, f.name) for f in fields(Config) if getattr(args, f.name) is not None}
+    if given.get("data") and "dataset" not in given:
+        given["dataset"] = CSV  # --data FILE.csv trains on that file
     return Config.for_dataset(**given)
 
 

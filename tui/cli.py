@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass
 
 from dropout_tui.core.config import ConfigError
+from dropout_tui.core.csv_data import CsvDataError
 
 from .args import Parser, add_experiment_options, add_session_file_options, config_from_args, integer
 from .errors import EXIT_USAGE, UsageError, print_error
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         return _dispatch(argv)
-    except (UsageError, ConfigError) as exc:
+    except (UsageError, ConfigError, CsvDataError) as exc:
         print_error(exc)
         return EXIT_USAGE
     except MemoryError:

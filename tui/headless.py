@@ -52,7 +52,7 @@ def run_headless(config: Config, args) -> int:
         raise UsageError("--cast: records the app's screen; with --headless use --record or --csv")
     exp = PairedExperiment(config)
     with StopOnSignals() as stop:
-        outputs = Outputs.open(config, files, mode="headless")
+        outputs = Outputs.open(config, files, mode="headless", source=exp.source)
         failed = True
         try:
             snap = _train_with_progress(exp, args.steps, outputs.on_snapshot, lambda: stop.requested)
@@ -118,7 +118,7 @@ def summary_table(config: Config, snap: Snapshot, arch: str) -> Table:
     runs: list[RunMetrics] = [snap["runs"]["inverted"], snap["runs"]["unrescaled"]]
     run_docs, layer_docs = docs(RunMetrics), docs(LayerStats)
     inputs = snap.get("input_keep_prob", 1.0)
-    table = Table(title=f"{config.dataset} · {arch} {config.activation} · "
+    table = Table(title=f"{config.dataset_label} · {arch} {config.activation} · "
                         f"keep_prob {format_keep_prob(snap['keep_prob'])}"
                         + (f" · input keep_prob {format_keep_prob(inputs)}" if inputs < 1 else "")
                         + f" · step {snap['step']:,}")

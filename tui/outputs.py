@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from dropout_tui.core.changes import Change
 from dropout_tui.core.config import Config
+from dropout_tui.core.csv_data import CsvSource
 from dropout_tui.core.csv_export import CsvLog, write_csv
 from dropout_tui.core.fileio import OutputExistsError
 from dropout_tui.core.prediction import mc_ladder
@@ -68,7 +69,7 @@ class Outputs:
 
     @classmethod
     def open(cls, config: Config, files: SessionFiles, *, mode: str,
-             terminal: tuple[int, int] | None = None) -> Outputs:
+             terminal: tuple[int, int] | None = None, source: CsvSource | None = None) -> Outputs:
         """Open every file ``files`` names. Raises UsageError (one line) when one cannot be made."""
         cast_path = files.cast if mode == "app" else None
         check_outputs({"--record": files.record, "--csv": files.csv, "--cast": cast_path}, files.force)
@@ -76,7 +77,7 @@ class Outputs:
         record, csv_path = files.record, files.csv
         try:
             out.log = open_output("--record", record, lambda: SessionLog(
-                record, config, terminal=terminal, force=files.force, mode=mode))
+                record, config, terminal=terminal, force=files.force, mode=mode, source=source))
             if csv_path is not None:
                 out.csv = open_output("--csv", csv_path, lambda: _csv_log(csv_path, config, files.force))
             if cast_path is not None:

@@ -16,6 +16,7 @@ import sys
 import numpy as np
 
 from dropout_tui.core.config import ConfigError
+from dropout_tui.core.csv_data import CsvDataError
 from dropout_tui.core.replay import DEFAULT_RTOL, Replayed, Replayer, default_rtol, normalise
 from dropout_tui.core.report import json_safe, result
 from dropout_tui.core.session import SessionFile, SessionFormatError, read_session
@@ -37,6 +38,9 @@ def replay_parser() -> Parser:
     p.add_argument("--rtol", type=number("--rtol"), default=None,
                    help=f"relative tolerance for --verify (default 0 = bit-identical with the recording's "
                         f"numpy version, {DEFAULT_RTOL:g} with another)")
+    p.add_argument("--data", metavar="FILE", default=None,
+                   help="the recording's CSV file, when it was too large to be recorded with it (checked by SHA-256)")
+    p.add_argument("--test-data", metavar="FILE", default=None, help="likewise its separate test file")
     add_session_file_options(p, record=False, cast=False,
                              csv_help="headless: write the replayed metrics history as CSV ('-' for stdout)")
     return p
@@ -69,7 +73,7 @@ def run(argv: list[str]) -> int:
     if not headless:
         from .app_main import run_replay_app
 
-        return run_replay_app(session, files)
+        return run_replay_app(session, files, data_path=args.data, test_path=args.test_data)
     return _replay_headless(session, args, files)
 
 
@@ -79,9 +83,12 @@ def _replay_headless(session: SessionFile, args, files) -> int:
     if args.verify and args.rtol is None and rtol:
         print(f"dropout-tui: note: recorded with numpy {recorded_numpy}, replaying with {np.__version__}: "
               f"comparing within a relative tolerance of {rtol:g}", file=sys.stderr)
+    try:
+        replayer = Replayer(session, verify=args.verify, rtol=rtol, data_path=args.data, test_path=args.test_data)
+    except (CsvDataError, ValueError) as exc:
+        raise UsageError(f"{session.path}: {exc}") from None
     outputs = Outputs.open(session.config, files, mode="replay")
     try:
-        replayer = Replayer(session, verify=args.verify, rtol=rtol)
         while not replayer.done:
             for passed in replayer.advance(None):
                 if isinstance(passed, Replayed):

@@ -21,9 +21,11 @@ REFUSAL = "Replay: the recording sets keep_prob and the dataset (r plays it agai
 class ReplayTrainer(Trainer):
     replay = True
 
-    def __init__(self, session: SessionFile, **kwargs):
+    def __init__(self, session: SessionFile, *, data_path: str | None = None, test_path: str | None = None,
+                 **kwargs):
         self.session = session
-        self.replayer = Replayer(session)
+        self._paths = {"data_path": data_path, "test_path": test_path}
+        self.replayer = Replayer(session, **self._paths)
         kwargs.setdefault("speed_index", START_SPEED)
         super().__init__(exp=self.replayer.exp, **kwargs)
 
@@ -32,7 +34,7 @@ class ReplayTrainer(Trainer):
 
     def _apply(self, name: str, args: tuple) -> None:
         if name == "reset":
-            self.replayer = Replayer(self.session)
+            self.replayer = Replayer(self.session, **self._paths)
             self.exp = self.replayer.exp
             self._boundary = None
             self.paused = False

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dropout_tui.core.boundary import BoundaryGrid, BoundaryMaps
 from dropout_tui.core.changes import Change, apply_change, next_dataset_change
 from dropout_tui.core.config import Config
+from dropout_tui.core.csv_data import CsvSource
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.snapshot import Snapshot
 from dropout_tui.core.stepping import advance_with_snapshots
@@ -72,11 +73,11 @@ class Trainer:
     def __init__(self, config: Config | None = None, *, exp: PairedExperiment | None = None,
                  paused: bool = False, speed_index: int = len(SPEEDS) - 1,
                  on_event: Callable[[Change, int], None] | None = None,
-                 on_snapshot: Callable[[Snapshot], None] | None = None):
+                 on_snapshot: Callable[[Snapshot], None] | None = None, source: CsvSource | None = None):
         if exp is None:
             if config is None:
                 raise ValueError("a Trainer needs a config or an experiment")
-            exp = PairedExperiment(config)
+            exp = PairedExperiment(config, source=source)
         self.exp = exp
         self.paused = paused
         self.speed_index = speed_index

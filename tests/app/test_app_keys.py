@@ -120,11 +120,11 @@ async def test_d_cycles_through_every_dataset_including_three_classes(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         seen = []
-        for _ in range(5):
+        for _ in range(7):
             await pilot.press("d")
             await pilot.press("n")
             seen.append(app.trainer.exp.config.dataset)
-        assert sorted(seen) == sorted(["circles", "xor", "spiral", "blobs", "moons"])
+        assert sorted(seen) == sorted(["circles", "xor", "spiral", "blobs", "sine", "saddle", "moons"])
 
 
 async def test_s_saves_an_svg_and_says_where(make_app, tmp_path):
@@ -243,14 +243,15 @@ async def test_resizing_a_running_app_relayouts_for_the_new_size(make_app):
 
 
 async def test_d_skips_datasets_the_sizes_do_not_fit(small_config):
-    # 10 training points fit the 2-class sets (5 per class) but not spiral or blobs (3 classes).
+    # 10 training points fit the 2-class sets (5 per class) and the regression sets (10 points),
+    # but not spiral or blobs (3 classes, 15 points).
     app = DropoutApp(small_config(train_size=10, test_size=10), worker=False, paused=True)
     async with app.run_test(size=(80, 24)) as pilot:
         seen = []
-        for _ in range(4):
+        for _ in range(6):
             await pilot.press("d")
             seen.append(app.trainer.exp.config.dataset)
-        assert seen == ["circles", "xor", "moons", "circles"]
+        assert seen == ["circles", "xor", "sine", "saddle", "moons", "circles"]
 
 
 async def test_minus_never_raises_a_keep_prob_below_the_floor(small_config):

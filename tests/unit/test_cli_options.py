@@ -13,7 +13,7 @@ from dropout_tui.core.session import versions
 from dropout_tui.tui.cli import main, main_parser
 
 ABBREVIATED = [
-    (["--data", "xor", "--headless", "--steps", "1"], "--data"),
+    (["--datase", "xor", "--headless", "--steps", "1"], "--datase"),
     (["--headless", "--step", "1"], "--step"),
     (["--hea", "--steps", "1"], "--hea"),
     (["bench", "--qui", "--json"], "--qui"),
