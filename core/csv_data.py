@@ -746,7 +746,7 @@ class CsvSource:
     test_bytes: bytes | None
 
     @classmethod
-    def read(cls, path, *, test_path=None, label: str | None = None, task: str = "classification") -> "CsvSource":
+    def read(cls, path, *, test_path=None, label: str | None = None, task: str = "classification") -> CsvSource:
         """Read and check the file(s). Raises CsvDataError."""
         raw = read_csv_bytes(path)
         test_raw = None if test_path is None else read_csv_bytes(test_path)
@@ -755,7 +755,7 @@ class CsvSource:
 
     @classmethod
     def parse(cls, raw: bytes, name: str, test_raw: bytes | None = None, test_name: str | None = None, *,
-              label: str | None = None, task: str = "classification") -> "CsvSource":
+              label: str | None = None, task: str = "classification") -> CsvSource:
         table = parse_csv_bytes(raw, name, label=label, task=task)
         test = None if test_raw is None else parse_csv_bytes(test_raw, test_name or "test data", label=label,
                                                              task=task)
@@ -784,7 +784,7 @@ class CsvSource:
 
     @classmethod
     def from_record(cls, record: object, *, label: str | None, task: str, data_path=None,
-                    test_path=None) -> "CsvSource":
+                    test_path=None) -> CsvSource:
         """The source a recording describes: its embedded text, else the files given (``data_path``,
         ``test_path``), which must have the recorded SHA-256. Raises CsvDataError (one line) for a
         missing or changed file, ValueError for a malformed record."""
