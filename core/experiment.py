@@ -16,7 +16,7 @@ import numpy as np
 
 from .config import Config
 from .data import make_dataset
-from .dropout import draw_mask
+from .dropout import MaskSite, MaskStream
 from .metrics import Snapshotter
 from .network import Network, Workspace
 from .optim import make_optimizer
@@ -108,15 +108,18 @@ class PairedExperiment:
                      for rule in RULES}
         self.step = 0
         self._order_rng = np.random.default_rng(self._order_seed)
-        self._mask_rng = np.random.default_rng(self._mask_seed)
+        self._masks = MaskStream(np.random.default_rng(self._mask_seed))
         self._target_train = net.targets(data.y_train)
         n = data.x_train.shape[0]
         self._batch = n if cfg.full_batch else cfg.batch_size
         self._perm = np.arange(n)
         self._batch_bufs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._mask_bufs: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
-        depth = len(cfg.layers) + 1
-        self._mults = {rule: [None] * depth for rule in RULES}
+        # Per row count: the keep probabilities it was made for, the sites to draw and each rule's
+        # multipliers (pointing into the mask buffers). Remade only when a keep probability
+        # changes, so a step spends no Python on them; the last minibatch of an epoch may be
+        # smaller, so more than one row count is in use.
+        self._plans: dict[int, tuple[tuple[float, float], list[MaskSite], int, dict]] = {}
         self._snapshotter = Snapshotter(self)
 
     def snapshot(self) -> dict:
@@ -157,11 +160,15 @@ class PairedExperiment:
 
     def _one_step(self, runs=None) -> None:
         x, target = self._next_batch()
-        self._draw_masks(x.shape[0])
+        runs = runs or self.runs.values()
+        # Multipliers only for the runs that train this step; the random words are drawn all the
+        # same, so the stream never depends on which runs train.
+        want = {run.rule for run in runs if run.diverged_at is None}
+        mults = self._draw_masks(x.shape[0], "unrescaled" in want, "inverted" in want)
         l2 = self.config.l2
-        for run in runs or self.runs.values():
+        for run in runs:
             if run.diverged_at is None:
-                run.train_step(x, target, self._mults[run.rule], l2, self.step)
+                run.train_step(x, target, mults[run.rule], l2, self.step)
         self.step += 1
 
     def _next_batch(self):
@@ -184,21 +191,35 @@ class PairedExperiment:
         np.take(self._target_train, idx, axis=0, out=bufs[1])
         return bufs
 
-    def _draw_masks(self, n: int) -> None:
+    def _draw_masks(self, n: int, want_mask: bool = True, want_scaled: bool = True) -> dict:
+        """Draw this step's masks for ``n`` rows; returns each rule's multipliers."""
+        probs = (self.input_keep_prob, self.keep_prob)
+        plan = self._plans.get(n)
+        if plan is None or plan[0] != probs:
+            plan = self._plans[n] = (probs, *self._mask_plan(n))
+        _, sites, total, mults = plan
+        self._masks.draw(sites, total, want_mask, want_scaled)
+        return mults
+
+    def _mask_plan(self, n: int) -> tuple[list[MaskSite], int, dict]:
+        """The sites with keep_prob < 1 for ``n`` rows, their total size, and each rule's
+        multipliers: the site's buffers, None where a site has no dropout."""
         bufs = self._mask_bufs.get(n)
         if bufs is None:
             widths = [self.data.n_features, *self.config.layers]
             dt = self.data.x_train.dtype
             bufs = self._mask_bufs[n] = [
-                (np.empty((n, w), np.float32), np.empty((n, w), dt), np.empty((n, w), dt)) for w in widths
+                (np.empty((n, w), bool), np.empty((n, w), dt), np.empty((n, w), dt)) for w in widths
             ]
-        inverted, unrescaled = self._mults["inverted"], self._mults["unrescaled"]
+        mults = {rule: [None] * len(bufs) for rule in RULES}
+        sites = []
         for i, p in enumerate(self.probs):
             if p >= 1.0:
-                inverted[i] = unrescaled[i] = None
                 continue
-            draw_mask(self._mask_rng, p, *bufs[i])
-            inverted[i], unrescaled[i] = bufs[i][2], bufs[i][1]
+            keep, mask, scaled = bufs[i]
+            sites.append(MaskSite(p, keep, mask, scaled))
+            mults["inverted"][i], mults["unrescaled"][i] = scaled, mask
+        return sites, sum(site.size for site in sites), mults
 
 
 def _check_prob(p) -> float:
