@@ -30,18 +30,20 @@ def keep_threshold(p: float) -> int:
 
 
 class MaskSite:
-    """One dropout site's buffers for ``MaskStream.draw``: keep probability ``p`` in (0, 1), a bool
-    keep mask, and the multipliers made from it in the layer's float dtype: ``mask`` (0/1, the
-    unrescaled run's) and ``scaled`` (mask / p, the inverted run's). All three are (n, width) arrays."""
+    """A stretch of mask buffers for ``MaskStream.draw`` that shares one keep probability ``p`` in
+    (0, 1): one dropout site, or several adjacent ones drawn with one NumPy call each. ``keep`` is
+    the bool keep mask; ``mask`` (0/1, the unrescaled run's multiplier) and ``scaled`` (mask / p, the
+    inverted run's) are made from it in the layers' float dtype. All three are C-contiguous and of
+    one size; only their flat order matters here."""
 
-    __slots__ = ("p", "keep", "keep_flat", "mask", "scaled", "inv_p", "threshold", "size")
+    __slots__ = ("p", "keep", "mask", "scaled", "inv_p", "threshold", "size")
 
     def __init__(self, p: float, keep: np.ndarray, mask: np.ndarray, scaled: np.ndarray):
         self.p = p
-        self.keep, self.mask, self.scaled = keep, mask, scaled
-        self.keep_flat = keep.reshape(-1)  # a view: keep must be C-contiguous
+        # Flat views (reshape(-1) of a C-contiguous array copies nothing).
+        self.keep, self.mask, self.scaled = keep.reshape(-1), mask.reshape(-1), scaled.reshape(-1)
         self.size = keep.size
-        # 1/p in the layer's dtype, as draw_mask's multiply rounds it (inf in float32 for p < ~3e-39).
+        # 1/p in the layers' dtype, as draw_mask's multiply rounds it (inf in float32 for p < ~3e-39).
         with np.errstate(over="ignore"):
             self.inv_p = mask.dtype.type(1.0 / p)
         t = keep_threshold(p)
@@ -88,12 +90,11 @@ class MaskStream:
                 keep.fill(True)
                 pos += size if carry is None else size - 1
             elif carry is None:
-                np.less(words[pos:pos + size], t, out=site.keep_flat)
+                np.less(words[pos:pos + size], t, out=keep)
                 pos += size
             else:
-                flat = site.keep_flat
-                flat[0] = carry < t
-                np.less(words[pos:pos + size - 1], t, out=flat[1:])
+                keep[0] = carry < t
+                np.less(words[pos:pos + size - 1], t, out=keep[1:])
                 pos += size - 1
             carry = None
             if want_mask:

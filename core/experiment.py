@@ -115,7 +115,7 @@ class PairedExperiment:
         self._batch = n if cfg.full_batch else cfg.batch_size
         self._perm = np.arange(n)
         self._batch_bufs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self._mask_bufs: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self._mask_bufs: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # keep, mask, scaled
         # Per row count: the keep probabilities it was made for, the sites to draw and each rule's
         # multipliers (pointing into the mask buffers). Remade only when a keep probability
         # changes, so a step spends no Python on them; the last minibatch of an epoch may be
@@ -203,23 +203,32 @@ class PairedExperiment:
         return mults
 
     def _mask_plan(self, n: int) -> tuple[list[MaskSite], int, dict]:
-        """The sites with keep_prob < 1 for ``n`` rows, their total size, and each rule's
-        multipliers: the site's buffers, None where a site has no dropout."""
+        """The mask sites to draw for ``n`` rows, their total size, and each rule's multipliers:
+        (n, width) views of the sites' buffers, None where a layer has no dropout.
+
+        The keep masks and multipliers of all layers live in one buffer each, in draw order, so
+        adjacent layers with one keep probability (the hidden layers) are drawn as one site: one
+        comparison and one multiply for all of them instead of one per layer."""
         bufs = self._mask_bufs.get(n)
+        widths = [self.data.n_features, *self.config.layers]
         if bufs is None:
-            widths = [self.data.n_features, *self.config.layers]
-            dt = self.data.x_train.dtype
-            bufs = self._mask_bufs[n] = [
-                (np.empty((n, w), bool), np.empty((n, w), dt), np.empty((n, w), dt)) for w in widths
-            ]
-        mults = {rule: [None] * len(bufs) for rule in RULES}
-        sites = []
-        for i, p in enumerate(self.probs):
-            if p >= 1.0:
-                continue
-            keep, mask, scaled = bufs[i]
-            sites.append(MaskSite(p, keep, mask, scaled))
-            mults["inverted"][i], mults["unrescaled"][i] = scaled, mask
+            size, dt = n * sum(widths), self.data.x_train.dtype
+            bufs = self._mask_bufs[n] = (np.empty(size, bool), np.empty(size, dt), np.empty(size, dt))
+        keep, mask, scaled = bufs
+        mults = {rule: [None] * len(widths) for rule in RULES}
+        spans: list[list] = []  # [p, start, end] of each site, in draw order
+        start = 0
+        for i, (p, w) in enumerate(zip(self.probs, widths)):
+            end = start + n * w
+            if p < 1.0:
+                mults["inverted"][i] = scaled[start:end].reshape(n, w)
+                mults["unrescaled"][i] = mask[start:end].reshape(n, w)
+                if spans and spans[-1][0] == p and spans[-1][2] == start:
+                    spans[-1][2] = end
+                else:
+                    spans.append([p, start, end])
+            start = end
+        sites = [MaskSite(p, keep[a:b], mask[a:b], scaled[a:b]) for p, a, b in spans]
         return sites, sum(site.size for site in sites), mults
 
 

@@ -9,7 +9,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dropout_tui.core.config import Config
 from dropout_tui.core.dropout import MaskSite, MaskStream, draw_mask, keep_threshold
+from dropout_tui.core.experiment import PairedExperiment
 
 # Keep probabilities that matter: ordinary ones, ones at float32 rounding boundaries, ones whose
 # float32 is 1 (everything kept), and ones so small that float32 is 0 or subnormal.
@@ -34,20 +36,21 @@ def _compare(steps, seed, dtype, want_mask, want_scaled):
     ref_rng = np.random.default_rng(seed)
     stream = MaskStream(np.random.default_rng(seed))
     for step in steps:
-        sites, expected = [], []
+        sites, bufs, expected = [], [], []
         for p, (n, w) in step:
             uniform = np.empty((n, w), np.float32)
             mask, scaled = np.empty((n, w), dtype), np.empty((n, w), dtype)
             draw_mask(ref_rng, p, uniform, mask, scaled)
             expected.append((mask, scaled))
-            sites.append(MaskSite(p, np.empty((n, w), bool), np.empty((n, w), dtype), np.empty((n, w), dtype)))
+            bufs.append((np.empty((n, w), bool), np.empty((n, w), dtype), np.empty((n, w), dtype)))
+            sites.append(MaskSite(p, *bufs[-1]))
         stream.draw(sites, sum(s.size for s in sites), want_mask, want_scaled)
-        for site, (mask, scaled) in zip(sites, expected):
-            np.testing.assert_array_equal(site.keep, mask == 1)
+        for (keep, got_mask, got_scaled), (mask, scaled) in zip(bufs, expected):
+            np.testing.assert_array_equal(keep, mask == 1)
             if want_mask:
-                assert site.mask.tobytes() == mask.tobytes()
+                assert got_mask.tobytes() == mask.tobytes()
             if want_scaled:
-                assert site.scaled.tobytes() == scaled.tobytes()
+                assert got_scaled.tobytes() == scaled.tobytes()
 
 
 @given(p=probs)
@@ -71,4 +74,29 @@ def test_draws_split_anywhere_give_one_stream():
         a.draw([site], site.size)
     whole = MaskSite(0.5, np.empty((1, 17), bool), np.empty((1, 17)), np.empty((1, 17)))
     b.draw([whole], whole.size)
-    np.testing.assert_array_equal(np.concatenate([s.keep.ravel() for s in split]), whole.keep.ravel())
+    np.testing.assert_array_equal(np.concatenate([s.keep for s in split]), whole.keep)
+
+
+@settings(max_examples=25, deadline=None)
+@given(keep_prob=st.sampled_from([0.5, 0.3, 0.99999999, 1.0]), input_keep_prob=st.sampled_from([0.5, 0.7, 1.0]),
+       layers=st.sampled_from([(3,), (5, 4), (3, 3, 7)]), batch_size=st.sampled_from([0, 7]),
+       dtype=st.sampled_from(["float64", "float32"]))
+def test_experiment_multipliers_are_draw_masks_layer_by_layer(keep_prob, input_keep_prob, layers, batch_size, dtype):
+    # The experiment draws adjacent layers with one keep probability as one site, from one buffer;
+    # each layer's multipliers must still be what draw_mask gives layer by layer, step after step.
+    cfg = Config(layers=layers, keep_prob=keep_prob, input_keep_prob=input_keep_prob, train_size=31,
+                 test_size=20, batch_size=batch_size, dtype=dtype)
+    exp = PairedExperiment(cfg)
+    ref_rng = np.random.default_rng(exp._mask_seed)
+    widths = [exp.data.n_features, *layers]
+    for n in (31, 7, 7, 3, 31):
+        mults = exp._draw_masks(n)
+        for i, (p, w) in enumerate(zip(exp.probs, widths)):
+            if p >= 1.0:
+                assert mults["inverted"][i] is None and mults["unrescaled"][i] is None
+                continue
+            mask, scaled = np.empty((n, w), dtype), np.empty((n, w), dtype)
+            draw_mask(ref_rng, p, np.empty((n, w), np.float32), mask, scaled)
+            assert mults["unrescaled"][i].shape == (n, w)
+            assert mults["unrescaled"][i].tobytes() == mask.tobytes()
+            assert mults["inverted"][i].tobytes() == scaled.tobytes()
