@@ -6,7 +6,13 @@ divided by keep_prob for inverted dropout) or a scalar (keep_prob, for "scaled a
 network itself knows nothing about training rules; the experiment decides the multipliers.
 
 All work happens in a ``Workspace`` of preallocated buffers for one row count, so a training
-step allocates no arrays (temporary arrays cost minor page faults on every step, DESIGN §4).
+step allocates no arrays (temporary arrays cost minor page faults on every step).
+
+Matrix-vector products (one operand a vector or a single column) use ``np.dot``: it makes the same
+BLAS call as ``np.matmul`` (the same numbers) for about 1 us less, a fifth of such a product's
+time here. Matrix-matrix products stay with ``np.matmul``, because ``np.dot`` first zeroes its
+output, which BLAS then zeroes again: on a 300x64 output that costs more than it saves.
+``np.dot``'s ``out=`` must be C-contiguous, as every buffer here is.
 """
 
 from __future__ import annotations
@@ -136,7 +142,7 @@ class Network:
         if not logits:
             return None
         z = ws.z
-        np.matmul(h, W[-1], out=z)
+        (np.dot if self.n_out == 1 else np.matmul)(h, W[-1], out=z)
         np.add(z, b[-1], out=z)
         return z
 
@@ -189,8 +195,8 @@ class Network:
         dz *= 1.0 / target.shape[0]
         inputs, W, gW, gb, ones = ws.inputs, self.W, self.gW, self.gb, ws.ones
         for l in range(len(W) - 1, -1, -1):
-            np.matmul(inputs[l].T, dz, out=gW[l])
-            np.matmul(ones, dz, out=gb[l])
+            (np.dot if dz.shape[1] == 1 else np.matmul)(inputs[l].T, dz, out=gW[l])
+            np.dot(ones, dz, out=gb[l])
             if l2:
                 np.multiply(W[l], l2, out=self._wtmp[l])
                 gW[l] += self._wtmp[l]
