@@ -189,7 +189,9 @@ class Network:
     def backward(self, ws: Workspace, target: np.ndarray, mults, l2: float = 0.0) -> None:
         """Fill ``gW``/``gb`` with the gradient of mean cross-entropy + l2/2·Σ‖W‖².
 
-        ``target`` is the label column (binary) or one-hot matrix, shaped like the logits."""
+        ``target`` is the label column (binary) or one-hot matrix, shaped like the logits. The
+        activations ``ws.a`` are read here for the last time and may be left holding the
+        activation's derivative instead (see ``activations``)."""
         dz = self.probabilities(ws)
         dz -= target
         dz *= 1.0 / target.shape[0]
