@@ -4,7 +4,8 @@
 all-zero array of z's shape to read, never write (ReLU's second operand: NumPy's maximum against the
 scalar 0 misses its vectorised loop and is several times slower). ``backward(a, grad, tmp)``
 multiplies grad in place by f'(z), written in terms of the output a = f(z), which is all the forward
-pass keeps.
+pass keeps; it may overwrite a with f'(z) (the backward pass is a's last reader), which spares the
+write and re-read of a scratch array the size of the layer (ReLU, leaky ReLU, tanh).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ def _relu(z, tmp, zeros):
 
 
 def _relu_back(a, grad, tmp):
-    np.greater(a, 0, out=tmp)
-    grad *= tmp
+    np.greater(a, 0, out=a)
+    grad *= a
 
 
 def _leaky(z, tmp, zeros):
@@ -31,10 +32,10 @@ def _leaky(z, tmp, zeros):
 
 def _leaky_back(a, grad, tmp):
     # f'(z) = 1 for z > 0, LEAK otherwise; a > 0 exactly when z > 0.
-    np.greater(a, 0, out=tmp)
-    tmp *= 1 - LEAK
-    tmp += LEAK
-    grad *= tmp
+    np.greater(a, 0, out=a)
+    a *= 1 - LEAK
+    a += LEAK
+    grad *= a
 
 
 def _tanh(z, tmp, zeros):
@@ -42,9 +43,9 @@ def _tanh(z, tmp, zeros):
 
 
 def _tanh_back(a, grad, tmp):
-    np.multiply(a, a, out=tmp)
-    np.subtract(1, tmp, out=tmp)
-    grad *= tmp
+    np.multiply(a, a, out=a)
+    np.subtract(1, a, out=a)
+    grad *= a
 
 
 def sigmoid_inplace(z, tmp=None, zeros=None):

@@ -7,6 +7,12 @@ network itself knows nothing about training rules; the experiment decides the mu
 
 All work happens in a ``Workspace`` of preallocated buffers for one row count, so a training
 step allocates no arrays (temporary arrays cost minor page faults on every step).
+
+Matrix-vector products (one operand a vector or a single column) use ``np.dot``: it makes the same
+BLAS call as ``np.matmul`` (the same numbers) for about 1 us less, a fifth of such a product's
+time here. Matrix-matrix products stay with ``np.matmul``, because ``np.dot`` first zeroes its
+output, which BLAS then zeroes again: on a 300x64 output that costs more than it saves.
+``np.dot``'s ``out=`` must be C-contiguous, as every buffer here is.
 """
 
 from __future__ import annotations
@@ -137,7 +143,7 @@ class Network:
         if not logits:
             return None
         z = ws.z
-        np.matmul(h, W[-1], out=z)
+        (np.dot if self.n_out == 1 else np.matmul)(h, W[-1], out=z)
         np.add(z, b[-1], out=z)
         return z
 
@@ -190,14 +196,15 @@ class Network:
         (gradient 2(z − y) per row).
 
         ``target`` is the label column (binary), one-hot matrix, or target column (regression),
-        shaped like the outputs."""
+        shaped like the outputs. The activations ``ws.a`` are read here for the last time and may be
+        left holding the activation's derivative instead (see ``activations``)."""
         dz = self.probabilities(ws)
         dz -= target
         dz *= (2.0 if self.regression else 1.0) / target.shape[0]
         inputs, W, gW, gb, ones = ws.inputs, self.W, self.gW, self.gb, ws.ones
         for l in range(len(W) - 1, -1, -1):
-            np.matmul(inputs[l].T, dz, out=gW[l])
-            np.matmul(ones, dz, out=gb[l])
+            (np.dot if dz.shape[1] == 1 else np.matmul)(inputs[l].T, dz, out=gW[l])
+            np.dot(ones, dz, out=gb[l])
             if l2:
                 np.multiply(W[l], l2, out=self._wtmp[l])
                 gW[l] += self._wtmp[l]
@@ -207,8 +214,9 @@ class Network:
             if dz.shape[1] == 1:
                 # The binary output layer: dz @ W.T is an outer product. A broadcasting multiply
                 # gives the same numbers (there is nothing to sum) 2-3x faster than matmul does
-                # with an inner dimension of 1.
-                np.multiply(dz, W[l].T, out=g)
+                # with an inner dimension of 1; with the row operand first, NumPy's loop is
+                # another ~20% faster (300x64: 17 vs 22 us), and the product is the same.
+                np.multiply(W[l].T, dz, out=g)
             else:
                 np.matmul(dz, W[l].T, out=g)
             m = mults[l]

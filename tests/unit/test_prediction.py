@@ -90,7 +90,7 @@ def test_experiment_streams_are_the_children_by_index():
     assert np.array_equal(exp.metrics_seed.generate_state(4), five[4].generate_state(4))
     assert exp.mc_seed.spawn_key == (5,) and exp.mc_seed.entropy == 7
     # the training mask stream is child 3, as before the Monte-Carlo child was added
-    assert exp._mask_rng.bit_generator.state == np.random.default_rng(five[3]).bit_generator.state
+    assert exp._masks._bits.state == np.random.default_rng(five[3]).bit_generator.state
 
 
 def test_mc_stream_is_seeded_by_its_own_child_and_the_step():
@@ -257,7 +257,7 @@ def test_linear_network_check_tells_the_rules_apart():
 
 def _state(exp):
     return ([p.copy() for run in exp.runs.values() for p in run.net.params],
-            exp._mask_rng.bit_generator.state, exp._order_rng.bit_generator.state)
+            exp._masks._bits.state, exp._order_rng.bit_generator.state)
 
 
 def _same_state(a, b) -> bool:
