@@ -9,6 +9,7 @@ from dropout_tui.core.session import SessionFile
 
 from .args import SessionFiles, session_files_from_args
 from .outputs import Outputs
+from .widgets.glyphs import ascii_wanted
 
 
 def _run(app, outputs: Outputs) -> int:
@@ -16,6 +17,11 @@ def _run(app, outputs: Outputs) -> int:
         from .cast import cast_driver_class
 
         app.driver_class = cast_driver_class(app.driver_class, outputs.cast)
+    if app.ascii_only:
+        from .widgets.glyphs import ascii_driver_class
+
+        # Outermost, so the terminal (and a --cast recording) gets exactly the ASCII text.
+        app.driver_class = ascii_driver_class(app.driver_class)
     try:
         app.run()
     except BaseException:
@@ -35,16 +41,18 @@ def run_app(config: Config, args) -> int:
     size = shutil.get_terminal_size()
     outputs = Outputs.open(config, files, mode="app", terminal=(size.columns, size.lines))
     try:
-        app = DropoutApp(config, screenshot_dir=files.screenshot_dir, outputs=outputs)
+        app = DropoutApp(config, screenshot_dir=files.screenshot_dir, outputs=outputs,
+                         ascii_only=ascii_wanted(getattr(args, "ascii", False)), warmup=True)
     except BaseException:
         outputs.close("error", 0)
         raise
     return _run(app, outputs)
 
 
-def run_replay_app(session: SessionFile, files: SessionFiles) -> int:
+def run_replay_app(session: SessionFile, files: SessionFiles, ascii_flag: bool = False) -> int:
     from .app import DropoutApp
     from .replay_trainer import ReplayTrainer
 
-    app = DropoutApp(trainer=ReplayTrainer(session), screenshot_dir=files.screenshot_dir)
+    app = DropoutApp(trainer=ReplayTrainer(session), screenshot_dir=files.screenshot_dir,
+                     ascii_only=ascii_wanted(ascii_flag))
     return _run(app, Outputs())

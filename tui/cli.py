@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from dropout_tui.core.config import ConfigError
 
-from .args import Parser, add_experiment_options, add_session_file_options, config_from_args, integer
+from .args import (Parser, add_display_options, add_experiment_options, add_session_file_options, config_from_args,
+                   integer)
 from .errors import EXIT_USAGE, UsageError, print_error
 
 DEFAULT_STEPS = 3000
@@ -86,6 +87,7 @@ def main_parser() -> Parser:
                    help=f"steps to train with --headless (default {DEFAULT_STEPS})")
     g.add_argument("--json", action="store_true", help="with --headless: print one JSON object instead of a table")
     add_session_file_options(p)
+    add_display_options(p)
     return p
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -16,16 +17,19 @@ from dropout_tui.core.stepping import advance_with_snapshots
 
 from .args import session_files_from_args
 from .errors import UsageError, exit_for_signal
-from .outputs import Outputs
+from .outputs import STDOUT, Outputs
 from .progress import LateProgress
 from .signals import StopOnSignals, signal_name
+from .widgets.glyphs import ascii_wanted, prose
+from .widgets.numbers import fmt, prob, ratio
 
 MAX_CHUNK = 64  # steps between looks at a stop request (a signal); snapshots stay where they were
 
 
 def train(exp: PairedExperiment, steps: int, on_snapshot=None, on_progress=None,
           should_stop=None) -> Snapshot | None:
-    """Advance ``steps`` steps, taking a snapshot every ``eval_every`` steps and at the end.
+    """Advance ``steps`` steps, taking a snapshot first (at step 0, as the app does: curves and
+    recordings start where training did), then every ``eval_every`` steps and at the end.
     Stops early as soon as ``should_stop()`` is true, returning the last snapshot so far (maybe None)."""
     last: list[Snapshot | None] = [None]
 
@@ -33,6 +37,9 @@ def train(exp: PairedExperiment, steps: int, on_snapshot=None, on_progress=None,
         last[0] = snap
         if on_snapshot:
             on_snapshot(snap)
+
+    if exp.step == 0:
+        keep(exp.snapshot())
 
     finished = advance_with_snapshots(exp, steps, keep, max_chunk=MAX_CHUNK, should_stop=should_stop,
                                       on_progress=on_progress)
@@ -45,6 +52,7 @@ def run_headless(config: Config, args) -> int:
     """Train, record (``--record``, ``--csv``), print. On SIGHUP/SIGTERM/SIGINT: close the files and
     return 128 + signum without printing a result (see ``tui.signals``)."""
     files = session_files_from_args(args)
+    check_stdout(args.json, files.csv)
     if files.cast is not None:
         raise UsageError("--cast: records the app's screen; with --headless use --record or --csv")
     exp = PairedExperiment(config)
@@ -64,11 +72,26 @@ def run_headless(config: Config, args) -> int:
             _tell(f"dropout-tui: stopped by {signal_name(stop.signum)} at step {exp.step}"
                   + (f"; {files.record} closed" if files.record is not None else ""))
             return exit_for_signal(stop.signum)
-    if args.json:
-        sys.stdout.write(json.dumps(result(config, snap)) + "\n")
-    else:
-        Console().print(summary_table(config, snap, exp.arch))
+    print_result(config, snap, exp.arch, args.json, files.csv == STDOUT, ascii_wanted(getattr(args, "ascii", False)))
     return 0
+
+
+def check_stdout(json_wanted: bool, csv: object) -> None:
+    """``--csv -`` takes stdout for the CSV; ``--json`` wants it too: refuse the pair (one line)."""
+    if json_wanted and csv == STDOUT:
+        raise UsageError("--json with --csv -: both would write to stdout; give --csv a file name")
+
+
+def print_result(config: Config, snap: Snapshot | None, arch: str, as_json: bool, csv_on_stdout: bool,
+                 ascii_only: bool = False) -> None:
+    """The result on stdout: one JSON object (``--json``) or the table; with ``--csv -`` stdout
+    carries the CSV alone, so the table goes to stderr."""
+    if snap is None:
+        return
+    if as_json:
+        sys.stdout.write(json.dumps(result(config, snap)) + "\n")
+        return
+    Console(stderr=csv_on_stdout).print(summary_table(config, snap, arch, ascii_only))
 
 
 def _tell(line: str) -> None:
@@ -86,13 +109,11 @@ def _train_with_progress(exp: PairedExperiment, steps: int, on_snapshot=None,
 
 
 def _fmt(x: object, digits: int = 3) -> str:
-    if x is None or x != x:
-        return "—"
+    """The app's number format (``tui.widgets.numbers.fmt``): huge and tiny values in scientific
+    notation, ``nan`` / ``inf`` as such, ``—`` for a value that is not there."""
     if isinstance(x, bool):
         return "yes" if x else "no"
-    if isinstance(x, (int, float)) and (abs(x) >= 10 ** 6 or 0 < abs(x) < 10 ** -digits):
-        return f"{x:.{digits}g}" if abs(x) < float("inf") else ("∞" if x > 0 else "-∞")
-    return f"{x:.{digits}f}" if isinstance(x, float) else str(x)
+    return fmt(x, digits, 10)
 
 
 # Rows of the summary table: run fields by their documented labels. A field only one run has
@@ -102,37 +123,42 @@ SUMMARY_FIELDS = ("diverged", "train_loss_dropout", "train_loss", "train_acc", "
 LAYER_ROWS = (("mean", "mean_train", "mean_pred"), ("norm", "norm_train", "norm_pred"))
 
 
-def summary_table(config: Config, snap: Snapshot, arch: str) -> Table:
-    """Both runs of one snapshot side by side, rows labelled from ``core.snapshot``'s field docs."""
+def summary_table(config: Config, snap: Snapshot, arch: str, ascii_only: bool = False) -> Table:
+    """Both runs of one snapshot side by side, rows labelled from ``core.snapshot``'s field docs;
+    the × columns are each layer's train / pred ratio, as in the app. ``ascii_only``: ASCII
+    characters only (``--ascii``, TERM=linux), like the app."""
+    def t(text: str) -> str:
+        return prose(text) if ascii_only else text
+
     runs: list[RunMetrics] = [snap["runs"]["inverted"], snap["runs"]["unrescaled"]]
     run_docs, layer_docs = docs(RunMetrics), docs(LayerStats)
-    table = Table(title=f"{config.dataset} · {arch} {config.activation} · "
-                        f"keep_prob {snap['keep_prob']:g} · step {snap['step']:,}")
+    table = Table(title=t(f"{config.dataset} · {arch} {config.activation} · "
+                          f"keep_prob {prob(snap['keep_prob'])} · step {snap['step']:,}"),
+                  caption=t("×: the layer's train / pred ratio (1 = unchanged by dropout)"),
+                  box=box.ASCII if ascii_only else box.HEAVY_HEAD)
     table.add_column("metric")
-    table.add_column("inverted (÷p)", justify="right")
-    table.add_column("×", justify="right")
+    table.add_column(t("inverted (÷p)"), justify="right")
+    table.add_column(t("×"), justify="right")
     table.add_column("unrescaled", justify="right")
-    table.add_column("×", justify="right")
+    table.add_column(t("×"), justify="right")
     for key in SUMMARY_FIELDS:
         if any(key in run for run in runs):
             inv, unr = (_fmt(run.get(key)) if key in run else "" for run in runs)
-            table.add_row(run_docs[key].label, inv, "", unr, "")
+            table.add_row(t(run_docs[key].label), t(inv), "", t(unr), "")
     layers: list[list[LayerStats]] = [run["layers"] for run in runs]
     for li, lu in zip(*layers):
         table.add_section()
         for what, train, pred in LAYER_ROWS:
             digits = 3 if what == "mean" else 2
             table.add_row(
-                f"{li['name']} {what}  train → pred",
-                f"{_fmt(li[train], digits)} → {_fmt(li[pred], digits)}", _ratio(li[train], li[pred]),
-                f"{_fmt(lu[train], digits)} → {_fmt(lu[pred], digits)}", _ratio(lu[train], lu[pred]),
+                t(f"{li['name']} {what}  train → pred"),
+                t(f"{_fmt(li[train], digits)} → {_fmt(li[pred], digits)}"), t(_ratio(li[train], li[pred])),
+                t(f"{_fmt(lu[train], digits)} → {_fmt(lu[pred], digits)}"), t(_ratio(lu[train], lu[pred])),
             )
-        table.add_row(f"{li['name']} {layer_docs['weight_norm'].label}", _fmt(li["weight_norm"], 2), "",
-                      _fmt(lu["weight_norm"], 2), "")
+        table.add_row(t(f"{li['name']} {layer_docs['weight_norm'].label}"), t(_fmt(li["weight_norm"], 2)), "",
+                      t(_fmt(lu["weight_norm"], 2)), "")
     return table
 
 
 def _ratio(a: float, b: float) -> str:
-    if not isinstance(a, float) or not isinstance(b, float) or b == 0 or a != a or b != b:
-        return "—"
-    return f"{a / b:.2f}"
+    return fmt(ratio(a, b), 2, 10)

@@ -4,14 +4,21 @@ Snapshots arrive up to ~50 times a second at full speed. Past ``MAX_SNAPSHOTS`` 
 dropped (the newest always stays), so a session of hours keeps a bounded history whose resolution
 halves as it grows — the charts show at most a few hundred points anyway, and the CSV export
 (``e``) writes what is kept. Chart series are derived from the snapshots when asked for.
+
+The loss charts share one y-scale (``History.y_scale``) so the columns compare by eye. On a linear
+step axis it fits the later half of the axis — the recent past, so a detour to a tiny keep_prob
+no longer flattens the present for the rest of the session; on a log step axis, every step.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 SERIES = ("train_loss_dropout", "train_loss", "test_loss")
 MAX_SNAPSHOTS = 2048
+HEADROOM = 1.08  # above the highest value, so the top curve does not run along the frame
+SHRINK_BELOW = 0.6  # the y range shrinks only when the values fall below this share of it
 RATIO_HISTORY = 24  # snapshots of per-layer mean ratio for the layer table's sparklines
 
 
@@ -50,11 +57,19 @@ class RunView:
         return self._view()["ratios"]
 
 
+@dataclass(frozen=True)
+class YScale:
+    """The loss charts' shared y range and the steps it was fitted to (``from_step`` 0: all)."""
+    low: float
+    high: float
+    from_step: float
+
+
 class History:
     def __init__(self):
         self.snapshots: list[dict] = []
         self.version = 0
-        self._y_range: tuple[int, tuple[float, float]] | None = None
+        self._scales: dict[bool, tuple[int, YScale]] = {}
         self.runs = {"inverted": RunView(self, "inverted"), "unrescaled": RunView(self, "unrescaled")}
 
     def add(self, snapshot: dict) -> None:
@@ -66,20 +81,41 @@ class History:
             self.snapshots = self.snapshots[:-1:2] + [last]
         self.version += 1
 
-    def y_range(self) -> tuple[float, float]:
-        """One y-scale for both columns, so their curves compare by eye."""
-        if self._y_range is None or self._y_range[0] != self.version:
-            self._y_range = (self.version, self._compute_y_range())
-        return self._y_range[1]
+    def y_scale(self, log_x: bool = False) -> YScale:
+        """The shared y range for a linear (fitted to the later half of the step axis) or a
+        log step axis (fitted to every step). It grows at once but shrinks only when the values
+        have fallen well below it, so the curves do not jump at every update."""
+        cached = self._scales.get(log_x)
+        if cached is not None and cached[0] == self.version:
+            return cached[1]
+        steps = self.runs["inverted"].steps
+        from_step = 0.0
+        if steps and not log_x:
+            from_step = nice_ceiling(steps[-1]) / 2
+            if steps[0] >= from_step or steps[-1] < from_step:
+                from_step = 0.0
+        values = [v for view in self.runs.values()
+                  for s in view.series.values() for step, v in zip(steps, s)
+                  if step >= from_step and math.isfinite(v)]
+        top = nice_ceiling(max(values) * HEADROOM, minimum=1e-3) if values else 1.0
+        if cached is not None and cached[1].from_step == from_step and SHRINK_BELOW * cached[1].high <= top <= cached[1].high:
+            top = cached[1].high
+        scale = YScale(0.0, top, from_step)
+        self._scales[log_x] = (self.version, scale)
+        return scale
 
-    def _compute_y_range(self) -> tuple[float, float]:
-        values = [v for view in self.runs.values() for s in view.series.values() for v in s if math.isfinite(v)]
-        if not values:
-            return 0.0, 1.0
-        values.sort()
-        # The 98th percentile, not the max, so one early spike does not flatten every curve.
-        top = values[min(len(values) - 1, int(0.98 * len(values)))]
-        return 0.0, max(top * 1.05, 1e-3)
+
+def nice_ceiling(x: float, minimum: float = 1.0) -> float:
+    """The next round number (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k) at or above x (at least
+    ``minimum``). Axes grow in such jumps: between jumps new points only add cells at the edge
+    instead of shifting every curve (and re-sending every byte to the terminal)."""
+    if not math.isfinite(x) or x <= minimum:
+        return minimum if math.isfinite(x) else 1e300
+    k = 10 ** math.floor(math.log10(x))
+    for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if m * k >= x * (1 - 1e-12):
+            return float(f"{m * k:.12g}")
+    return float(f"{10 * k:.12g}")
 
 
 def _finite(v) -> float:
