@@ -63,13 +63,13 @@ class Trained(Message):
 class DropoutApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "dropout-tui"
-    # description: the footer's short label; tooltip: the help screen's full sentence (one line at
-    # 80 columns). The footer shows them in this order when ``check_action`` allows (pause or
+    # description: the key bar's short label; tooltip: the help screen's sentence (at most 46
+    # characters: one line at 80 columns). The footer shows them in this order when ``check_action`` allows (pause or
     # resume by the state; no keep_prob keys in a replay); n, d, s, e and l live in the help screen
     # and the palette, because at 80 columns the footer has room for the rest only.
     KEYS: ClassVar[list[Binding]] = [
         Binding("plus,up", f"keep_prob({KEY_STEP})", "keep_prob↑", key_display="+", id="keep.up",
-                tooltip=f"raise keep_prob by {KEY_STEP} (both runs, from the next step)", group=KEEP_GROUP),
+                tooltip=f"raise keep_prob by {KEY_STEP} (both runs)", group=KEEP_GROUP),
         Binding("minus,down", f"keep_prob({-KEY_STEP})", "keep_prob↓", key_display="-", id="keep.down",
                 tooltip=f"lower keep_prob by {KEY_STEP} (down to {KEY_FLOOR})", group=KEEP_GROUP),
         Binding("right,shift+up", f"keep_prob({KEY_FINE_STEP})", "keep_prob +0.01", show=False,
@@ -79,26 +79,26 @@ class DropoutApp(App):
         Binding("space", "pause", "pause", key_display="space", id="pause", tooltip="pause or resume training"),
         Binding("space", "resume", "resume", key_display="space", id="resume", tooltip="resume training"),
         Binding("r", "reset", "reset", id="reset",
-                tooltip="restart both runs from the seed: same data and weights"),
+                tooltip="restart both runs: same seed, data and weights"),
         Binding("left_square_bracket", "speed(-1)", "slower", key_display="[", id="speed.down",
-                tooltip="slower; at 10 steps/s and below every step is shown", group=SPEED_GROUP),
+                tooltip="slower (at 10 steps/s and less: every step)", group=SPEED_GROUP),
         Binding("right_square_bracket", "speed(1)", "faster", key_display="]", id="speed.up",
-                tooltip="faster: 1, 3, 10, 30, 100, 300, 1000 steps/s, max", group=SPEED_GROUP),
+                tooltip="faster: 1 3 10 30 100 300 1000 steps/s, max", group=SPEED_GROUP),
         Binding("m", "toggle_map", "map", id="map",
-                tooltip="decision-boundary map on or off (room for the curves)"),
+                tooltip="decision-boundary map on or off"),
         Binding("question_mark,f1", "help", "help", key_display="?", id="help", tooltip="this help screen"),
         Binding("q,ctrl+c", "quit", "quit", key_display="q", id="quit",
                 tooltip="quit (recordings get their closing record)"),
 
         Binding("n", "step_once", "step", show=False, id="step", tooltip="one training step (while paused)"),
         Binding("l", "toggle_log_x", "log x", show=False, id="log_x",
-                tooltip="loss chart: step axis linear (y fits recent) or log"),
+                tooltip="loss chart: linear or log step axis"),
         Binding("d", "next_dataset", "data", show=False, id="dataset",
                 tooltip="switch to the next dataset and restart"),
         Binding("s", "save_screenshot", "svg", show=False, id="screenshot",
                 tooltip="save an SVG screenshot (into --screenshot-dir)"),
         Binding("e", "export_csv", "csv", show=False, id="export",
-                tooltip="export the metrics history as CSV (--screenshot-dir)"),
+                tooltip="export the metrics as CSV (--screenshot-dir)"),
         # In a replay the keep_prob and dataset keys are hidden; pressed anyway, they say why.
         Binding("plus,up,minus,down,right,left,shift+up,shift+down", "refused('keep_prob')", show=False,
                 id="refused.keep"),
@@ -465,24 +465,29 @@ class DropoutApp(App):
 
     def action_command_palette(self) -> None:
         if self.use_command_palette and not CommandPalette.is_open(self):
-            palette = CommandPalette(id="--command-palette", placeholder=self.glyph_text("Search for commands…"))
-            self.push_screen(palette)
-            if self.ascii_only:
-                palette.call_after_refresh(self._ascii_palette, palette)
-
-    def _ascii_palette(self, palette: CommandPalette) -> None:
-        for icon in palette.query(SearchIcon):
-            icon.icon = ">"
+            palette_class = AsciiCommandPalette if self.ascii_only else CommandPalette
+            self.push_screen(palette_class(id="--command-palette",
+                                           placeholder=self.glyph_text("Search for commands…")))
 
     def search_themes(self) -> None:
-        super().search_themes()
-        if self.ascii_only and isinstance(self.screen_stack[-1], CommandPalette):
-            palette = self.screen_stack[-1]
-            palette.call_after_refresh(self._ascii_palette, palette)
+        if not self.ascii_only:
+            super().search_themes()
+            return
+        from textual.theme import ThemeProvider
+
+        self.push_screen(AsciiCommandPalette(providers=[ThemeProvider], placeholder="Search for themes..."))
 
     def get_key_display(self, binding: Binding) -> str:
         text = super().get_key_display(binding)
         return glyphs.cells(text) if self.ascii_only else text
+
+
+class AsciiCommandPalette(CommandPalette):
+    """Textual's command palette with an ASCII search icon (its borders: ``app.tcss``)."""
+
+    def on_mount(self) -> None:
+        for icon in self.query(SearchIcon):
+            icon.icon = ">"
 
 
 def short_path(path: str, width: int, ellipsis: str = "…") -> str:

@@ -101,7 +101,7 @@ def _levels(probs: np.ndarray) -> np.ndarray:
     """Predicted class × LEVELS + confidence level, per pixel."""
     k = probs.shape[2]
     cls = probs.argmax(axis=2)
-    conf = (probs.max(axis=2) - 1 / k) / (1 - 1 / k)
+    conf = np.nan_to_num((probs.max(axis=2) - 1 / k) / (1 - 1 / k))  # a diverged net: no confidence
     lvl = np.clip((conf * LEVELS).astype(int), 0, LEVELS - 1)
     return cls * LEVELS + lvl
 

@@ -51,7 +51,7 @@ READING = (
     "(a circle stays round) and shows when the window has room for it; m hides it or, in small "
     "windows, shows it in place of the curves."
 )
-PALETTE_TIP = "command palette: every action by name, and the colour theme"
+PALETTE_TIP = "command palette: every action by name; themes"
 
 
 class HelpScreen(ModalScreen):

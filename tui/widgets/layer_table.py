@@ -86,7 +86,10 @@ def layer_text(run: dict, ratio_history: dict[str, list[float]], width: int, rol
         keep = max(0, max_rows - 2)
         more = len(layers) - keep
         rows = [_row(layer, shown, room, ratio_history, roles, ascii_only) for layer in layers[:keep]]
-        rows.append(Text(f"+{more} more layer{'s' if more > 1 else ''} (taller window)", roles.muted))
+        plural = "s" if more > 1 else ""
+        note = next((t for t in (f"+{more} more layer{plural} (taller window)", f"+{more} more layer{plural}",
+                                 f"+{more} more") if len(t) <= width), "+")
+        rows.append(Text(note, roles.muted))
     else:
         rows = [_row(layer, shown, room, ratio_history, roles, ascii_only) for layer in layers]
     return Text("\n").join([head, *rows])

@@ -3,7 +3,9 @@ cell of a stated width, and honest about missing and non-finite values.
 
 ``fit(x, width)`` is the one rule: fixed decimals while they fit and still show the value, else
 scientific notation with as many mantissa digits as fit (``6.2e136``, ``1e-12``), ``nan`` / ``inf``
-as such, ``—`` for a value that is not there. From width 6 on, every float fits.
+as such, ``—`` for a value that is not there. Every float fits 7 characters (``-1e-300``); 5 are
+enough for any value from 1e-99 to 1e99 that is not negative (losses, norms, ratios). A cell too
+narrow for its value shows ``#`` throughout rather than a wrong number.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import math
 MISSING = "—"
 SPARK = "▁▂▃▄▅▆▇█"
 SPARK_ASCII = "_.-~=*#"
-MIN_WIDTH = 6  # every float (sign, mantissa, exponent) fits in this many characters
+MIN_WIDTH = 7  # every float (sign, mantissa, exponent) fits in this many characters
 FIXED_BELOW = 1e6  # from here on a value is written in scientific notation: its digits mean nothing
 
 
@@ -36,8 +38,8 @@ def fmt(x, decimals: int = 3, width: int | None = None) -> str:
     """The shortest honest text for ``x`` within ``width`` characters (no limit: None).
 
     Fixed notation with ``decimals`` decimals (fewer for large values) when that fits and does not
-    round a non-zero value to zero; otherwise scientific. Never longer than ``width`` when
-    ``width >= MIN_WIDTH``; below that, ``#`` × width when nothing fits."""
+    round a non-zero value to zero; otherwise scientific. Never longer than ``width``: ``#`` ×
+    width when nothing fits (never below ``MIN_WIDTH``)."""
     if x is None or not _number(x):
         return MISSING
     x = float(x)
@@ -105,8 +107,11 @@ def prob(p) -> str:
     if p >= 0.01:
         text = f"{p:.4f}".rstrip("0")
         return text if len(text) > 4 else f"{p:.2f}"
-    text = f"{p:.3g}"
-    return text if "e" not in text else _sci(p, 0 if float(f"{p:.0e}") == p else 1)
+    if p >= 0.001:
+        return f"{p:.3g}"
+    exact = next((d for d in (0, 1) if float(f"{p:.{d}e}") == p), 2)
+    text = _sci(p, exact)
+    return text if len(text) <= 8 else _sci(p, 1)
 
 
 def steps(n: float) -> str:

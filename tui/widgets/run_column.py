@@ -18,6 +18,7 @@ from dropout_tui.core.snapshot import RunMetrics
 from ..history import RunView, YScale
 from .boundary_map import MIN_ROWS as MAP_MIN
 from .boundary_map import BoundaryMap, rows_needed
+from . import glyphs
 from .diff_view import DiffView
 from .layer_table import LayerTable
 from .loss_chart import GLYPHS, GLYPHS_ASCII, LossChart, legend_text
@@ -124,7 +125,8 @@ class RunColumn(Vertical):
         table.rebuild()
         # "╭─ title ─…╮" whole, or the short title.
         long, short = TITLES[self.rule]
-        self.border_title = long if len(long) + 5 <= self.size.width else short
+        title = long if len(long) + 5 <= self.outer_size.width else short
+        self.border_title = glyphs.prose(title) if getattr(self.app, "ascii_only", False) else title
         return True
 
     def show_run(self, run: RunMetrics, history: RunView, scale: YScale, log_x: bool) -> None:
@@ -142,7 +144,7 @@ class RunColumn(Vertical):
         diverged = bool(run.get("diverged"))
         if diverged != self.has_class("diverged"):  # border changes repaint the whole column
             self.set_class(diverged, "diverged")
-            self.border_subtitle = "DIVERGED — stopped" if diverged else ""
+            self.border_subtitle = "DIVERGED - stopped" if diverged else ""
 
 
 def _cells(label: str, label_style: str, loss, acc, third: list[Text | None], width: int, roles: Roles) -> Text:
