@@ -373,3 +373,14 @@ async def test_without_ascii_mode_the_same_screen_is_not_ascii(small_config):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert max(map(ord, screen_text(app))) >= 128
+
+
+async def test_the_app_and_the_headless_table_name_the_architecture_alike(small_config):
+    from dropout_tui.tui.headless import summary_table
+
+    config = small_config(layers=(16, 8))
+    app = DropoutApp(config, worker=False, paused=True, prerun=10)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = summary_table(config, app._snapshot, app._last.arch)
+        assert "2-16-8-1" in app.query_one(StatusBar)._text.plain and "2-16-8-1" in str(table.title)
