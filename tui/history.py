@@ -13,7 +13,10 @@ no longer flattens the present for the rest of the session; on a log step axis, 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
+
+import numpy as np
 
 SERIES = ("train_loss_dropout", "train_loss", "test_loss")
 MAX_SNAPSHOTS = 2048
@@ -23,21 +26,34 @@ RATIO_HISTORY = 24  # snapshots of per-layer mean ratio for the layer table's sp
 
 
 class RunView:
-    """One run's chart series, as lists, from the shared snapshot list."""
+    """One run's chart series, as lists, from the shared snapshot list. New snapshots extend the
+    lists; only thinning (which replaces the snapshot list) rebuilds them."""
 
-    def __init__(self, history: "History", rule: str):
+    def __init__(self, history: History, rule: str):
         self._history, self.rule = history, rule
         self._cache: tuple[int, dict] | None = None
+        self._built: tuple[int, int, dict] | None = None  # (generation, snapshots covered, lists)
 
     def _build(self) -> dict:
-        snaps = self._history.snapshots
-        runs = [s["runs"][self.rule] for s in snaps]
-        series = {name: [_finite(r.get(name)) for r in runs] for name in SERIES}
+        history = self._history
+        snaps = history.snapshots
+        built = self._built
+        if built is None or built[0] != history.generation or built[1] > len(snaps):
+            built = (history.generation, 0, {"steps": [], "series": {name: [] for name in SERIES}})
+        _, done, lists = built
+        for s in snaps[done:]:
+            run = s["runs"][self.rule]
+            lists["steps"].append(s["step"])
+            for name in SERIES:
+                lists["series"][name].append(_finite(run.get(name)))
+        self._built = (history.generation, len(snaps), lists)
         ratios: dict[str, list[float]] = {}
-        for r in runs[-RATIO_HISTORY:]:
-            for layer in r.get("layers", []):
+        for s in snaps[-RATIO_HISTORY:]:
+            for layer in s["runs"][self.rule].get("layers", []):
                 ratios.setdefault(layer["name"], []).append(_ratio(layer.get("mean_train"), layer.get("mean_pred")))
-        return {"steps": [s["step"] for s in snaps], "series": series, "ratios": ratios}
+        # New list objects each version, so a view handed out earlier never changes under its holder.
+        return {"steps": list(lists["steps"]), "series": {k: list(v) for k, v in lists["series"].items()},
+                "ratios": ratios}
 
     def _view(self) -> dict:
         if self._cache is None or self._cache[0] != self._history.version:
@@ -69,6 +85,7 @@ class History:
     def __init__(self):
         self.snapshots: list[dict] = []
         self.version = 0
+        self.generation = 0  # changes when the snapshot list is replaced (thinned), not appended to
         self._scales: dict[bool, tuple[int, YScale]] = {}
         self.runs = {"inverted": RunView(self, "inverted"), "unrescaled": RunView(self, "unrescaled")}
 
@@ -79,6 +96,7 @@ class History:
         if len(self.snapshots) > MAX_SNAPSHOTS:
             last = self.snapshots[-1]
             self.snapshots = self.snapshots[:-1:2] + [last]
+            self.generation += 1
         self.version += 1
 
     def y_scale(self, log_x: bool = False) -> YScale:
@@ -94,10 +112,13 @@ class History:
             from_step = nice_ceiling(steps[-1]) / 2
             if steps[0] >= from_step or steps[-1] < from_step:
                 from_step = 0.0
-        values = [v for view in self.runs.values()
-                  for s in view.series.values() for step, v in zip(steps, s)
-                  if step >= from_step and math.isfinite(v)]
-        top = nice_ceiling(max(values) * HEADROOM, minimum=1e-3) if values else 1.0
+        top = 1.0
+        if steps:
+            first = bisect_left(steps, from_step)
+            highs = [float(np.nanmax(chunk)) for view in self.runs.values() for series in view.series.values()
+                     if len(chunk := np.asarray(series[first:], float)) and not np.isnan(chunk).all()]
+            if highs:
+                top = nice_ceiling(max(highs) * HEADROOM, minimum=1e-3)
         if cached is not None and cached[1].from_step == from_step and SHRINK_BELOW * cached[1].high <= top <= cached[1].high:
             top = cached[1].high
         scale = YScale(0.0, top, from_step)

@@ -43,17 +43,19 @@ LABEL = 5
 _BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))  # [dot row][dot col]
 
 
-def ema(values: np.ndarray, points: int = EMA_POINTS) -> np.ndarray:
+def ema(values, points: int = EMA_POINTS) -> np.ndarray:
     """Exponential moving average with weight 2 / (points + 1) on each new value; a missing
     value (nan) is skipped and the average goes on from the next one."""
-    out = np.full(len(values), np.nan)
     alpha = 2.0 / (points + 1)
     avg = math.nan
-    for i, v in enumerate(values):
-        if math.isfinite(v):
-            avg = v if not math.isfinite(avg) else avg + alpha * (v - avg)
-            out[i] = avg
-    return out
+    out = []
+    for v in values.tolist() if isinstance(values, np.ndarray) else values:
+        if v == v and abs(v) != math.inf:
+            avg = v if avg != avg else avg + alpha * (v - avg)
+            out.append(avg)
+        else:
+            out.append(math.nan)
+    return np.array(out, float)
 
 
 def tick_label(y: float) -> str:
@@ -154,49 +156,72 @@ def _binned(xs: np.ndarray, values: np.ndarray, width: int) -> np.ndarray:
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
+def series_pixels(xs: np.ndarray, values: np.ndarray, px_w: int, px_h: int, y0: float, y1: float) -> np.ndarray:
+    """A (px_h, px_w) boolean image of one curve: the mean value in each pixel column, joined to
+    the previous column that has one by a straight line (so sparse early curves stay connected)."""
+    image = np.zeros((px_h, px_w), bool)
+    column = _binned(xs, values, px_w)
+    cols = np.flatnonzero(np.isfinite(column))
+    if len(cols) == 0:
+        return image
+    ys = np.rint((1 - (np.clip(column[cols], y0, y1) - y0) / (y1 - y0)) * (px_h - 1)).astype(int)
+    image[ys[0], cols[0]] = True
+    # Each later point: every column from just after the previous point up to it gets the part of
+    # the straight line over that column (a vertical run from its left to its right edge).
+    prev_x, prev_y = cols[:-1], ys[:-1]
+    gap = cols[1:] - prev_x
+    pair = np.repeat(np.arange(len(gap)), gap)  # one entry per column to fill
+    step = np.arange(len(pair)) - np.repeat(np.cumsum(gap) - gap, gap)  # 0 .. gap-1 within a pair
+    span = (ys[1:] - prev_y)[pair] / gap[pair]
+    a = prev_y[pair] + span * step
+    b = a + span
+    lo, hi = np.rint(np.minimum(a, b)).astype(int), np.rint(np.maximum(a, b)).astype(int)
+    x = prev_x[pair] + step + 1
+    # Fill [lo, hi] in each of those columns: +1 at lo, -1 below hi, then a running sum down.
+    marks = np.zeros((px_h + 1, px_w), int)
+    np.add.at(marks, (lo, x), 1)
+    np.add.at(marks, (hi + 1, x), -1)
+    image |= np.cumsum(marks, axis=0)[:px_h] > 0
+    return image
+
+
 def plot_lines(steps, series, plot_w: int, rows: int, y0: float, y1: float, where, roles: Roles,
                mono: bool, glyphs: dict[str, str]) -> list[Text]:
     """Rows of text plotting each series on the shared y range: braille dots in colour, one
     glyph per cell and series without (``mono``)."""
     px_w, px_h = (plot_w, rows) if mono else (plot_w * 2, rows * 4)
-    bits = [[0] * plot_w for _ in range(rows)]
-    owners = [[0] * plot_w for _ in range(rows)]  # bit i: series i has a dot in the cell
+    bits = np.zeros((rows, plot_w), int)
+    owners = np.zeros((rows, plot_w), int)  # bit i: series i has a dot in the cell
     if steps and y1 > y0:
         xs = np.clip(np.rint(where(np.asarray(steps, float)) * (px_w - 1)), 0, px_w - 1).astype(int)
         for index, name in enumerate(SERIES):
-            values = np.asarray(series.get(name, []), float)[:len(xs)]
+            values = series.get(name, [])[:len(xs)]
             if len(values) == 0:
                 continue
-            if name in SMOOTHED:
-                values = ema(values)
-            column = _binned(xs[:len(values)], values, px_w)
-            prev = None
-            for x in range(px_w):
-                v = column[x]
-                if not math.isfinite(v):
-                    continue
-                y = round((1 - (min(max(v, y0), y1) - y0) / (y1 - y0)) * (px_h - 1))
-                for xx, yy in _segment(prev, (x, y)):
-                    r, c = (yy, xx) if mono else (yy // 4, xx // 2)
-                    if not mono:
-                        bits[r][c] |= _BITS[yy % 4][xx % 2]
-                    owners[r][c] |= 1 << index
-                prev = (x, y)
+            values = ema(values) if name in SMOOTHED else np.asarray(values, float)
+            image = series_pixels(xs[:len(values)], values, px_w, px_h, y0, y1)
+            if mono:
+                owners |= image.astype(int) << index
+                continue
+            # Braille: each cell is 4 pixel rows by 2 pixel columns, one bit per dot.
+            cells = image.reshape(rows, 4, plot_w, 2)
+            for dot_row in range(4):
+                for dot_col in range(2):
+                    bits |= cells[:, dot_row, :, dot_col].astype(int) * _BITS[dot_row][dot_col]
+            owners |= cells.any(axis=(1, 3)).astype(int) << index
+    styles = {name: roles.series.get(name, "") for name in (*SERIES, "overlap")}
     lines = []
     for r in range(rows):
         line = Text()
         run_style: str | None = None
         run: list[str] = []
-        for c in range(plot_w):
-            who = owners[r][c]
-            drawn = None if not who else ("overlap" if who & (who - 1) else SERIES[who.bit_length() - 1])
-            style = None if drawn is None else roles.series.get(drawn, "")
-            if drawn is None:
-                ch = " "
-            elif mono:
-                ch = glyphs[drawn]
+        for c, who in enumerate(owners[r].tolist()):
+            if not who:
+                drawn, style, ch = None, None, " "
             else:
-                ch = chr(0x2800 + bits[r][c])
+                drawn = "overlap" if who & (who - 1) else SERIES[who.bit_length() - 1]
+                style = styles[drawn]
+                ch = glyphs[drawn] if mono else chr(0x2800 + int(bits[r, c]))
             if style != run_style and run:
                 line.append("".join(run), run_style)
                 run = []
@@ -206,22 +231,6 @@ def plot_lines(steps, series, plot_w: int, rows: int, y0: float, y1: float, wher
             line.append("".join(run), run_style)
         lines.append(line)
     return lines
-
-
-def _segment(prev, cur):
-    """Dots joining the previous point to this one, so sparse early curves stay connected."""
-    x, y = cur
-    if prev is None:
-        return [(x, y)]
-    px, py = prev
-    if x == px:
-        return [(x, yy) for yy in range(min(py, y), max(py, y) + 1)]
-    dots = []
-    for xx in range(px + 1, x + 1):
-        a = py + (y - py) * (xx - 1 - px) / (x - px)
-        b = py + (y - py) * (xx - px) / (x - px)
-        dots.extend((xx, yy) for yy in range(round(min(a, b)), round(max(a, b)) + 1))
-    return dots
 
 
 def legend_text(width: int, rows: int, roles: Roles, mono: bool, glyphs: dict[str, str], scale: YScale,
