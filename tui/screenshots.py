@@ -20,8 +20,8 @@ from dropout_tui.core.data import DATASETS
 from .app import DropoutApp
 
 STEPS = 3000
-DEEP = dict(layers=(32, 32, 32, 32, 32, 32), activation="leaky_relu", optimizer="momentum", lr=0.05,
-            dataset="spiral", input_keep_prob=0.8)
+DEEP = {"layers": (32, 32, 32, 32, 32, 32), "activation": "leaky_relu", "optimizer": "momentum", "lr": 0.05,
+        "dataset": "spiral", "input_keep_prob": 0.8}
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,6 @@ import io
 import re
 
 import pytest
-from rich.console import Console
-
 from dropout_tui.core.changes import Change
 from dropout_tui.core.config import Config
 from dropout_tui.core.experiment import PairedExperiment
@@ -27,10 +25,11 @@ from dropout_tui.tui.widgets.key_bar import KeyBar
 from dropout_tui.tui.widgets.run_column import RunColumn
 from dropout_tui.tui.widgets.status_bar import StatusBar
 from dropout_tui.tui.widgets.theme import MIN_CONTRAST, contrast
+from rich.console import Console
 
 SIZES = [(60, 18), (61, 19), (70, 20), (80, 24), (100, 33), (120, 40), (137, 41), (200, 60), (240, 70)]
 CORE_SIZES = [(60, 18), (61, 19), (80, 24), (100, 33), (137, 41)]  # for every state but the default
-SMALL = dict(layers=(16, 16), train_size=100, test_size=200)
+SMALL = {"layers": (16, 16), "train_size": 100, "test_size": 200}
 
 
 def _runs(app) -> dict:
@@ -39,14 +38,14 @@ def _runs(app) -> dict:
 
 # name: (config changes, steps trained first, what makes the state what it says)
 STATES = {
-    "default": (dict(), 300, lambda runs: True),
+    "default": ({}, 300, lambda runs: True),
     "test loss of 10 and more": (dict(SMALL, keep_prob=0.05, optimizer="adam", lr=0.1), 300,
                                  lambda runs: runs["unrescaled"]["test_loss"] >= 10),
     "100% accuracy": (dict(SMALL, noise=0.05, dataset="circles", optimizer="adam", lr=0.05), 300,
                       lambda runs: runs["inverted"]["test_acc"] == 1.0),
     "a diverged run": (dict(SMALL, lr=1e6, keep_prob=0.3), 50, lambda runs: runs["inverted"]["diverged"]),
-    "six hidden layers": (dict(layers=(32,) * 6, activation="leaky_relu", optimizer="momentum", lr=0.05,
-                               dataset="spiral", train_size=100, test_size=200), 100,
+    "six hidden layers": ({"layers": (32,) * 6, "activation": "leaky_relu", "optimizer": "momentum", "lr": 0.05,
+                           "dataset": "spiral", "train_size": 100, "test_size": 200}, 100,
                           lambda runs: len(runs["inverted"]["layers"]) == 6),
     "input dropout, tiny keep_prob": (dict(SMALL, input_keep_prob=0.8, keep_prob=0.001), 100,
                                       lambda runs: True),

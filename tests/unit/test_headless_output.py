@@ -88,7 +88,7 @@ def test_headless_recordings_start_at_step_0(capfd, tmp_path):
 
 def test_drop_rate_spellings_get_a_hint_to_keep_prob(capfd):
     for option in ("--dropout", "--rate", "--dropout-rate"):
-        code, out, err = run(capfd, option, "0.2", "--headless")
+        code, _, err = run(capfd, option, "0.2", "--headless")
         assert code == 2 and "did you mean --keep-prob" in err and "0.8" in err
-        code, out, err = run(capfd, f"{option}=0.2")
+        code, _, err = run(capfd, f"{option}=0.2")
         assert code == 2 and "did you mean --keep-prob" in err

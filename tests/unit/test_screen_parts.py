@@ -8,20 +8,39 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from rich.text import Text
-
 from dropout_tui.tui.history import YScale, nice_ceiling
 from dropout_tui.tui.widgets import glyphs
 from dropout_tui.tui.widgets.boundary_map import grid_for, rows_needed
-from dropout_tui.tui.widgets.layer_table import COLUMNS, DROP, layer_text, visible_columns
-from dropout_tui.tui.widgets.loss_chart import (EMA_POINTS, GLYPHS, GLYPHS_ASCII, chart_text, ema, legend_text,
-                                                tick_label, x_axis, x_position)
+from dropout_tui.tui.widgets.layer_table import (
+    COLUMNS,
+    DROP,
+    layer_text,
+    visible_columns,
+)
+from dropout_tui.tui.widgets.loss_chart import (
+    EMA_POINTS,
+    GLYPHS,
+    GLYPHS_ASCII,
+    chart_text,
+    ema,
+    legend_text,
+    tick_label,
+    x_axis,
+    x_position,
+)
 from dropout_tui.tui.widgets.numbers import MIN_WIDTH, fit, fmt, pct, prob, steps
 from dropout_tui.tui.widgets.rows import Part, fit_row
-from dropout_tui.tui.widgets.run_column import CHART_MIN, SUMMARY_ROWS, plan_column, scaled_text, summary_text
+from dropout_tui.tui.widgets.run_column import (
+    CHART_MIN,
+    SUMMARY_ROWS,
+    plan_column,
+    scaled_text,
+    summary_text,
+)
 from dropout_tui.tui.widgets.theme import MIN_CONTRAST, Roles, contrast, roles_for
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.text import Text
 
 any_float = st.floats(allow_nan=True, allow_infinity=True)
 

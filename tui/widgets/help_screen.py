@@ -92,18 +92,18 @@ class HelpScreen(ModalScreen):
         keys.add_column()
         for name, what in self.key_rows():
             keys.add_row(name, what)
-        with VerticalScroll(id="help-body"):
+        # Text on the panel at a legible contrast in every theme (the app's roles), set before the
+        # first frame.
+        colour = getattr(getattr(self.app, "roles", None), "on_surface", "") or None
+        body = VerticalScroll(id="help-body")
+        hint = Static(self._text("↓ / PgDn: how to read the screen · escape, q, ? or F1 closes"), id="help-hint")
+        body.styles.color = hint.styles.color = colour
+        with body:
             yield Static(Text("dropout-tui: keys", style="bold"))
             yield Static(keys, id="help-keys")
             yield Static(Text("\nHow to read the screen", style="bold"))
             yield Static(self._text(READING))
-        yield Static(self._text("↓ / PgDn: how to read the screen · escape, q, ? or F1 closes"), id="help-hint")
-
-    def on_mount(self) -> None:
-        colour = getattr(getattr(self.app, "roles", None), "on_surface", "")
-        if colour:
-            for selector in ("#help-body", "#help-hint"):
-                self.query_one(selector).styles.color = colour
+        yield hint
 
     def action_scroll(self, lines: int) -> None:
         self.query_one("#help-body").scroll_relative(y=lines, animate=False)

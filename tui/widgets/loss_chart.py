@@ -50,8 +50,8 @@ def ema(values, points: int = EMA_POINTS) -> np.ndarray:
     avg = math.nan
     out = []
     for v in values.tolist() if isinstance(values, np.ndarray) else values:
-        if v == v and abs(v) != math.inf:
-            avg = v if avg != avg else avg + alpha * (v - avg)
+        if math.isfinite(v):
+            avg = v if math.isnan(avg) else avg + alpha * (v - avg)
             out.append(avg)
         else:
             out.append(math.nan)
