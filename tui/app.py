@@ -15,7 +15,7 @@ from textual.command import CommandPalette, SearchIcon
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.scrollbar import ScrollBar
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
@@ -160,8 +160,8 @@ class DropoutApp(App):
         return glyphs.prose(text) if self.ascii_only else text
 
     def on_mount(self) -> None:
-        if self.ascii_only:
-            ScrollBar.renderer = glyphs.ascii_scrollbar_render()
+        # Textual's scroll bars draw with one renderer per process: each app sets the one it needs.
+        ScrollBar.renderer = glyphs.ascii_scrollbar_render() if self.ascii_only else ScrollBarRender
         self._theme_changed()
         self.theme_changed_signal.subscribe(self, lambda theme: self._theme_changed())
         self._layout_for_size()
