@@ -21,18 +21,34 @@ class BoundaryMaps:
     train: tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
+def extent(data) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi), each of shape (2,): the corners of the plane a map of ``data`` shows — every
+    training and test point, with ``MARGIN`` of the span on each side. Raises ValueError for data
+    that is not 2-D."""
+    if data.n_features != 2:
+        raise ValueError("decision-boundary maps need a 2-D dataset")
+    x = np.concatenate([data.x_train, data.x_test])
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    pad = (hi - lo) * MARGIN
+    return lo - pad, hi + pad
+
+
+def aspect(data) -> float | None:
+    """Width / height of the plane a map of ``data`` shows (None: not 2-D, no map)."""
+    if data.n_features != 2:
+        return None
+    lo, hi = extent(data)
+    span = hi - lo
+    return float(span[0] / span[1]) if span[1] > 0 and span[0] > 0 else 1.0
+
+
 class BoundaryGrid:
     """A ``rows`` × ``cols`` grid of points spanning the data; ``compute`` evaluates both runs
     in prediction mode. Made once per map size, so repeated maps reuse their buffers."""
 
     def __init__(self, exp, cols: int, rows: int):
-        if exp.data.n_features != 2:
-            raise ValueError("decision-boundary maps need a 2-D dataset")
         self.exp, self.cols, self.rows = exp, cols, rows
-        x = np.concatenate([exp.data.x_train, exp.data.x_test])
-        lo, hi = x.min(axis=0), x.max(axis=0)
-        pad = (hi - lo) * MARGIN
-        self.lo, self.hi = lo - pad, hi + pad
+        self.lo, self.hi = extent(exp.data)
         xs = np.linspace(self.lo[0], self.hi[0], cols)
         ys = np.linspace(self.hi[1], self.lo[1], rows)  # row 0 at the top of the screen
         gx, gy = np.meshgrid(xs, ys)

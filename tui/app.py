@@ -12,10 +12,12 @@ from collections.abc import Iterable
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette, SearchIcon
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.scrollbar import ScrollBar, ScrollBarRender
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from dropout_tui.core.config import KEY_FINE_STEP, KEY_FLOOR, KEY_STEP, Config, step_keep_prob
@@ -24,19 +26,33 @@ from dropout_tui.core.snapshot import Snapshot
 
 from .explain import Context
 from .history import History
-from .outputs import Outputs, export_csv
+from .outputs import Outputs, export_csv, export_name
 from .signals import install_close_on_signals, signal_name
 from .threads import limit_blas_threads
 from .trainer import SPEEDS, Trainer, Update
+from .widgets import glyphs
 from .widgets.boundary_map import BoundaryMap
+from .widgets.diff_view import DiffView
+from .widgets.boundary_map import MIN_ROWS as MAP_MIN_ROWS
 from .widgets.explanation import Explanation
 from .widgets.help_screen import HelpScreen, key_names
-from .widgets.run_column import RunColumn
+from .widgets.key_bar import KeyBar
+from .widgets.run_column import RunColumn, plan_column
 from .widgets.status_bar import StatusBar
+from .widgets.theme import UNCHECKABLE_THEMES, Roles, roles_for
 
 MIN_SIZE = (60, 18)  # below this a clear message beats a mangled screen
-TALL = 32  # rows from which the decision-boundary maps are shown
 EXIT_GRACE_S = 2.0  # after a signal, how long a clean exit may take before we leave regardless
+# Explanation panel rows (with its top border) by terminal height: (from this height, rows).
+EXPLANATION_ROWS = ((0, 3), (20, 4), (28, 5), (36, 8))
+# The launch speed ramp: the first steps at a pace a learner can follow on the chart, then faster
+# each time training passes one of these steps, up to full speed. Any speed key ends the ramp.
+WARMUP_SPEED = 30
+WARMUP_STEPS = (100, 500, 2000, 5000)
+TOAST_WIDTH = 60  # Textual's toast width; ours may take 90% of a narrow window
+# Keys that share one label in the key bar ("+ - keep_prob").
+KEEP_GROUP = Binding.Group("keep_prob")
+SPEED_GROUP = Binding.Group("speed")
 
 
 class Trained(Message):
@@ -50,49 +66,69 @@ class Trained(Message):
 class DropoutApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "dropout-tui"
-    # description: the footer's short label; tooltip: the help screen's full sentence. The footer
-    # shows them in this order; n, d, s and e live in the help screen and the palette, because at 80
-    # columns the footer has room for the rest only.
+    # description: the key bar's short label; tooltip: the help screen's sentence (at most 46
+    # characters: one line at 80 columns). The footer shows them in this order when ``check_action`` allows (pause or
+    # resume by the state; no keep_prob keys in a replay); n, d, s, e and l live in the help screen
+    # and the palette, because at 80 columns the footer has room for the rest only.
     KEYS: ClassVar[list[Binding]] = [
         Binding("plus,up", f"keep_prob({KEY_STEP})", "keep_prob↑", key_display="+", id="keep.up",
-                tooltip=f"raise keep_prob by {KEY_STEP} (both runs, from the next step)"),
+                tooltip=f"raise keep_prob by {KEY_STEP} (both runs)", group=KEEP_GROUP),
         Binding("minus,down", f"keep_prob({-KEY_STEP})", "keep_prob↓", key_display="-", id="keep.down",
-                tooltip=f"lower keep_prob by {KEY_STEP} (down to {KEY_FLOOR})"),
+                tooltip=f"lower keep_prob by {KEY_STEP} (down to {KEY_FLOOR})", group=KEEP_GROUP),
         Binding("right,shift+up", f"keep_prob({KEY_FINE_STEP})", "keep_prob +0.01", show=False,
                 id="keep.up_fine", tooltip=f"raise keep_prob by {KEY_FINE_STEP}"),
         Binding("left,shift+down", f"keep_prob({-KEY_FINE_STEP})", "keep_prob -0.01", show=False,
                 id="keep.down_fine", tooltip=f"lower keep_prob by {KEY_FINE_STEP}"),
-        Binding("space", "toggle_pause", "pause", key_display="space", id="pause",
-                tooltip="pause or resume training"),
+        Binding("space", "pause", "pause", key_display="space", id="pause", tooltip="pause or resume training"),
+        Binding("space", "resume", "resume", key_display="space", id="resume", tooltip="resume training"),
         Binding("r", "reset", "reset", id="reset",
-                tooltip="restart both runs from the seed: same data, same initial weights"),
-        Binding("right_square_bracket", "speed(1)", "speed", key_display="[ ]", id="speed.up",
-                tooltip="train faster (1, 3, 10, 30, 100, 300, 1000 steps/s, then as fast as possible)"),
-        Binding("left_square_bracket", "speed(-1)", "slower", key_display="[", show=False, id="speed.down",
-                tooltip="train slower; at 10 steps/s and below every step is shown"),
+                tooltip="restart both runs: same seed, data and weights"),
+        Binding("left_square_bracket", "speed(-1)", "slower", key_display="[", id="speed.down",
+                tooltip="slower (at 10 steps/s and less: every step)", group=SPEED_GROUP),
+        Binding("right_square_bracket", "speed(1)", "faster", key_display="]", id="speed.up",
+                tooltip="faster: 1 3 10 30 100 300 1000 steps/s, max", group=SPEED_GROUP),
         Binding("m", "toggle_map", "map", id="map",
-                tooltip="decision-boundary map in place of the curves and table (small windows), or hide it"),
+                tooltip="decision-boundary map on or off"),
         Binding("question_mark,f1", "help", "help", key_display="?", id="help", tooltip="this help screen"),
-        Binding("q", "quit", "quit", id="quit", tooltip="quit"),
+        Binding("q,ctrl+c", "quit", "quit", key_display="q", id="quit",
+                tooltip="quit (recordings get their closing record)"),
 
         Binding("n", "step_once", "step", show=False, id="step", tooltip="one training step (while paused)"),
+        Binding("l", "toggle_log_x", "log x", show=False, id="log_x",
+                tooltip="loss chart: linear or log step axis"),
         Binding("d", "next_dataset", "data", show=False, id="dataset",
                 tooltip="switch to the next dataset and restart"),
         Binding("s", "save_screenshot", "svg", show=False, id="screenshot",
-                tooltip="save an SVG screenshot (--screenshot-dir)"),
+                tooltip="save an SVG screenshot (into --screenshot-dir)"),
         Binding("e", "export_csv", "csv", show=False, id="export",
-                tooltip="export the metrics history as CSV (--screenshot-dir)"),
+                tooltip="export the metrics as CSV (--screenshot-dir)"),
+        # In a replay the keep_prob and dataset keys are hidden; pressed anyway, they say why.
+        Binding("plus,up,minus,down,right,left,shift+up,shift+down", "refused('keep_prob')", show=False,
+                id="refused.keep"),
+        Binding("d", "refused('dataset')", show=False, id="refused.dataset"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = list(KEYS)
 
     def __init__(self, config: Config | None = None, *, screenshot_dir: str | Path = ".", worker: bool = True,
                  paused: bool = False, prerun: int = 0, trainer: Trainer | None = None,
-                 outputs: Outputs | None = None, source: CsvSource | None = None):
+                 outputs: Outputs | None = None, source: CsvSource | None = None, ascii_only: bool = False,
+                 warmup: bool = False):
         super().__init__()
         limit_blas_threads()
+        self.ascii_only = ascii_only
+        if ascii_only:
+            self.add_class("-ascii")
+        for name in UNCHECKABLE_THEMES:
+            if name in self.available_themes:
+                self.unregister_theme(name)
+        self.roles = Roles()
         self.outputs = outputs or Outputs()
-        self.trainer = trainer or Trainer(config, paused=paused, on_event=self.outputs.on_event,
-                                          on_snapshot=self.outputs.on_snapshot, source=source)
+        # Launch at a pace a learner can follow; ``warmup`` ramps up from there (see WARMUP_STEPS).
+        self._warmup: list[int] = list(WARMUP_STEPS) if warmup and trainer is None else []
+        speed_index = SPEEDS.index(WARMUP_SPEED) if self._warmup else len(SPEEDS) - 1
+        self.trainer = trainer or Trainer(config, paused=paused, speed_index=speed_index,
+                                          on_event=self.outputs.on_event, on_snapshot=self.outputs.on_snapshot,
+                                          source=source)
         if prerun:
             self.trainer.prerun(prerun)
         self.screenshot_dir = Path(screenshot_dir)
@@ -107,6 +143,8 @@ class DropoutApp(App):
         self._sent = 0  # commands sent to the trainer; updates made before the last one are stale
         self._snapshot: Snapshot | None = None
         self._boundary_shape: tuple[int, int] | None = None
+        self.map_wanted: bool | None = None  # None: the window size decides; m sets it
+        self.log_x = False
         self.close_reason = "quit"
 
     # -- layout ----------------------------------------------------------------------------------
@@ -117,11 +155,20 @@ class DropoutApp(App):
             yield RunColumn("inverted")
             yield RunColumn("unrescaled")
         yield Explanation(id="explanation")
-        yield Static("The window is too small for dropout-tui.\nMake it at least "
-                     f"{MIN_SIZE[0]}×{MIN_SIZE[1]} (80×24 or larger is best); q quits.", id="too-small")
-        yield Footer(compact=True, show_command_palette=False)
+        yield Static(self.glyph_text("The window is too small for dropout-tui.\nMake it at least "
+                                     f"{MIN_SIZE[0]}×{MIN_SIZE[1]} (80×24 or larger is best); q quits."),
+                     id="too-small")
+        yield KeyBar(id="keys")
+
+    def glyph_text(self, text: str) -> str:
+        """Running text as this terminal can show it (ASCII mode: signs become words)."""
+        return glyphs.prose(text) if self.ascii_only else text
 
     def on_mount(self) -> None:
+        # Textual's scroll bars draw with one renderer per process: each app sets the one it needs.
+        ScrollBar.renderer = glyphs.ascii_scrollbar_render() if self.ascii_only else ScrollBarRender
+        self._theme_changed()
+        self.theme_changed_signal.subscribe(self, lambda theme: self._theme_changed())
         self._layout_for_size()
         try:
             install_close_on_signals(self._on_signal, loop=asyncio.get_running_loop())
@@ -137,14 +184,44 @@ class DropoutApp(App):
         # self.size still holds the old size while this handler runs: use the event's.
         self._layout_for_size(event.size)
 
+    def _theme_changed(self) -> None:
+        self.roles = roles_for(self.get_css_variables(), no_color=bool(self.no_color))
+        # Plain text on the status line, key bar and help panel, at a legible contrast in every theme.
+        for selector, colour in (("#status", self.roles.on_panel), ("#keys", self.roles.on_footer)):
+            self.query_one(selector).styles.color = colour or None
+        if self._snapshot is not None:
+            for view in self.query(DiffView):
+                view.rebuild()
+            self._draw(self._last)
+
     def _layout_for_size(self, size=None) -> None:
         w, h = size or self.size
-        self.screen.set_class(w < MIN_SIZE[0] or h < MIN_SIZE[1], "-too-small")
-        self.screen.set_class(h >= TALL, "-tall")
+        screen = self.query_one("#columns").screen  # the main screen, even under the help screen
+        screen.set_class(w < MIN_SIZE[0] or h < MIN_SIZE[1], "-too-small")
+        rows = max(r for start, r in EXPLANATION_ROWS if h >= start)
+        self.query_one(Explanation).styles.height = rows
+        # Two columns of exactly one width, so they hold the same rows and cells; an odd
+        # terminal width leaves one blank column at the right.
+        for col in self.query(RunColumn):
+            col.styles.width = max(1, w // 2)
+
+    def plan_columns(self) -> None:
+        """Give each column's parts their rows for the current size, map choice and experiment."""
+        cols = list(self.query(RunColumn))
+        if not cols or cols[0].inner_size[1] <= 0:
+            return
+        width, height = cols[0].inner_size
+        plan = plan_column(height, width, len(self._last.config.layers), self.map_wanted, self._last.map_aspect)
+        changed = False
+        for col in cols:
+            col.query_one(BoundaryMap).set_aspect(self._last.map_aspect)
+            changed = col.apply_plan(plan) or changed
+        if changed and self._snapshot is not None:
+            self._draw(self._last)
 
     def on_boundary_map_resized(self) -> None:
         maps = list(self.query(BoundaryMap))
-        if not maps or not maps[0].display or maps[0].size.height < 2:
+        if not maps or not maps[0].display or maps[0].size.height < MAP_MIN_ROWS:
             return
         shape = maps[0].grid_shape
         if shape != self._boundary_shape:
@@ -188,6 +265,8 @@ class DropoutApp(App):
     # -- drawing ---------------------------------------------------------------------------------
 
     def _apply(self, update: Update) -> None:
+        replan = (update.map_aspect != self._last.map_aspect
+                  or len(update.config.layers) != len(self._last.config.layers))
         if update.reset:
             self.history = History()
             for bm in self.query(BoundaryMap):
@@ -204,16 +283,28 @@ class DropoutApp(App):
                     self.notify(f"Recorded at step {step:,}: {change.kind}{value}", timeout=3)
         if update.applied >= self._sent:
             # Older updates would flick the screen back to a value the user has already changed.
+            if update.paused != self.paused:
+                self.refresh_bindings()
             self.keep_prob, self.paused, self.speed = update.keep_prob, update.paused, update.speed
+            self._ramp(update.step)
+        if replan:
+            self.plan_columns()
         self._draw(update)
+
+    def _ramp(self, step: int) -> None:
+        """The launch ramp: one speed up each time training passes the next of WARMUP_STEPS."""
+        if self._warmup and not self.paused and step >= self._warmup[0]:
+            self._warmup.pop(0)
+            self.speed = SPEEDS[min(len(SPEEDS) - 1, SPEEDS.index(self.speed) + 1)]
+            self._command("speed", 1)
 
     def _draw(self, update: Update) -> None:
         snap = self._snapshot
         if snap is None:
             return
-        y_range = self.history.y_range()
+        scale = self.history.y_scale(self.log_x)
         for col in self.query(RunColumn):
-            col.show_run(snap["runs"][col.rule], self.history.runs[col.rule], y_range)
+            col.show_run(snap["runs"][col.rule], self.history.runs[col.rule], scale, self.log_x)
             if update.boundary is not None:
                 col.query_one(BoundaryMap).set_map(update.boundary.probs[col.rule], update.boundary.train)
         # The keep probabilities the next step will use: when they differ from the snapshot's (changed
@@ -227,18 +318,37 @@ class DropoutApp(App):
         # keep_prob, pause and speed as the user last set them: on screen at once, not when the
         # worker next reports.
         self.query_one(StatusBar).set_state(self._last, self._snapshot, keep_prob=self.keep_prob,
-                                            paused=self.paused, speed=self.speed)
+                                            paused=self.paused, speed=self.speed, warmup=bool(self._warmup))
 
     # -- actions ---------------------------------------------------------------------------------
 
-    def _refused(self, command: str) -> bool:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """What the footer offers follows the state: pause or resume, and in a replay no keep_prob
+        or dataset keys (the trainer's ``refusal`` is the policy; pressed anyway, they say why)."""
+        if action == "pause":
+            return not self.paused
+        if action == "resume":
+            return self.paused
+        if action == "keep_prob":
+            return self.trainer.refusal("keep_prob") is None
+        if action == "next_dataset":
+            return self.trainer.refusal("dataset") is None
+        if action == "refused":
+            return bool(parameters) and self.trainer.refusal(str(parameters[0])) is not None
+        return True
+
+    def action_refused(self, command: str) -> None:
         reason = self.trainer.refusal(command)
         if reason:
-            self.notify(reason, timeout=3)
-        return reason is not None
+            self.notify(self.glyph_text(reason), timeout=3)
+
+    def action_help_quit(self) -> None:
+        # Textual binds ctrl+c to a hint about ctrl+q; over SSH ctrl+c is what people press to leave.
+        self.exit()
 
     def action_keep_prob(self, delta: float) -> None:
-        if self._refused("keep_prob"):
+        if self.trainer.refusal("keep_prob"):
+            self.action_refused("keep_prob")
             return
         new = step_keep_prob(self.keep_prob, delta)
         if new == self.keep_prob:
@@ -247,9 +357,19 @@ class DropoutApp(App):
         self._draw_status()
         self._command("keep_prob", new)
 
+    def action_pause(self) -> None:
+        self._set_paused(True)
+
+    def action_resume(self) -> None:
+        self._set_paused(False)
+
     def action_toggle_pause(self) -> None:
-        self.paused = not self.paused
+        self._set_paused(not self.paused)
+
+    def _set_paused(self, paused: bool) -> None:
+        self.paused = paused
         self._draw_status()
+        self.refresh_bindings()
         self._command("pause", self.paused)
 
     def action_step_once(self) -> None:
@@ -264,13 +384,15 @@ class DropoutApp(App):
                     timeout=2)
 
     def action_speed(self, direction: int) -> None:
+        self._warmup = []  # the user has taken over the speed
         index = max(0, min(len(SPEEDS) - 1, SPEEDS.index(self.speed) + direction))
         self.speed = SPEEDS[index]
         self._draw_status()
         self._command("speed", direction)
 
     def action_next_dataset(self) -> None:
-        if self._refused("dataset"):
+        if self.trainer.refusal("dataset"):
+            self.action_refused("dataset")
             return
         if self._last.next_dataset is None:
             config = self._last.config
@@ -279,17 +401,38 @@ class DropoutApp(App):
             return
         self._command("dataset")
 
+    def action_toggle_map(self) -> None:
+        cols = list(self.query(RunColumn))
+        shown = bool(cols) and cols[0].plan is not None and cols[0].plan.map_shown
+        if self._last.map_aspect is None:
+            self.notify("No map: the data has more than two features.", timeout=3)
+            return
+        self.map_wanted = not shown
+        self.plan_columns()
+        if self.map_wanted and cols and cols[0].plan is not None and not cols[0].plan.map_shown:
+            self.map_wanted = None
+            self.notify(f"The map needs a taller window (at least {MAP_MIN_ROWS} rows for it).", timeout=3)
+
+    def action_toggle_log_x(self) -> None:
+        self.log_x = not self.log_x
+        if self._snapshot is not None:
+            self._draw(self._last)
+
+    def _notify_path(self, what: str, path: str | Path) -> None:
+        """A notice naming a file: the path on a line of its own, shortened in the middle to the
+        toast's width, so it never breaks mid-name."""
+        width = min(TOAST_WIDTH, int(self.size.width * 0.9)) - 4
+        shown = short_path(str(path), width, "..." if self.ascii_only else "…")
+        self.notify(f"{what}\n{shown}", timeout=4, markup=False)
+
     def action_save_screenshot(self) -> None:
-        self.screenshot_dir.mkdir(parents=True, exist_ok=True)
         try:
-            path = self.save_screenshot(path=str(self.screenshot_dir))
+            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+            path = self.save_screenshot(filename=export_name("screenshot", "svg"), path=str(self.screenshot_dir))
         except OSError as exc:
             self.notify(f"Could not save the screenshot: {exc}", severity="error")
             return
-        self.notify(f"Screenshot saved to {path}", timeout=4)
-
-    def action_toggle_map(self) -> None:
-        self.screen.toggle_class("-map")
+        self._notify_path("Screenshot saved:", path)
 
     def action_export_csv(self) -> None:
         snapshots = list(self.history.snapshots)
@@ -301,20 +444,70 @@ class DropoutApp(App):
         except OSError as exc:
             self.notify(f"Could not write the CSV: {exc}", severity="error")
             return
-        self.notify(f"{rows} rows ({len(snapshots)} snapshots × 2 runs) saved to {path}", timeout=4)
+        self._notify_path(self.glyph_text(f"{rows} rows ({len(snapshots)} snapshots × 2 runs) saved:"), path)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.KEYS))
+            self.push_screen(HelpScreen(self.KEYS, ascii_only=self.ascii_only,
+                                        palette_key=self.COMMAND_PALETTE_BINDING))
+
+    # -- the command palette and key names ------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Textual's own "Screenshot" ignores --screenshot-dir and its "Keys" panel is not our help.
         for command in super().get_system_commands(screen):
-            if command.title not in ("Screenshot", "Keys"):
+            if command.title not in ("Screenshot", "Keys", "Quit"):
                 yield command
+        seen = set()
         for b in self.KEYS:
-            if b.action == "quit":
+            if not b.tooltip or b.action in seen or b.action in ("resume", "refused"):
                 continue
-            title = b.tooltip[0].upper() + b.tooltip[1:]
-            yield SystemCommand(title, f"key: {key_names(b.key)}", lambda action=b.action: self.run_action(action))
+            seen.add(b.action)
+            action = "toggle_pause" if b.action == "pause" else b.action
+            if not self.check_action(action.split("(")[0], ()):
+                continue
+            title = self.glyph_text(b.tooltip[0].upper() + b.tooltip[1:])
+            # Run after the palette has closed, so the screen (and its footer) is whole again: a
+            # screenshot from here is the same as one from its key.
+            yield SystemCommand(title, f"key: {key_names(b.key, self.ascii_only)}",
+                                lambda action=action: self.call_after_refresh(self.run_action, action))
 
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            palette_class = AsciiCommandPalette if self.ascii_only else CommandPalette
+            self.push_screen(palette_class(id="--command-palette",
+                                           placeholder=self.glyph_text("Search for commands…")))
+
+    def search_themes(self) -> None:
+        if not self.ascii_only:
+            super().search_themes()
+            return
+        from textual.theme import ThemeProvider
+
+        self.push_screen(AsciiCommandPalette(providers=[ThemeProvider], placeholder="Search for themes..."))
+
+    def get_key_display(self, binding: Binding) -> str:
+        text = super().get_key_display(binding)
+        return glyphs.cells(text) if self.ascii_only else text
+
+
+class AsciiCommandPalette(CommandPalette):
+    """Textual's command palette with an ASCII search icon (its borders: ``app.tcss``)."""
+
+    def on_mount(self) -> None:
+        for icon in self.query(SearchIcon):
+            icon.icon = ">"
+
+
+def short_path(path: str, width: int, ellipsis: str = "…") -> str:
+    """``path`` in at most ``width`` characters: whole when it fits, else the start of the
+    directory, an ellipsis and the file name (itself cut in the middle only when even the name
+    alone is too long)."""
+    if len(path) <= width:
+        return path
+    head, _, name = path.rpartition("/")
+    if len(name) + len(ellipsis) + 1 > width:
+        keep = max(0, width - len(ellipsis))
+        return name[:keep - keep // 2] + ellipsis + name[len(name) - keep // 2:]
+    room = width - len(name) - len(ellipsis) - 1
+    return head[:room] + ellipsis + "/" + name

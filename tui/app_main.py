@@ -11,6 +11,7 @@ from dropout_tui.core.session import SessionFile
 from .args import SessionFiles, session_files_from_args
 from .errors import UsageError
 from .outputs import Outputs
+from .widgets.glyphs import ascii_wanted
 
 
 def _run(app, outputs: Outputs) -> int:
@@ -18,6 +19,11 @@ def _run(app, outputs: Outputs) -> int:
         from .cast import cast_driver_class
 
         app.driver_class = cast_driver_class(app.driver_class, outputs.cast)
+    if app.ascii_only:
+        from .widgets.glyphs import ascii_driver_class
+
+        # Outermost, so the terminal (and a --cast recording) gets exactly the ASCII text.
+        app.driver_class = ascii_driver_class(app.driver_class)
     try:
         app.run()
     except BaseException:
@@ -40,15 +46,16 @@ def run_app(config: Config, args) -> int:
                             task=config.task) if config.data else None
     outputs = Outputs.open(config, files, mode="app", terminal=(size.columns, size.lines), source=source)
     try:
-        app = DropoutApp(config, screenshot_dir=files.screenshot_dir, outputs=outputs, source=source)
+        app = DropoutApp(config, screenshot_dir=files.screenshot_dir, outputs=outputs, source=source,
+                         ascii_only=ascii_wanted(getattr(args, "ascii", False)), warmup=True)
     except BaseException:
         outputs.close("error", 0)
         raise
     return _run(app, outputs)
 
 
-def run_replay_app(session: SessionFile, files: SessionFiles, data_path: str | None = None,
-                   test_path: str | None = None) -> int:
+def run_replay_app(session: SessionFile, files: SessionFiles, ascii_flag: bool = False,
+                   data_path: str | None = None, test_path: str | None = None) -> int:
     from .app import DropoutApp
     from .replay_trainer import ReplayTrainer
 
@@ -56,5 +63,5 @@ def run_replay_app(session: SessionFile, files: SessionFiles, data_path: str | N
         trainer = ReplayTrainer(session, data_path=data_path, test_path=test_path)
     except (CsvDataError, ValueError) as exc:
         raise UsageError(f"{session.path}: {exc}") from None
-    app = DropoutApp(trainer=trainer, screenshot_dir=files.screenshot_dir)
+    app = DropoutApp(trainer=trainer, screenshot_dir=files.screenshot_dir, ascii_only=ascii_wanted(ascii_flag))
     return _run(app, Outputs())

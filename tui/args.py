@@ -125,3 +125,12 @@ def session_files_from_args(args: argparse.Namespace) -> SessionFiles:
     return SessionFiles(record=getattr(args, "record", None), csv=getattr(args, "csv", None),
                         cast=getattr(args, "cast", None), force=bool(args.force),
                         screenshot_dir=args.screenshot_dir)
+
+
+def add_display_options(parser: argparse.ArgumentParser) -> None:
+    """How the screen is drawn (not part of the experiment, so not a Config field)."""
+    group = parser.add_argument_group("display")
+    group.add_argument("--ascii", action="store_true",
+                       help="draw with ASCII characters only, for the Linux console or fonts without box, "
+                            "block and braille glyphs (on by itself when TERM=linux; DROPOUT_TUI_ASCII=1 or 0 "
+                            "forces it on or off)")

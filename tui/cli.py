@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from dropout_tui.core.config import ConfigError
 from dropout_tui.core.csv_data import CsvDataError
 
-from .args import Parser, add_experiment_options, add_session_file_options, config_from_args, integer
+from .args import (Parser, add_display_options, add_experiment_options, add_session_file_options, config_from_args,
+                   integer)
 from .errors import EXIT_USAGE, UsageError, print_error
 
 DEFAULT_STEPS = 3000
@@ -90,6 +91,7 @@ def main_parser() -> Parser:
                    help="with --headless: also print the explanation panel's sentences for the final snapshot "
                         "(with --json: as \"explanation\")")
     add_session_file_options(p)
+    add_display_options(p)
     return p
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import sys
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from dropout_tui.core.config import Config, format_keep_prob
+from dropout_tui.core.config import Config
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.report import result
 from dropout_tui.core.snapshot import LayerStats, RulesResult, RunMetrics, Snapshot, docs
@@ -17,17 +18,20 @@ from dropout_tui.core.stepping import advance_with_snapshots
 from .args import session_files_from_args
 from .errors import UsageError, exit_for_signal
 from .explain import Context, sentences
-from .outputs import Outputs
+from .outputs import STDOUT, Outputs
 from .progress import LateProgress
 from .signals import StopOnSignals, signal_name
+from .widgets.glyphs import ascii_wanted, prose
+from .widgets.numbers import fmt, prob, ratio
 
 MAX_CHUNK = 64  # steps between looks at a stop request (a signal); snapshots stay where they were
 
 
 def train(exp: PairedExperiment, steps: int, on_snapshot=None, on_progress=None,
           should_stop=None) -> Snapshot | None:
-    """Advance ``steps`` steps, taking a snapshot every ``eval_every`` steps and at the end, where
-    it carries every prediction rule.
+    """Advance ``steps`` steps, taking a snapshot first (at step 0, as the app does: curves and
+    recordings start where training did), then every ``eval_every`` steps and at the end, where it
+    carries every prediction rule.
     Stops early as soon as ``should_stop()`` is true, returning the last snapshot so far (maybe None)."""
     last: list[Snapshot | None] = [None]
 
@@ -36,6 +40,8 @@ def train(exp: PairedExperiment, steps: int, on_snapshot=None, on_progress=None,
         if on_snapshot:
             on_snapshot(snap)
 
+    if exp.step == 0:
+        keep(exp.snapshot())
     end = exp.step + steps
     finished = advance_with_snapshots(exp, steps, keep, max_chunk=MAX_CHUNK, should_stop=should_stop,
                                       on_progress=on_progress, rules_at=end)
@@ -48,6 +54,7 @@ def run_headless(config: Config, args) -> int:
     """Train, record (``--record``, ``--csv``), print. On SIGHUP/SIGTERM/SIGINT: close the files and
     return 128 + signum without printing a result (see ``tui.signals``)."""
     files = session_files_from_args(args)
+    check_stdout(args.json, files.csv)
     if files.cast is not None:
         raise UsageError("--cast: records the app's screen; with --headless use --record or --csv")
     exp = PairedExperiment(config)
@@ -70,15 +77,32 @@ def run_headless(config: Config, args) -> int:
     explanation = None
     if getattr(args, "explain", False) and snap is not None:
         explanation = [text for _, text in sentences(snap, Context.of(config, exp.arch))]
-    if args.json:
-        sys.stdout.write(json.dumps(result(config, snap, explanation)) + "\n")
-    else:
-        console = Console()
-        console.print(summary_table(config, snap, exp.arch))
-        for text in explanation or []:
-            console.print()
-            console.print(text, highlight=False, markup=False)
+    print_result(config, snap, exp.arch, args.json, files.csv == STDOUT, ascii_wanted(getattr(args, "ascii", False)),
+                 explanation)
     return 0
+
+
+def check_stdout(json_wanted: bool, csv: object) -> None:
+    """``--csv -`` takes stdout for the CSV; ``--json`` wants it too: refuse the pair (one line)."""
+    if json_wanted and csv == STDOUT:
+        raise UsageError("--json with --csv -: both would write to stdout; give --csv a file name")
+
+
+def print_result(config: Config, snap: Snapshot | None, arch: str, as_json: bool, csv_on_stdout: bool,
+                 ascii_only: bool = False, explanation: list[str] | None = None) -> None:
+    """The result on stdout: one JSON object (``--json``) or the table, then the explanation's
+    sentences (``--explain``); with ``--csv -`` stdout carries the CSV alone, so the table goes to
+    stderr."""
+    if snap is None:
+        return
+    if as_json:
+        sys.stdout.write(json.dumps(result(config, snap, explanation)) + "\n")
+        return
+    console = Console(stderr=csv_on_stdout)
+    console.print(summary_table(config, snap, arch, ascii_only))
+    for text in explanation or []:
+        console.print()
+        console.print(prose(text) if ascii_only else text, highlight=False, markup=False)
 
 
 def _tell(line: str) -> None:
@@ -96,13 +120,11 @@ def _train_with_progress(exp: PairedExperiment, steps: int, on_snapshot=None,
 
 
 def _fmt(x: object, digits: int = 3) -> str:
-    if x is None or x != x:
-        return "—"
+    """The app's number format (``tui.widgets.numbers.fmt``): huge and tiny values in scientific
+    notation, ``nan`` / ``inf`` as such, ``—`` for a value that is not there."""
     if isinstance(x, bool):
         return "yes" if x else "no"
-    if isinstance(x, (int, float)) and (abs(x) >= 10 ** 6 or 0 < abs(x) < 10 ** -digits):
-        return f"{x:.{digits}g}" if abs(x) < float("inf") else ("∞" if x > 0 else "-∞")
-    return f"{x:.{digits}f}" if isinstance(x, float) else str(x)
+    return fmt(x, digits, 10)
 
 
 # Rows of the summary table: run fields by their documented labels. A field only one run has
@@ -113,46 +135,52 @@ SUMMARY_FIELDS = ("diverged", "learning", "train_loss_dropout", "train_loss", "t
 LAYER_ROWS = (("mean", "mean_train", "mean_pred"), ("norm", "norm_train", "norm_pred"))
 
 
-def summary_table(config: Config, snap: Snapshot, arch: str) -> Table:
-    """Both runs of one snapshot side by side, rows labelled from ``core.snapshot``'s field docs."""
+def summary_table(config: Config, snap: Snapshot, arch: str, ascii_only: bool = False) -> Table:
+    """Both runs of one snapshot side by side, rows labelled from ``core.snapshot``'s field docs;
+    the × columns are each layer's train / pred ratio, as in the app. ``ascii_only``: ASCII
+    characters only (``--ascii``, TERM=linux), like the app."""
+    def t(text: str) -> str:
+        return prose(text) if ascii_only else text
+
     runs: list[RunMetrics] = [snap["runs"]["inverted"], snap["runs"]["unrescaled"]]
     run_docs, layer_docs = docs(RunMetrics), docs(LayerStats)
     inputs = snap.get("input_keep_prob", 1.0)
-    table = Table(title=f"{config.dataset_label} · {arch} {config.activation} · "
-                        f"keep_prob {format_keep_prob(snap['keep_prob'])}"
-                        + (f" · input keep_prob {format_keep_prob(inputs)}" if inputs < 1 else "")
-                        + f" · step {snap['step']:,}")
+    caption = "×: the layer's train / pred ratio (1 = unchanged by dropout)"
     if "chance_acc" in snap:
-        table.caption = (f"chance (always the most frequent class / the class frequencies): "
-                         f"accuracy {_fmt(snap['chance_acc'])}, loss {_fmt(snap['chance_loss'])}")
+        caption += (f"\nchance (always the most frequent class / the class frequencies): "
+                    f"accuracy {_fmt(snap['chance_acc'])}, loss {_fmt(snap['chance_loss'])}")
+    table = Table(title=t(f"{config.dataset_label} · {arch} {config.activation} · keep_prob {prob(snap['keep_prob'])}"
+                          + (f" · input keep_prob {prob(inputs)}" if inputs < 1 else "")
+                          + f" · step {snap['step']:,}"),
+                  caption=t(caption), box=box.ASCII if ascii_only else box.HEAVY_HEAD)
     table.add_column("metric")
-    table.add_column("inverted (÷p)", justify="right")
-    table.add_column("×", justify="right")
+    table.add_column(t("inverted (÷p)"), justify="right")
+    table.add_column(t("×"), justify="right")
     table.add_column("unrescaled", justify="right")
-    table.add_column("×", justify="right")
+    table.add_column(t("×"), justify="right")
     for key in SUMMARY_FIELDS:
         if any(key in run for run in runs):
             inv, unr = (_fmt(run.get(key)) if key in run else "" for run in runs)
-            table.add_row(run_docs[key].label, inv, "", unr, "")
+            table.add_row(t(run_docs[key].label), t(inv), "", t(unr), "")
     layers: list[list[LayerStats]] = [run["layers"] for run in runs]
     for li, lu in zip(*layers):
         table.add_section()
         for what, train, pred in LAYER_ROWS:
             digits = 3 if what == "mean" else 2
             table.add_row(
-                f"{li['name']} {what}  train → pred",
-                f"{_fmt(li[train], digits)} → {_fmt(li[pred], digits)}", _ratio(li[train], li[pred]),
-                f"{_fmt(lu[train], digits)} → {_fmt(lu[pred], digits)}", _ratio(lu[train], lu[pred]),
+                t(f"{li['name']} {what}  train → pred"),
+                t(f"{_fmt(li[train], digits)} → {_fmt(li[pred], digits)}"), t(_ratio(li[train], li[pred])),
+                t(f"{_fmt(lu[train], digits)} → {_fmt(lu[pred], digits)}"), t(_ratio(lu[train], lu[pred])),
             )
-        table.add_row(f"{li['name']} {layer_docs['weight_norm'].label}", _fmt(li["weight_norm"], 2), "",
-                      _fmt(lu["weight_norm"], 2), "")
+        table.add_row(t(f"{li['name']} {layer_docs['weight_norm'].label}"), t(_fmt(li["weight_norm"], 2)), "",
+                      t(_fmt(lu["weight_norm"], 2)), "")
     rules = [run.get("rules") for run in runs]
     if all(r is not None for r in rules):
         table.add_section()
-        table.add_row("prediction rule: loss · " + ("acc" if "test_acc" in runs[0] else "R²"), "", "", "", "")
+        table.add_row(t("prediction rule: loss · " + ("acc" if "test_acc" in runs[0] else "R²")), "", "", "", "")
         for label, pick in _rule_rows(rules):  # type: ignore[arg-type]
-            inv, unr = (_rule_cell(pick(r)) for r in rules)  # type: ignore[arg-type]
-            table.add_row(f"  {label}", inv, "", unr, "")
+            inv, unr = (t(_rule_cell(pick(r))) for r in rules)  # type: ignore[arg-type]
+            table.add_row(t(f"  {label}"), inv, "", unr, "")
     return table
 
 
@@ -180,6 +208,4 @@ def _pct(x: object) -> str:
 
 
 def _ratio(a: float, b: float) -> str:
-    if not isinstance(a, float) or not isinstance(b, float) or b == 0 or a != a or b != b:
-        return "—"
-    return f"{a / b:.2f}"
+    return fmt(ratio(a, b), 2, 10)

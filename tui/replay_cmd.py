@@ -18,12 +18,13 @@ import numpy as np
 from dropout_tui.core.config import ConfigError
 from dropout_tui.core.csv_data import CsvDataError
 from dropout_tui.core.replay import DEFAULT_RTOL, Replayed, Replayer, default_rtol, normalise
-from dropout_tui.core.report import json_safe, result
+from dropout_tui.core.report import json_safe
 from dropout_tui.core.session import SessionFile, SessionFormatError, read_session
 
-from .args import Parser, add_session_file_options, number, session_files_from_args
+from .args import Parser, add_display_options, add_session_file_options, number, session_files_from_args
 from .errors import EXIT_MISMATCH, EXIT_OK, UsageError, warn
-from .outputs import Outputs
+from .outputs import STDOUT, Outputs
+from .widgets.glyphs import ascii_wanted
 
 
 def replay_parser() -> Parser:
@@ -43,6 +44,7 @@ def replay_parser() -> Parser:
     p.add_argument("--test-data", metavar="FILE", default=None, help="likewise its separate test file")
     add_session_file_options(p, record=False, cast=False,
                              csv_help="headless: write the replayed metrics history as CSV ('-' for stdout)")
+    add_display_options(p)
     return p
 
 
@@ -73,11 +75,16 @@ def run(argv: list[str]) -> int:
     if not headless:
         from .app_main import run_replay_app
 
-        return run_replay_app(session, files, data_path=args.data, test_path=args.test_data)
+        return run_replay_app(session, files, args.ascii, data_path=args.data, test_path=args.test_data)
     return _replay_headless(session, args, files)
 
 
 def _replay_headless(session: SessionFile, args, files) -> int:
+    from .headless import check_stdout, print_result
+
+    check_stdout(args.json, files.csv)
+    # With --csv - stdout carries the CSV alone; what would be printed there goes to stderr.
+    report = sys.stderr if files.csv == STDOUT else sys.stdout
     rtol = default_rtol(session) if args.rtol is None else args.rtol
     recorded_numpy = session.versions.get("numpy")
     if args.verify and args.rtol is None and rtol:
@@ -108,23 +115,16 @@ def _replay_headless(session: SessionFile, args, files) -> int:
                    "mismatch": None if mismatch is None else json_safe(mismatch.as_dict())}
             sys.stdout.write(json.dumps(out) + "\n")
         elif mismatch is not None:
-            print(f"mismatch: {mismatch}")
+            print(f"mismatch: {mismatch}", file=report)
         else:
             how = "bit-identical" if rtol == 0 else f"within a relative tolerance of {rtol:g}"
             print(f"verified: {replayer.snapshots_compared} snapshots and {replayer.events_applied} events "
-                  f"replayed {how} (to step {replayer.exp.step})")
+                  f"replayed {how} (to step {replayer.exp.step})", file=report)
         return EXIT_OK if mismatch is None else EXIT_MISMATCH
 
     exp = replayer.exp
     snap = replayer.last_snapshot
     if snap is None or snap["step"] != exp.step:
         snap = normalise(exp.snapshot())
-    if args.json:
-        sys.stdout.write(json.dumps(result(exp.config, snap)) + "\n")
-    else:
-        from rich.console import Console
-
-        from .headless import summary_table
-
-        Console().print(summary_table(exp.config, snap, exp.arch))
+    print_result(exp.config, snap, exp.arch, args.json, files.csv == STDOUT, ascii_wanted(args.ascii))
     return EXIT_OK

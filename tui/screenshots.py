@@ -2,13 +2,17 @@
 (all of them into ``screenshots/`` by default; NAMEs, e.g. ``dropout-tui-80x24.svg``, pick some).
 
 The app drives itself (Textual's ``run_test``) from a fixed seed and a fixed number of steps, so
-the pictures are reproducible and show what a user sees after a few seconds of training.
+the pictures are reproducible and show what a user sees after a few seconds of training: at the
+sizes the README names, per dataset, in ASCII mode, without colour (NO_COLOR), in a small odd
+window with a deep net, and in a light theme.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dropout_tui.core.config import Config
@@ -17,18 +21,50 @@ from dropout_tui.core.data import DATASETS
 from .app import DropoutApp
 
 STEPS = 3000
+DEEP = {"layers": (32, 32, 32, 32, 32, 32), "activation": "leaky_relu", "optimizer": "momentum", "lr": 0.05,
+        "dataset": "spiral", "input_keep_prob": 0.8}
+
+
+@dataclass(frozen=True)
+class Shot:
+    name: str
+    size: tuple[int, int]
+    changes: dict = field(default_factory=dict)
+    ascii_only: bool = False
+    no_color: bool = False
+    theme: str | None = None
+
+
 SHOTS = [
-    ("dropout-tui-80x24.svg", (80, 24), {}),
-    ("dropout-tui-120x40.svg", (120, 40), {}),
-    *[(f"dataset-{name}.svg", (120, 40), {"dataset": name}) for name in DATASETS],
+    Shot("dropout-tui-80x24.svg", (80, 24)),
+    Shot("dropout-tui-120x40.svg", (120, 40)),
+    *[Shot(f"dataset-{name}.svg", (120, 40), {"dataset": name}) for name in DATASETS],
+    Shot("dropout-tui-ascii-80x24.svg", (80, 24), ascii_only=True),
+    Shot("dropout-tui-no-color-80x24.svg", (80, 24), no_color=True),
+    Shot("dropout-tui-61x19.svg", (61, 19), DEEP),
+    Shot("dropout-tui-light-120x40.svg", (120, 40), theme="textual-light"),
 ]
 
 
-async def _shoot(out_dir: Path, name: str, size: tuple[int, int], changes: dict) -> Path:
-    app = DropoutApp(Config(**changes), worker=False, paused=True, prerun=STEPS)
-    async with app.run_test(size=size) as pilot:
+async def _shoot(out_dir: Path, shot: Shot) -> Path:
+    saved = os.environ.get("NO_COLOR")
+    if shot.no_color:
+        os.environ["NO_COLOR"] = "1"  # Textual reads it when the app is made
+    try:
+        app = DropoutApp(Config.for_dataset(**shot.changes), worker=False, paused=True, prerun=STEPS,
+                         ascii_only=shot.ascii_only)
+    finally:
+        if shot.no_color:
+            if saved is None:
+                del os.environ["NO_COLOR"]
+            else:
+                os.environ["NO_COLOR"] = saved
+    async with app.run_test(size=shot.size) as pilot:
+        if shot.theme:
+            app.theme = shot.theme
         await pilot.pause()
-        path = app.save_screenshot(filename=name, path=str(out_dir))
+        await pilot.pause()
+        path = app.save_screenshot(filename=shot.name, path=str(out_dir))
     return Path(path)
 
 
@@ -36,15 +72,15 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     out_dir = Path(args[0] if args else "screenshots")
     wanted = set(args[1:])
-    unknown = wanted - {name for name, _, _ in SHOTS}
+    unknown = wanted - {shot.name for shot in SHOTS}
     if unknown:
         print(f"screenshots: error: no screenshot named {', '.join(sorted(unknown))} "
-              f"(one of {', '.join(name for name, _, _ in SHOTS)})", file=sys.stderr)
+              f"(one of {', '.join(shot.name for shot in SHOTS)})", file=sys.stderr)
         return 2
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, size, changes in SHOTS:
-        if not wanted or name in wanted:
-            print(asyncio.run(_shoot(out_dir, name, size, changes)))
+    for shot in SHOTS:
+        if not wanted or shot.name in wanted:
+            print(asyncio.run(_shoot(out_dir, shot)))
     return 0
 
 

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from collections.abc import Callable
 
-from dropout_tui.core.boundary import BoundaryGrid, BoundaryMaps
+from dropout_tui.core.boundary import BoundaryGrid, BoundaryMaps, aspect
 from dropout_tui.core.changes import Change, apply_change, next_dataset_change
 from dropout_tui.core.config import Config
 from dropout_tui.core.csv_data import CsvSource
@@ -63,6 +63,7 @@ class Update:
     applied: int = 0  # commands applied before this update was made
     note: str = ""
     events: list[tuple[Change, int]] = field(default_factory=list)  # changes since the last update, with steps
+    map_aspect: float | None = None  # width / height of the data plane a map shows (None: no map)
 
 
 class Trainer:
@@ -95,6 +96,7 @@ class Trainer:
         self.on_event = on_event  # called in the worker thread: (change, step)
         self.on_snapshot = on_snapshot  # called in the worker thread with every snapshot taken
         self.note = ""  # shown beside running/paused, e.g. "replay finished"
+        self._aspect: tuple[object, float | None] | None = None
 
     # -- commands and policy, from any thread ----------------------------------------------------
 
@@ -274,13 +276,20 @@ class Trainer:
                         arch=exp.arch, replay=self.replay,
                         next_dataset=None if next_dataset is None else str(next_dataset.value),
                         snapshots=self._pending, reset=self._reset_flag, events=self._events,
-                        applied=self.applied, note=self.note)
+                        applied=self.applied, note=self.note, map_aspect=self._map_aspect())
         if boundary and self.boundary_shape and exp.data.n_features == 2:
             if self._boundary is None:
                 self._boundary = BoundaryGrid(exp, *self.boundary_shape)
             update.boundary = self._boundary.compute()
         self._pending, self._events, self._reset_flag = [], [], False
         return update
+
+
+    def _map_aspect(self) -> float | None:
+        data = self.exp.data
+        if self._aspect is None or self._aspect[0] is not data:
+            self._aspect = (data, aspect(data))
+        return self._aspect[1]
 
 
 class _RateMeter:

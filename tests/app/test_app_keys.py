@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -127,14 +128,20 @@ async def test_d_cycles_through_every_dataset_including_three_classes(make_app):
         assert sorted(seen) == sorted(["circles", "xor", "spiral", "blobs", "sine", "saddle", "moons"])
 
 
-async def test_s_saves_an_svg_and_says_where(make_app, tmp_path):
-    app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
+@pytest.mark.parametrize("size", [(60, 18), (80, 24)])
+async def test_s_saves_an_svg_and_says_where_on_a_line_of_its_own(make_app, tmp_path, size):
+    deep = tmp_path / ("a-rather-long-directory-name-" * 3) / "screens"
+    app = make_app(deep)
+    async with app.run_test(size=size) as pilot:
         await pilot.press("s")
         await pilot.pause()
-        files = list(tmp_path.glob("*.svg"))
+        files = list(deep.glob("*.svg"))
         assert len(files) == 1 and files[0].read_text().startswith("<svg")
-        assert any(str(files[0]) in n.message for n in app._notifications)
+        assert re.fullmatch(r"dropout-tui-screenshot-\d{8}-\d{6}\.svg", files[0].name)  # export_name's scheme
+        message = [n.message for n in app._notifications][-1]
+        name_line = message.splitlines()[-1]
+        # The path on its own line, shortened in the middle to the notice's width, the name whole.
+        assert name_line.endswith(files[0].name) and len(name_line) <= min(60, int(size[0] * 0.9)) - 4
 
 
 @pytest.mark.parametrize("key", ["question_mark", "f1"])
@@ -207,7 +214,7 @@ def test_history_thins_out_but_keeps_the_newest_snapshot():
     steps = history.runs["inverted"].steps
     assert len(steps) <= MAX_SNAPSHOTS
     assert steps[-1] == 3 * MAX_SNAPSHOTS - 1 and steps == sorted(steps)
-    assert history.y_range()[1] >= 0.5
+    assert history.y_scale().high >= 0.5 and history.y_scale(log_x=True).high >= 0.5
 
 
 @pytest.mark.parametrize("size, chart_shown", [((80, 24), False), ((120, 40), True)])
@@ -228,15 +235,18 @@ async def test_m_toggles_the_decision_boundary_map(make_app, size, chart_shown):
 
 
 async def test_resizing_a_running_app_relayouts_for_the_new_size(make_app):
+    from dropout_tui.tui.widgets.run_column import RunColumn
+
     app = make_app()
     async with app.run_test(size=(40, 12)) as pilot:
         assert app.screen.has_class("-too-small")
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
-        assert not app.screen.has_class("-too-small") and not app.screen.has_class("-tall")
+        column = app.query_one(RunColumn)
+        assert not app.screen.has_class("-too-small") and not column.plan.map_shown
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
-        assert app.screen.has_class("-tall")
+        assert column.plan.map_shown  # room for the map beside the curves
         await pilot.resize_terminal(40, 12)
         await pilot.pause()
         assert app.screen.has_class("-too-small")
@@ -264,10 +274,10 @@ async def test_minus_never_raises_a_keep_prob_below_the_floor(small_config):
 
 
 def test_axis_labels_keep_their_width_for_any_loss():
-    from dropout_tui.tui.widgets.loss_chart import AXIS, axis_label
+    from dropout_tui.tui.widgets.loss_chart import LABEL, tick_label
 
-    for y in (0.0, 0.693, 9.99, 12.5, 123.4, 99999.0, 1.5e56, float("inf")):
-        assert len(axis_label(y)) == AXIS - 1
+    for y in (0.0, 0.693, 9.99, 12.5, 123.4, 99999.0, 1.5e56, 1e-12, 3e300):
+        assert len(tick_label(y)) == LABEL and float(tick_label(y)) > 0 or y == 0
 
 
 def test_a_replay_that_ends_publishes_its_end_without_a_key(small_config, tmp_path):

@@ -1,6 +1,7 @@
 """Snapshot tests of a deterministic state (fixed seed, fixed steps, no free-running worker).
 
-Regenerate after an intended change of the screen: pytest tests/app/test_app_snapshots.py --snapshot-update
+Regenerate after an intended change of the screen (and a look at the SVGs):
+pytest tests/app/test_app_snapshots.py --snapshot-update
 """
 
 from __future__ import annotations
@@ -26,7 +27,15 @@ def test_default_experiment(snap_compare, size):
 
 
 def test_help_screen(snap_compare):
-    assert snap_compare(app_at(), press=["question_mark"], terminal_size=(80, 24))
+    async def open_help(pilot):
+        # Let the help screen settle (its scroll bar comes with a second layout pass) before the
+        # picture is taken, however busy the machine is.
+        await pilot.press("question_mark")
+        await pilot.pause()
+        await pilot.pause(0.3)
+        await pilot.pause()
+
+    assert snap_compare(app_at(), run_before=open_help, terminal_size=(80, 24))
 
 
 def test_three_class_spiral_with_a_map(snap_compare):
@@ -39,3 +48,22 @@ def test_keep_prob_one_makes_the_runs_identical(snap_compare):
 
 def test_too_small_window_message(snap_compare):
     assert snap_compare(app_at(50), terminal_size=(50, 14))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_no_color(snap_compare, monkeypatch, size):
+    # Textual reads NO_COLOR when the app is made: the curves and the map draw with glyphs.
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(app_at(), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_ascii(snap_compare, size):
+    app = DropoutApp(Config(), worker=False, paused=True, prerun=STEPS, ascii_only=True)
+    assert snap_compare(app, terminal_size=size)
+
+
+def test_a_small_odd_window_with_a_deep_net_and_input_dropout(snap_compare):
+    app = app_at(1000, layers=(32, 32, 32, 32), activation="leaky_relu", optimizer="momentum", lr=0.05,
+                 dataset="spiral", input_keep_prob=0.8)
+    assert snap_compare(app, terminal_size=(61, 19))

@@ -38,14 +38,15 @@ def rewrite(path, recs) -> None:
 def test_headless_record_has_header_snapshots_and_close(recorded):
     recs = records(recorded)
     assert recs[0]["type"] == "header" and recs[0]["config"]["keep_prob"] == 0.7 and recs[0]["terminal"] is None
-    assert [r["step"] for r in recs if r["type"] == "snapshot"] == [10, 20, 30, 40, 50, 60]
+    # A snapshot at step 0 first, as the app's recordings have.
+    assert [r["step"] for r in recs if r["type"] == "snapshot"] == [0, 10, 20, 30, 40, 50, 60]
     assert recs[-1] == {**recs[-1], "type": "close", "reason": "end", "step": 60}
 
 
 def test_round_trip_verifies_bit_identical(recorded, capsys):
     code, out, err = run(capsys, "replay", recorded, "--headless", "--verify")
     assert code == 0, err
-    assert "verified: 6 snapshots" in out and "bit-identical" in out
+    assert "verified: 7 snapshots" in out and "bit-identical" in out
 
 
 def test_replay_prints_the_same_result_as_headless(recorded, capsys):
@@ -62,7 +63,7 @@ def test_one_changed_number_fails_and_is_named(recorded, capsys):
     rewrite(recorded, recs)
     code, out, err = run(capsys, "replay", recorded, "--headless", "--verify")
     assert code == 1
-    assert "step 30" in out and "run inverted" in out and "test_acc" in out and "line 4" in out
+    assert "step 20" in out and "run inverted" in out and "test_acc" in out and "line 4" in out
 
 
 def test_other_numpy_version_compares_with_a_tolerance(recorded, capsys):
@@ -80,7 +81,7 @@ def test_truncated_last_line_warns_and_verifies_the_rest(recorded, capsys):
     data = recorded.read_bytes()
     recorded.write_bytes(data[: data.rindex(b'"type":"snapshot"') + 200])
     code, out, err = run(capsys, "replay", recorded, "--headless", "--verify")
-    assert code == 0 and "verified: 5 snapshots" in out
+    assert code == 0 and "verified: 6 snapshots" in out
     assert "warning" in err and "incomplete last line" in err
 
 
@@ -150,7 +151,7 @@ def test_csv_columns_and_rows(tmp_path, capsys):
             "test_loss_scaled", "test_acc_scaled", "diverged"} <= set(header)
     assert [c for c in header if c.startswith("h3_")][:2] == ["h3_mean_train", "h3_mean_pred"]
     assert not any(c.startswith("h4_") for c in header)
-    assert len(body) == 6 * 2  # snapshots x runs
+    assert len(body) == 7 * 2  # snapshots (step 0 and every 10 steps) x runs
     assert all(len(r) == len(header) for r in body)
     assert [r[2] for r in body[:2]] == ["inverted", "unrescaled"]
     assert {r[1] for r in body} == {"moons"}
@@ -159,24 +160,24 @@ def test_csv_columns_and_rows(tmp_path, capsys):
 def test_replay_can_export_csv(recorded, tmp_path, capsys):
     code, _, err = run(capsys, "replay", recorded, "--headless", "--verify", "--csv", tmp_path / "r.csv")
     assert code == 0, err
-    assert len((tmp_path / "r.csv").read_text().splitlines()) == 1 + 6 * 2
+    assert len((tmp_path / "r.csv").read_text().splitlines()) == 1 + 7 * 2
 
 
 def test_replay_without_headless_hands_over_to_the_app(recorded, capsys, monkeypatch, tmp_path):
     calls = []
     monkeypatch.setattr(app_main, "run_replay_app", lambda session, files, **kw: calls.append((session, files)) or 0)
     code, _, _ = run(capsys, "replay", recorded, "--screenshot-dir", tmp_path)
-    assert code == 0 and calls[0][0].config.keep_prob == 0.7 and calls[0][0].n_snapshots == 6
+    assert code == 0 and calls[0][0].config.keep_prob == 0.7 and calls[0][0].n_snapshots == 7
     assert calls[0][1].screenshot_dir == tmp_path  # the app's s and e keys write there
 
 
 def test_verify_implies_headless_and_speaks_json(recorded, capsys, monkeypatch):
     monkeypatch.setattr(app_main, "run_replay_app", lambda *a: pytest.fail("--verify opened the app"))
     code, out, _ = run(capsys, "replay", recorded, "--verify")
-    assert code == 0 and out.startswith("verified: 6 snapshots")
+    assert code == 0 and out.startswith("verified: 7 snapshots")
     code, out, _ = run(capsys, "replay", recorded, "--verify", "--json")
     doc = json.loads(out)
-    assert code == 0 and doc["verified"] is True and doc["snapshots"] == 6 and doc["mismatch"] is None
+    assert code == 0 and doc["verified"] is True and doc["snapshots"] == 7 and doc["mismatch"] is None
 
 
 def test_cast_is_for_the_app_only(tmp_path, capsys):

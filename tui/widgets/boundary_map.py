@@ -1,8 +1,14 @@
 """Decision boundary as a heat map: two pixels per cell with half blocks (▀: fg top, bg bottom).
 
+A terminal cell is about twice as tall as it is wide, so a half-block pixel is about square: the
+grid keeps the data's aspect ratio (a circle stays round) and sits centred in the widget, the rest
+of which stays background.
+
 Colour says which class a point is predicted as and how sure the network is (brighter = surer),
 quantised to a few levels so that a map that did not change re-renders identically. Training
-points are drawn on top. Without colour (NO_COLOR) shading characters and o/x/+ stand in.
+points are drawn on top. Without colour (NO_COLOR) shading characters and o/x/+ stand in, one
+probability row per cell (every other pixel row, which keeps the aspect); in ASCII mode the same
+with ASCII characters, coloured when there is colour.
 """
 
 from __future__ import annotations
@@ -21,6 +27,26 @@ LEVELS = 4
 MONO_SHADE = (" ", "░", "▒")  # per predicted class, when confident
 MONO_POINT = ("o", "x", "+")
 MONO_UNSURE = "·"  # near the boundary, whatever the class
+ASCII_SHADE = (" ", ":", "=")
+ASCII_UNSURE = "."
+MIN_ROWS = 8  # below this a map is a sliver nobody can read: the layout hides it instead
+
+
+def grid_for(width: int, height: int, aspect: float | None) -> tuple[int, int]:
+    """(cols, pixel rows) of the largest grid with the data's ``aspect`` (width / height) inside
+    ``width`` × ``height`` cells; pixel rows are even (two per cell)."""
+    width, px_rows = max(1, width), max(2, 2 * height)
+    if not aspect or aspect <= 0:
+        return width, px_rows
+    if width / aspect <= px_rows:
+        rows = max(2, round(width / aspect / 2) * 2)
+        return width, min(rows, px_rows)
+    return max(1, min(width, round(px_rows * aspect))), px_rows
+
+
+def rows_needed(width: int, aspect: float | None) -> int:
+    """Cell rows a map ``width`` cells wide needs to keep the data's aspect."""
+    return grid_for(width, 10 ** 6, aspect)[1] // 2
 
 
 class BoundaryMap(DiffView):
@@ -29,29 +55,53 @@ class BoundaryMap(DiffView):
     class Resized(Message):
         """The map needs probabilities on a grid of a new shape."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.aspect: float | None = None
+
     def on_resize(self) -> None:
+        # DiffView's own on_resize runs too (Textual calls every class's handler).
         self.post_message(self.Resized())
+
+    def set_aspect(self, aspect: float | None) -> None:
+        if aspect != self.aspect:
+            self.aspect = aspect
+            self.post_message(self.Resized())
 
     @property
     def grid_shape(self) -> tuple[int, int]:
         """(cols, rows) of probability pixels this widget shows: two rows per cell."""
-        return max(1, self.size.width), max(1, self.size.height) * 2
+        return grid_for(self.size.width, self.size.height, self.aspect)
 
     def set_map(self, probs: np.ndarray, train) -> None:
-        w, h = self.size.width, self.size.height
-        if probs.shape[0] != h * 2 or probs.shape[1] != w:
+        cols, rows = self.grid_shape
+        if probs.shape[0] != rows or probs.shape[1] != cols:
             return  # made for an older size; a map of the new size is on its way
-        self.show(_render_mono(probs, train) if self.app.no_color else _render_colour(probs, train))
+        ascii_only = self.ascii_only
+        if self.app.no_color:
+            text = _render_mono(probs, train, ASCII_SHADE if ascii_only else MONO_SHADE,
+                                ASCII_UNSURE if ascii_only else MONO_UNSURE)
+        elif ascii_only:
+            text = _render_ascii_colour(probs, train)
+        else:
+            text = _render_colour(probs, train)
+        self.show(_centred(text, cols, rows // 2, self.size.width, self.size.height))
 
     def clear(self) -> None:
-        self.show(Text("decision boundary: computing…", "grey50"))
+        self.show(Text("decision boundary: computing…", self.roles.muted))
+
+
+def _centred(text: Text, cols: int, rows: int, width: int, height: int) -> Text:
+    left, top = max(0, (width - cols) // 2), max(0, (height - rows) // 2)
+    lines = [Text()] * top + [Text(" " * left) + line for line in text.split("\n", allow_blank=True)]
+    return Text("\n").join(lines)
 
 
 def _levels(probs: np.ndarray) -> np.ndarray:
     """Predicted class × LEVELS + confidence level, per pixel."""
     k = probs.shape[2]
     cls = probs.argmax(axis=2)
-    conf = (probs.max(axis=2) - 1 / k) / (1 - 1 / k)
+    conf = np.nan_to_num((probs.max(axis=2) - 1 / k) / (1 - 1 / k))  # a diverged net: no confidence
     lvl = np.clip((conf * LEVELS).astype(int), 0, LEVELS - 1)
     return cls * LEVELS + lvl
 
@@ -63,18 +113,15 @@ def _colour(code: int) -> Color:
     return Color.from_rgb(r, g, b)
 
 
-def _point_cells(train, rows: int):
+def _point_cells(train, rows: int, every: int = 2):
     """(cell row, col) -> label of a training point in it (the last one wins)."""
     if train is None:
         return {}
     prow, pcol, labels = train
-    return {(int(r) // 2, int(c)): int(y) for r, c, y in zip(prow, pcol, labels) if int(r) // 2 < rows}
+    return {(int(r) // every, int(c)): int(y) for r, c, y in zip(prow, pcol, labels) if int(r) // every < rows}
 
 
-def _render_colour(probs, train) -> Text:
-    codes = _levels(probs)
-    rows = codes.shape[0] // 2
-    points = _point_cells(train, rows)
+def _palette():
     palette: dict[int, Color] = {}
 
     def colour(code):
@@ -82,7 +129,14 @@ def _render_colour(probs, train) -> Text:
         if c is None:
             c = palette[code] = _colour(code)
         return c
+    return colour
 
+
+def _render_colour(probs, train) -> Text:
+    codes = _levels(probs)
+    rows = codes.shape[0] // 2
+    points = _point_cells(train, rows)
+    colour = _palette()
     lines = []
     for r in range(rows):
         top, bottom = codes[2 * r], codes[2 * r + 1]
@@ -93,6 +147,24 @@ def _render_colour(probs, train) -> Text:
                 cells.append(("▀", (top[c], bottom[c], None)))
             else:
                 cells.append(("●", (None, bottom[c], label)))
+        lines.append(_runs(cells, colour))
+    return Text("\n").join(lines)
+
+
+def _render_ascii_colour(probs, train) -> Text:
+    """One pixel per cell (every other pixel row), drawn as a coloured space; points as o x +."""
+    codes = _levels(probs[::2])
+    points = _point_cells(train, codes.shape[0])
+    colour = _palette()
+    lines = []
+    for r in range(codes.shape[0]):
+        cells = []
+        for c in range(codes.shape[1]):
+            label = points.get((r, c))
+            if label is None:
+                cells.append((" ", (codes[r, c], codes[r, c], None)))
+            else:
+                cells.append((MONO_POINT[label], (None, codes[r, c], label)))
         lines.append(_runs(cells, colour))
     return Text("\n").join(lines)
 
@@ -116,7 +188,7 @@ def _runs(cells, colour) -> Text:
     return line
 
 
-def _render_mono(probs, train) -> Text:
+def _render_mono(probs, train, shade=MONO_SHADE, unsure=MONO_UNSURE) -> Text:
     codes = _levels(probs[::2])  # one probability row per cell: no half blocks without colour
     points = _point_cells(train, codes.shape[0])
     lines = []
@@ -128,6 +200,6 @@ def _render_mono(probs, train) -> Text:
                 chars.append(MONO_POINT[label])
                 continue
             cls, lvl = divmod(int(codes[r, c]), LEVELS)
-            chars.append(MONO_SHADE[cls] if lvl >= LEVELS // 2 else MONO_UNSURE)
+            chars.append(shade[cls] if lvl >= LEVELS // 2 else unsure)
         lines.append("".join(chars))
     return Text("\n".join(lines))

@@ -17,6 +17,9 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from .glyphs import text_cells
+from .theme import Roles
+
 Cells = list[tuple[str, Style | None]]
 
 
@@ -31,13 +34,30 @@ class DiffView(Widget):
         self._width = 0
         self._builder = None
 
+    @property
+    def roles(self) -> Roles:
+        """The app's colours for each role (plain ones outside a DropoutApp)."""
+        return getattr(self.app, "roles", None) or Roles()
+
+    @property
+    def ascii_only(self) -> bool:
+        return bool(getattr(self.app, "ascii_only", False))
+
     def show_for_width(self, build) -> None:
         """Show ``build(width)``, and build again whenever the width changes."""
         self._builder = build
         if self.size.width > 0:
             self.show(build(self.size.width))
 
+    def rebuild(self) -> None:
+        """Build again for the current width (after a change of theme or glyphs)."""
+        if self._builder is not None and self.size.width > 0:
+            self._text = None
+            self.show(self._builder(self.size.width))
+
     def show(self, text: Text) -> None:
+        if self.ascii_only:
+            text = text_cells(text)
         if self._text is not None and text.plain == self._text.plain and text.spans == self._text.spans \
                 and text.style == self._text.style:
             return

@@ -1,41 +1,67 @@
-"""The explanation panel: plain words about the live numbers (see ``tui.explain``)."""
+"""The explanation panel: plain words about the live numbers (see ``tui.explain``).
+
+The panel's height is set by the app from the window's; the sentences that fit it whole, most
+important first, are shown, and a sentence that would not fit whole is left out with all after it.
+"""
 
 from __future__ import annotations
 
 import textwrap
 
-from dropout_tui.core.snapshot import Snapshot
 from rich.text import Text
 
+from dropout_tui.core.snapshot import Snapshot
+
 from ..explain import Context, sentences
+from . import glyphs
 from .diff_view import DiffView
 
-STYLES = {"why": "", "harm": "", "fix": "orchid1", "note": "grey70", "warn": "bold red"}
 SHORT_BELOW = 110  # narrower panels get the short sentences
 
 
-class Explanation(DiffView):
-    def set_snapshot(self, snapshot: Snapshot, context: Context) -> None:
-        """Explain ``snapshot``; ``context`` carries the settings and any keep_prob still pending."""
-        self.show_for_width(lambda width: self._text_for(snapshot, context, max(20, width)))
-
-    def _text_for(self, snapshot: Snapshot, context: Context, width: int) -> Text:
-        # max-height counts the top border line too.
-        max_lines = int(self.styles.max_height.value) - 1 if self.styles.max_height else 4
-        return fit(sentences(snapshot, context, short=width < SHORT_BELOW), width, max_lines)
-
-
-def fit(tagged: list[tuple[str, str]], width: int, max_lines: int) -> Text:
+def fit(tagged: list[tuple[str, str]], width: int, max_lines: int, styles: dict[str, str] | None = None) -> Text:
     """The sentences, most important first, that fit in ``max_lines`` lines of ``width``. Stops at the
     first that would not fit whole, so a later one never stands in for a more important one left out;
-    the first is always shown (cut by the panel if it must be)."""
+    when even the first is too long, as many of its whole words as fit."""
+    styles = styles or {}
     text = Text()
     for tag, sentence in tagged:
         candidate = text.copy()
         if candidate:
             candidate.append(" ")
-        candidate.append(sentence, STYLES[tag])
-        if text and len(textwrap.wrap(candidate.plain, width)) > max_lines:
+        candidate.append(sentence, styles.get(tag, ""))
+        if len(textwrap.wrap(candidate.plain, width)) > max_lines:
+            if not text:
+                lines = textwrap.wrap(sentence, width)[:max_lines]
+                return Text("\n".join(lines), styles.get(tag, ""))
             break
         text = candidate
     return text
+
+
+class Explanation(DiffView):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._height = 0
+
+    def set_snapshot(self, snapshot: Snapshot, context: Context) -> None:
+        """Explain ``snapshot``; ``context`` carries the settings and any keep_prob still pending."""
+        self.show_for_width(lambda width: self._text_for(snapshot, context, max(20, width)))
+
+    def on_resize(self) -> None:
+        # DiffView's handler rebuilds on a new width; a new height changes how many sentences fit.
+        if self.size.height != self._height:
+            self._height = self.size.height
+            self.rebuild()
+
+    def _lines(self) -> int:
+        return max(1, self.size.height or 3)  # the content's rows (the top border is not in size)
+
+    def _text_for(self, snapshot: Snapshot, context: Context, width: int) -> Text:
+        roles = self.roles
+        styles = {"why": "", "harm": "", "fix": roles.fix.replace("bold", "").strip(), "note": roles.muted,
+                  "warn": roles.bad}
+        tagged = sentences(snapshot, context, short=width < SHORT_BELOW)
+        if self.ascii_only:
+            tagged = [(tag, glyphs.prose(sentence)) for tag, sentence in tagged]
+        return fit(tagged, width, self._lines(), styles)

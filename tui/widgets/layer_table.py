@@ -1,56 +1,126 @@
-"""Per-layer activations in training vs prediction mode, their ratio, and the weight norm."""
+"""Per-layer activations in training vs prediction mode, their ratio, and the weight norm.
+
+One row per hidden layer, in fixed-width cells. Short of width, whole columns drop out in this
+order: the norm's train→pred values, the mean ratio's history, ‖W‖, the norm ratio; the mean's
+train→pred values and their ratio always stay. Short of rows (``max_rows``), the first layers
+show and a last row says how many more there are.
+"""
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 from rich.text import Text
 
 from .diff_view import DiffView
-from .numbers import num, ratio, spark
+from .numbers import fit, fmt, ratio, spark
+from .theme import Roles
 
-WIDE = 56  # from this width on, the table adds a history of the mean ratio
+VALUE = 5  # characters of each value in a train→pred pair
+NAME = 4
+SPARK_MIN = 3
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    width: int  # including the space before it
+
+
+COLUMNS = (Column("mean", NAME + 2 * VALUE + 1), Column("ratio", 6), Column("norm", 1 + NAME + 2 * VALUE + 1),
+           Column("norm_ratio", 6), Column("weight", 6))
+DROP = ("norm", "spark", "weight", "norm_ratio")
 
 
 class LayerTable(DiffView):
     DEFAULT_CSS = "LayerTable { height: auto; }"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_rows: int | None = None
+
     def set_run(self, run: dict, ratio_history: dict[str, list[float]]) -> None:
-        self.show_for_width(lambda width: layer_text(run, ratio_history, width))
+        self.show_for_width(lambda width: layer_text(run, ratio_history, width, self.roles, self.max_rows,
+                                                     self.ascii_only))
 
 
-def layer_text(run: dict, ratio_history: dict[str, list[float]], width: int) -> Text:
-    """Wide: one row per layer. Narrow (80 columns split in two): mean and norm on two rows per
-    layer. Either way the mean ratio's recent history fills the room that is left."""
-    wide = width >= WIDE
-    head = "     mean train→pred   ×   norm train→pred   ×    ‖W‖" if wide else "         train → pred    ×"
-    lines = [Text(head, "bold grey70")]
-    if wide and width - len(head) >= 6:
-        lines[0].append("  mean × history"[:width - len(head)], "bold grey70")
-    for layer in run.get("layers", []):
-        name = layer["name"]
-        mt, me, nt, ne = layer["mean_train"], layer["mean_pred"], layer["norm_train"], layer["norm_pred"]
-        weight = num(layer["weight_norm"])
-        # Only the mean ratio is coloured: a norm ratio away from 1 is expected under both rules.
-        norm = _pair(nt, ne, colour=False)
-        if wide:
-            line = Text.assemble((f"{name:<4}", "bold"), _pair(mt, me), "  ", norm, f"  {weight:>5}")
-        else:
-            line = Text.assemble((f"{name:<3}", "bold"), ("mean ", "grey70"), _pair(mt, me))
-        room = width - line.cell_len - 2
-        if room >= 3:
-            line.append("  " + spark(ratio_history.get(name, [])[-room:]), "cyan")
-        lines.append(line)
-        if not wide:
-            lines.append(Text.assemble("   ", ("norm ", "grey70"), norm, ("  ‖W‖ ", "grey70"), weight))
-    return Text("\n").join(lines)
+def visible_columns(width: int) -> tuple[list[str], int]:
+    """The columns that fit ``width`` (dropping in ``DROP`` order) and the room left for the mean
+    ratio's history (0: none)."""
+    shown = [c.name for c in COLUMNS]
+    history = True
+    for step in (None, *DROP):
+        if step == "spark":
+            history = False
+        elif step is not None:
+            shown.remove(step)
+        used = sum(c.width for c in COLUMNS if c.name in shown)
+        if used > width:
+            continue
+        room = width - used - 2
+        if not history:
+            return shown, 0
+        if room >= SPARK_MIN:
+            return shown, room
+    return shown, 0
 
 
-def _pair(train, pred, colour: bool = True) -> Text:
-    r = ratio(train, pred)
-    return Text.assemble(f"{num(train):>5}→{num(pred):<5}", (f"{num(r):>6}", _ratio_style(r) if colour else ""))
+def layer_text(run: dict, ratio_history: dict[str, list[float]], width: int, roles: Roles | None = None,
+               max_rows: int | None = None, ascii_only: bool = False) -> Text:
+    roles = roles or Roles()
+    shown, room = visible_columns(width)
+    head = Text("mean train→pred", roles.header)
+    head.append("     ×", roles.header)
+    if "norm" in shown:
+        head.append(" norm train→pred", roles.header)
+    if "norm_ratio" in shown:
+        head.append("     ×" if "norm" in shown else " norm×", roles.header)
+    if "weight" in shown:
+        head.append("   ‖W‖", roles.header)
+    if room:
+        label = next((t for t in ("mean × history", "history") if len(t) <= room), "")
+        head.append("  " + label, roles.header)
+    layers = run.get("layers", [])
+    if max_rows is not None and 1 + len(layers) > max_rows:
+        keep = max(0, max_rows - 2)
+        more = len(layers) - keep
+        rows = [_row(layer, shown, room, ratio_history, roles, ascii_only) for layer in layers[:keep]]
+        plural = "s" if more > 1 else ""
+        note = next((t for t in (f"+{more} more layer{plural} (taller window)", f"+{more} more layer{plural}",
+                                 f"+{more} more") if len(t) <= width), "+")
+        rows.append(Text(note, roles.muted))
+    else:
+        rows = [_row(layer, shown, room, ratio_history, roles, ascii_only) for layer in layers]
+    return Text("\n").join([head, *rows])
 
 
-def _ratio_style(r: float) -> str:
+def _row(layer: dict, shown: list[str], room: int, ratio_history, roles: Roles, ascii_only: bool) -> Text:
+    name = layer["name"]
+    mt, me, nt, ne = layer["mean_train"], layer["mean_pred"], layer["norm_train"], layer["norm_pred"]
+    line = Text.assemble((f"{name:<{NAME}}", "bold"), _pair(mt, me))
+    r = ratio(mt, me)
+    # Only the mean ratio is coloured: a norm ratio away from 1 is expected under both rules.
+    line.append(" " + fit(r, 5, 2), _ratio_style(r, roles))
+    if "norm" in shown:
+        line.append(" " * (1 + NAME))
+        line.append_text(_pair(nt, ne))
+    if "norm_ratio" in shown:
+        line.append(" " + fit(ratio(nt, ne), 5, 2))
+    if "weight" in shown:
+        line.append(" " + fit(layer["weight_norm"], 5, 1))
+    if room:
+        history = spark(ratio_history.get(name, [])[-room:], ascii_only=ascii_only)
+        line.append("  " + history, roles.series.get("train_loss", ""))
+    return line
+
+
+def _pair(train, pred) -> Text:
+    return Text(f"{fmt(train, 3, VALUE):>{VALUE}}→{fmt(pred, 3, VALUE):<{VALUE}}")
+
+
+def _ratio_style(r: float, roles: Roles) -> str:
     # Colour only how far from 1 a ratio is; what that means is the explanation panel's job.
-    if not r == r:
-        return "grey50"
-    return "bold yellow" if abs(r - 1) > 0.15 else "green"
+    if math.isnan(r):
+        return roles.muted
+    return roles.warn if abs(r - 1) > 0.15 else roles.good

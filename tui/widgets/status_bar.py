@@ -1,4 +1,11 @@
-"""The top line: what is training, how fast, in what state, and keep_prob with a bar."""
+"""The top line(s): what is training, how fast, in what state, and keep_prob with a bar.
+
+One line when everything fits, else two: what (dataset, architecture, optimiser, step, rate) and
+how (state, speed, keep_prob). Short of room, elements drop out whole in this order: optimiser and
+learning rate, activation, architecture, steps/s, dataset; then the speed, the keep_prob bar and
+the longer wordings. The state (running / paused), keep_prob, input keep_prob (when input dropout
+is on) and the step never drop.
+"""
 
 from __future__ import annotations
 
@@ -8,63 +15,94 @@ from dropout_tui.core.snapshot import Snapshot
 
 from ..trainer import Update, speed_label
 from .diff_view import DiffView
+from .numbers import prob
+from .rows import Part, fit_row, fits
+from .theme import Roles
 
 BAR = 10
+WHAT_DROP = ["optimizer", "activation", "arch", "rate", "dataset"]
+HOW_DROP = ["note", "pending", "speed", "bar", "note", "diverged", "pending", "input", "keep", "speed"]
+ONE_LINE_DROP = ["optimizer", "activation", "arch", "rate", "note", "speed", "bar", "dataset",
+                 "pending", "note", "diverged", "pending", "input", "keep", "speed"]
+WIDEST_STEP = len("99,999,999")
+WIDEST_RATE = len("99,999")
 
 
-def state_text(update: Update, snapshot: Snapshot | None, paused: bool) -> str:
+def rate_text(steps_per_s: float, paused: bool) -> str:
+    """``1 step/s``, ``2,345 steps/s``; ``—`` while paused."""
+    if paused:
+        return "— steps/s"
+    shown = f"{steps_per_s:,.0f}"
+    return f"{shown} {'step' if shown == '1' else 'steps'}/s"
+
+
+def state_parts(update: Update, snapshot: Snapshot | None, paused: bool, roles: Roles) -> list[Part]:
     """running / paused, which run diverged, and the trainer's note."""
-    state = "paused" if paused else "running"
+    diverged = []
     if snapshot is not None:
         diverged = [rule for rule, run in snapshot["runs"].items() if run.get("diverged")]
-        if diverged:
-            state += " · " + " & ".join(diverged) + " diverged"
+    style = roles.bad if diverged else (roles.warn if paused else roles.good)
+    parts = [Part("state", [Text("paused" if paused else "running", style)])]
+    if diverged:
+        parts.append(Part("diverged", [Text(" & ".join(diverged) + " diverged", roles.bad),
+                                       Text("diverged", roles.bad)]))
     if update.note:
-        state += " · " + update.note
-    return state
+        parts.append(Part("note", [Text(update.note, roles.muted), None]))
+    return parts
+
+
+def keep_parts(update: Update, snapshot: Snapshot | None, keep_prob: float, paused: bool,
+               roles: Roles) -> list[Part]:
+    """keep_prob (with a bar), pending while paused, and the input keep_prob when it is below 1."""
+    value = Text.assemble(("keep_prob ", "bold"), (prob(keep_prob), roles.knob))
+    short = Text.assemble(("p ", "bold"), (prob(keep_prob), roles.knob))
+    # At least one cell for any keep_prob above 0, so 0.05 does not look like nothing kept.
+    filled = max(1 if keep_prob > 0 else 0, min(BAR, round(keep_prob * BAR)))
+    bar = Text.assemble(("█" * filled, roles.knob), ("░" * (BAR - filled), roles.faint))
+    parts = [Part("keep", [value, short], sep="  ", right=True),
+             Part("bar", [bar, None], sep=" ", right=True)]
+    step_value = snapshot["keep_prob"] if snapshot is not None else keep_prob
+    if paused and keep_prob != step_value:
+        # The numbers on screen are the paused step's own; the new value trains from the next step.
+        parts.append(Part("pending", [Text("from the next step", roles.warn), Text("next step", roles.warn),
+                                      Text("next", roles.warn)], sep=" ", right=True))
+    if update.input_keep_prob < 1:
+        parts.append(Part("input", [Text.assemble("input keep_prob ", (prob(update.input_keep_prob), roles.knob)),
+                                    Text.assemble("input ", (prob(update.input_keep_prob), roles.knob))],
+                          sep=" · ", right=True))
+    return parts
 
 
 class StatusBar(DiffView):
     def set_state(self, update: Update, snapshot: Snapshot | None, *, keep_prob: float, paused: bool,
-                  speed: float | None) -> None:
+                  speed: float | None, warmup: bool = False) -> None:
         """Show ``update``'s state with the values the user last set (shown at once, before the
         worker reports them back)."""
+        roles = self.roles
         config = update.config
-        state = state_text(update, snapshot, paused)
-        what = Text()
+        what = []
         if update.replay:
-            what.append(" REPLAY ", "bold black on magenta")
-            what.append(" ")
-        what.append(config.dataset, "bold")
-        what.append(f" · {update.arch} {config.activation} · {config.optimizer} lr {config.lr:g} · ")
-        what.append(f"step {update.step:,}", "bold")
-        rate = "—" if paused else f"{update.steps_per_s:,.0f}"
-        what.append(f" · {rate} steps/s")
-
-        how = Text()
-        state_style = "bold red" if "diverged" in state else ("bold yellow" if paused else "bold green")
-        how.append(state, state_style)
-        how.append(f" · speed {speed_label(speed)}")
-        knob = Text()
-        knob.append("keep_prob ", "bold")
-        knob.append(f"{keep_prob:.2f} ", "bold cyan")
-        filled = round(keep_prob * BAR)
-        knob.append("█" * filled, "cyan")
-        knob.append("░" * (BAR - filled), "grey37")
-        step = update.step
+            what.append(Part("replay", [Text(" REPLAY ", roles.marker)], sep=" "))
+        what += [
+            Part("dataset", [Text(config.dataset, "bold"), None]),
+            Part("arch", [Text(update.arch), None]),
+            Part("activation", [Text(config.activation), None], sep=" "),
+            Part("optimizer", [Text(f"{config.optimizer} lr {config.lr:g}"), None]),
+            Part("step", [Text(f"step {update.step:,}", "bold")], reserve=WIDEST_STEP - len(f"{update.step:,}")),
+            Part("rate", [Text(rate_text(update.steps_per_s, paused)), None],
+                 reserve=WIDEST_RATE - len(f"{update.steps_per_s:,.0f}")),
+        ]
+        speed_text = f"speed {speed_label(speed)}" + (" warm-up (] skips)" if warmup else "")
+        how = state_parts(update, snapshot, paused, roles)
+        how.append(Part("speed", [Text(speed_text), Text(f"speed {speed_label(speed)}"), None]))
+        how += keep_parts(update, snapshot, keep_prob, paused, roles)
 
         def build(width: int) -> Text:
-            one = Text.assemble(what, " · ", how, "   ", knob)
-            # Decide on one line as if step and rate had their widest plausible digits, so a
-            # ticking counter never flips the bar between one and two lines (each flip is a
-            # layout pass, which repaints the whole screen).
-            widest = one.cell_len - len(f"{step:,}") - len(rate) + len("99,999,999") + len("99,999")
-            if widest <= width:
-                return one
-            # Two lines, each cut to the width: keep_prob must never wrap out of sight.
-            gap = max(2, width - how.cell_len - knob.cell_len)
-            text = Text.assemble(what, "\n", how, " " * gap, knob)
-            text.no_wrap, text.overflow = True, "ellipsis"
-            return text
+            # One line only when nothing has to drop, judged with the counters at their widest,
+            # so the line count (a layout pass, repainting the whole screen) never flickers.
+            one = what + how
+            if fits(one, width):
+                return fit_row(one, [], width)
+            return Text("\n").join([fit_row(what, WHAT_DROP, width), fit_row(how, HOW_DROP, width)])
 
         self.show_for_width(build)
