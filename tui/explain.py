@@ -36,14 +36,16 @@ from dropout_tui.core.config import Config, format_keep_prob
 from dropout_tui.core.metrics import is_learning
 from dropout_tui.core.snapshot import RunMetrics, Snapshot
 
-from .widgets.numbers import num, ok, pct, ratio
+from .widgets.numbers import RATIO_WARN, fit, fmt, num, ok, pct, ratio
+
+LOSS_CELL = 5  # characters of a loss in the run columns (tui.widgets.run_column)
 
 SAME_LOSS = 0.10  # relative gap under which two losses count as "about the same"
 ACC_POINTS = 0.02  # "accuracy barely differs": at most 2 points apart ...
 ERR_RATIO = 1.25  # ... and neither run makes more than 1.25 times the other's errors
 SAME_CONF = 0.02  # confidence beyond accuracy by more than this is over-confidence
 WEAKER = 0.95  # an unrescaled train/pred ratio below this is a weaker training signal worth a sentence
-DRIFT = 0.15  # a mean ratio further than this from 1 is shown in the warning colour (layer table)
+DRIFT = RATIO_WARN  # a mean ratio further than this from 1 is shown in the warning colour (layer table)
 KEEPS = 0.05  # "keeps h1's mean" only within 5% of 1: h1's own-mask ratio is 1 up to one mask's noise
 LOSS_FAR = 10.0  # a test loss this many times the chance-level loss is "far above" it
 SILENT = 1e-3  # a ReLU layer whose mean output is below this when predicting has (nearly) gone silent
@@ -149,8 +151,9 @@ class Shown:
 
 
 def loss_text(x: float) -> str:
-    """A loss as the run columns show it (three decimals); from 100 up, three significant digits."""
-    return num(x, 3, fixed=True) if ok(x) and abs(x) < 100 else num(x)
+    """A loss as the run columns show it: the five-character cell of ``tui.widgets.numbers.fit``
+    (``0.346``, ``12.35``, ``4.3e12``)."""
+    return fit(x, LOSS_CELL).strip()
 
 
 def factor(x: float) -> str:
@@ -260,7 +263,7 @@ def _loss_vs_chance(v: View, losses: list[float]) -> str:
 def score(v: View, run: RunMetrics) -> str:
     """How well a run predicts, as its column shows it: test accuracy, or for regression test R²."""
     if v.regression:
-        return f"test R² {num(run.get('test_r2'), 2, fixed=True)}"
+        return f"test R² {fmt(run.get('test_r2'), 2)}"
     return f"test accuracy {pct(run.get('test_acc'))}"
 
 
@@ -646,7 +649,7 @@ def _scaled_beats_inverted(v: View) -> bool:
 def _say_scaled_beats_inverted(v: View, short: bool) -> str:
     # With hidden dropout the hidden keep_prob names the factor; with input dropout alone, q does.
     p, name = (v.p, "p") if v.p < 1 else (v.q, "q")
-    p2 = num(p * p)
+    p2 = factor(p * p)
     opt = v.ctx.optimizer
     if short:
         if opt in ("sgd", "momentum"):

@@ -34,7 +34,7 @@ async def test_the_panel_keeps_to_its_lines(small_config):
         await pilot.pause()
         widget = app.query_one(Explanation)
         assert panel(app)
-        assert len(widget._cells) <= int(widget.styles.max_height.value) - 1
+        assert 0 < len(widget._cells) <= widget.size.height
 
 
 async def test_both_runs_diverged_stops_stepping_and_says_so(small_config):
@@ -44,5 +44,7 @@ async def test_both_runs_diverged_stops_stepping_and_says_so(small_config):
         await pilot.press("n")
         await pilot.pause()
         assert app.trainer.step == step
-        assert BOTH_DIVERGED in app.query_one(StatusBar)._text.plain
+        status = app.query_one(StatusBar)._text.plain
+        # the state stays on the status line; its note gives way at 80 columns, the panel says it whole
+        assert "paused" in status and "inverted & unrescaled diverged" in status
         assert panel(app).startswith("Both runs diverged")

@@ -21,6 +21,7 @@ from dropout_tui.tui.explain import (
     Context,
     barely_differs,
     explain,
+    factor,
     loss_text,
     sentences,
 )
@@ -187,7 +188,7 @@ def test_scaled_fixes_only_when_lower_than_its_own_and_near_inverted(default):
 def test_scaled_beating_inverted_says_why_for_the_optimiser_in_use(default):
     snap, _ = default
     s = with_runs(snap, unrescaled__test_loss=0.5, unrescaled__test_loss_scaled=0.13, inverted__test_loss=0.18)
-    p2 = num(snap["keep_prob"] ** 2)
+    p2 = factor(snap["keep_prob"] ** 2)
     sgd = text(s, Context(optimizer="sgd"))
     assert f"plain SGD moves them with p² = {p2} times the learning rate" in sgd
     assert "one run, not a verdict" in sgd and "l2/p²" not in sgd
@@ -427,11 +428,13 @@ def test_every_rule_has_an_id_a_tag_and_quotes():
 def test_the_drift_threshold_is_the_layer_tables_warning_colour():
     from dropout_tui.tui.explain import DRIFT as EXPLAIN_DRIFT
     from dropout_tui.tui.widgets.layer_table import _ratio_style
+    from dropout_tui.tui.widgets.theme import roles_for
 
+    roles = roles_for({"success": "#4EBF71", "warning": "#FFA62B"})  # a dark theme's
     assert EXPLAIN_DRIFT == DRIFT
-    assert _ratio_style(1 + DRIFT + 0.01) != _ratio_style(1.0)
-    assert _ratio_style(1 + DRIFT - 0.01) == _ratio_style(1.0)
-    assert _ratio_style(1 - DRIFT - 0.01) != _ratio_style(1.0)
+    assert _ratio_style(1 + DRIFT + 0.01, roles) != _ratio_style(1.0, roles)
+    assert _ratio_style(1 + DRIFT - 0.01, roles) == _ratio_style(1.0, roles)
+    assert _ratio_style(1 - DRIFT - 0.01, roles) != _ratio_style(1.0, roles)
 
 
 def test_quoted_numbers_are_matched_to_their_printed_precision():

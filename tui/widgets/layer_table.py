@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from .diff_view import DiffView
-from .numbers import fit, fmt, ratio, spark
+from .numbers import RATIO_WARN, fit, fmt, ratio, spark
 from .theme import Roles
 
 VALUE = 5  # characters of each value in a train→pred pair
@@ -123,4 +123,4 @@ def _ratio_style(r: float, roles: Roles) -> str:
     # Colour only how far from 1 a ratio is; what that means is the explanation panel's job.
     if math.isnan(r):
         return roles.muted
-    return roles.warn if abs(r - 1) > 0.15 else roles.good
+    return roles.warn if abs(r - 1) > RATIO_WARN else roles.good

@@ -16,6 +16,9 @@ MISSING = "—"
 SPARK = "▁▂▃▄▅▆▇█"
 SPARK_ASCII = "_.-~=*#"
 MIN_WIDTH = 7  # every float (sign, mantissa, exponent) fits in this many characters
+# A train/pred mean ratio further than this from 1 is drawn in the warning colour (layer table),
+# and the explanation panel explains every such ratio it shows.
+RATIO_WARN = 0.15
 FIXED_BELOW = 1e6  # from here on a value is written in scientific notation: its digits mean nothing
 
 
