@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dropout_tui.tui.app import DropoutApp
-from dropout_tui.tui.trainer import BOTH_DIVERGED
 from dropout_tui.tui.widgets.explanation import Explanation
 from dropout_tui.tui.widgets.status_bar import StatusBar
 
