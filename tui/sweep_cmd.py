@@ -400,10 +400,12 @@ def summary_table(spec: SweepSpec, results: list[TaskResult], metric: str, glyph
     stats = summarize(results, metric)
     base = spec.base
     seeds = len(spec.seeds)
-    title = (f"{'test loss' if metric == 'test_loss' else 'test accuracy'} after {spec.steps:,} steps · "
+    sep = glyphs.sep
+    title = (f"{'test loss' if metric == 'test_loss' else 'test accuracy'} after {spec.steps:,} steps{sep}"
              f"mean (min{glyphs.dash}max) over {seeds} seed{'s' if seeds != 1 else ''}")
-    table = Table(title=title, caption=f"{base.dataset} · hidden {','.join(map(str, base.layers))} {base.activation} · "
-                                       f"{base.optimizer} lr {base.lr:g}" + ("" if base.full_batch else f" · batch {base.batch_size}"),
+    caption = (f"{base.dataset}{sep}hidden {','.join(map(str, base.layers))} {base.activation}{sep}"
+               f"{base.optimizer} lr {base.lr:g}" + ("" if base.full_batch else f"{sep}batch {base.batch_size}"))
+    table = Table(title=title, caption=caption,
                   box=box.ASCII if glyphs is ASCII else box.HEAVY_HEAD)
     two = len(spec.input_keep_probs) > 1
     table.add_column("keep_prob" + (" / input" if two else ""), justify="right")

@@ -44,11 +44,12 @@ class Glyphs:
     tick: str
     dash: str  # in "min–max"
     times: str  # in "×p"
+    sep: str = " · "  # between parts of a title
 
 
 COLOUR = Glyphs("colour", True, ("●", "▲", "■"), ("│", "│", "│"), "·", "┊", "│", "─", "└", "┬", "–", "×")
 MONO = Glyphs("mono", False, ("●", "▲", "■"), ("│", "┆", "╎"), "·", "┊", "│", "─", "└", "┬", "–", "×")
-ASCII = Glyphs("ascii", False, ("o", "x", "#"), ("|", ":", "!"), ".", "'", "|", "-", "+", "+", "-", "x")
+ASCII = Glyphs("ascii", False, ("o", "x", "#"), ("|", ":", "!"), ".", "'", "|", "-", "+", "+", "-", "x", ", ")
 
 
 def choose_glyphs(*, ascii: bool = False, colour: bool = True) -> Glyphs:
@@ -122,7 +123,7 @@ def chart_lines(xs: Sequence[float], series: dict[str, list[Stat | None]], width
     title = METRIC_LABELS.get(metric, metric) + " against keep_prob" \
         + (" (log scale)" if scale is not None and scale.log else "")
     if seeds:
-        title += f" · mean and min{glyphs.dash}max over {seeds} seed{'s' if seeds != 1 else ''}"
+        title += f"{glyphs.sep}mean and min{glyphs.dash}max over {seeds} seed{'s' if seeds != 1 else ''}"
     lines = [Text(title[:width], "bold")]
 
     # Cells: (char, style) with a priority so markers beat bands beat lines beat the cursor.
@@ -181,7 +182,7 @@ def chart_lines(xs: Sequence[float], series: dict[str, list[Stat | None]], width
     for k, rule in enumerate(rules):
         style = COLOURS.get(rule) if glyphs.colour else None
         legend.append(glyphs.markers[k], style and f"bold {style}")
-        legend.append(f" {rule_label(rule, glyphs)}  ")
+        legend.append(" " + rule_label(rule, glyphs) + "   ")
     lines.append(legend)
     return [line[:width] if len(line) > width else line for line in lines[:height]]
 
@@ -242,10 +243,12 @@ class SweepChart(Static):
         self._draw()
 
     def _draw(self) -> None:
-        width, height = self.size.width, self.size.height
+        width, height = self.content_size.width, self.content_size.height
         if self._data is None or width < AXIS + 8 or height < 6:
             return
         xs, series, metric, cursor, seeds = self._data
-        glyphs = self.glyphs if self.glyphs.colour is False or not self.app.no_color else MONO
+        glyphs = MONO if self.glyphs is COLOUR and self.app.no_color else self.glyphs
         lines = chart_lines(xs, series, width, height, metric=metric, glyphs=glyphs, cursor=cursor, seeds=seeds)
-        self.update(Text("\n").join(lines))
+        text = Text("\n").join(lines)
+        text.no_wrap, text.overflow = True, "crop"
+        self.update(text)
