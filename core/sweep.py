@@ -498,8 +498,11 @@ class DaskPool:
         else:
             try:
                 self.client = Client(address, timeout=connect_timeout)
-            except (OSError, TimeoutError, ValueError) as exc:
+            except (OSError, TimeoutError) as exc:
                 raise SweepError("--scheduler", f"cannot reach {address} within {connect_timeout:g} s "
+                                                f"({type(exc).__name__})") from None
+            except Exception as exc:  # noqa: BLE001 - e.g. MemoryError: another service read a garbage frame length
+                raise SweepError("--scheduler", f"{address} did not answer as a Dask scheduler "
                                                 f"({type(exc).__name__})") from None
             self.workers = len(self.client.scheduler_info().get("workers", {}))
 
@@ -542,13 +545,14 @@ def run_tasks(pool: Pool, tasks: Sequence[Task], on_result: Callable[[Task, Task
     pending = set(handles)
     try:
         while pending:
-            if should_stop is not None and should_stop():
-                return False
             done, pending = pool.wait(pending, poll_s)
             # The pool reports a batch in no particular order; handing it over in task order makes
             # the order of a results file depend on timing only, never on set iteration.
             for handle in sorted(done, key=lambda h: order[id(handles[h])]):
                 on_result(handles[handle], pool.result(handle))
+            # Looked at after the hand-over: work that has finished is kept, even when stopping.
+            if pending and should_stop is not None and should_stop():
+                return False
         return True
     finally:
         if pending:

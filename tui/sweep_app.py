@@ -98,6 +98,11 @@ class SweepRunner:
         elapsed = time.monotonic() - self.started
         return elapsed / self.finished_here * (len(self.todo) - self.finished_here)
 
+    def wait(self) -> None:
+        """Until every task has finished (or failed)."""
+        if self._thread is not None:
+            self._thread.join()
+
     def stop(self) -> None:
         self._stop = True
         if self._thread is not None:

@@ -3,6 +3,7 @@ files (resume, refusal of another sweep's file) and the summary over seeds."""
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import json
 import math
 import os
@@ -189,14 +190,45 @@ def test_a_stop_request_stops_a_task():
         run_task(spec().tasks()[0], should_stop=lambda: True)
 
 
+class OneAtATime:
+    """A pool that finishes one task per wait, in submission order."""
+
+    def __init__(self):
+        self.futures: list[cf.Future] = []
+        self.tasks: dict[cf.Future, object] = {}
+        self.cancelled: list[cf.Future] = []
+
+    def submit(self, task):
+        future: cf.Future = cf.Future()
+        self.futures.append(future)
+        self.tasks[future] = task
+        return future
+
+    def wait(self, handles, timeout):
+        future = next(f for f in self.futures if f in handles)
+        future.set_result(run_task(self.tasks[future]))  # type: ignore[arg-type]
+        return {future}, set(handles) - {future}
+
+    def result(self, handle):
+        return handle.result()
+
+    def cancel(self, handles):
+        self.cancelled += list(handles)
+
+    def close(self):
+        pass
+
+
 def test_run_tasks_hands_over_every_result_and_stops_when_asked():
     s = spec()
     got = {}
     assert run_tasks(InProcess(), s.tasks(), lambda t, r: got.__setitem__(t.key, r)) is True
     assert set(got) == {t.key for t in s.tasks()}
-    calls = []
-    assert run_tasks(InProcess(), s.tasks(), lambda t, r: calls.append(t), should_stop=lambda: True) is False
-    assert calls == []
+    pool, calls = OneAtATime(), []
+    finished = run_tasks(pool, s.tasks(), lambda t, r: calls.append(t.key), should_stop=lambda: len(calls) >= 2)
+    assert finished is False
+    assert calls == [t.key for t in s.tasks()[:2]]  # what finished before the stop is handed over
+    assert len(pool.cancelled) == len(s.tasks()) - 2 and not any(f.done() for f in pool.cancelled)
 
 
 # -- results files ---------------------------------------------------------------------------------

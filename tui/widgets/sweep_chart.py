@@ -170,8 +170,12 @@ def chart_lines(xs: Sequence[float], series: dict[str, list[Stat | None]], width
         else:
             label = "".rjust(AXIS - 1)
         line = Text(label + glyphs.vertical, "grey62")
-        for ch, style, _ in grid[r]:
-            line.append(ch, style)
+        row = grid[r]
+        start = 0
+        for i in range(1, plot_w + 1):
+            if i == plot_w or row[i][1] != row[start][1]:
+                line.append("".join(ch for ch, _, _ in row[start:i]), row[start][1])
+                start = i
         lines.append(line)
     axis = [glyphs.horizontal] * plot_w
     for c in cols:
@@ -219,8 +223,11 @@ def _x_labels(xs: Sequence[float], cols: list[int], plot_w: int, cursor: int | N
             chars[start + j] = ch
             styles[start + j] = "reverse" if i == cursor else "grey62"
     text = Text()
-    for ch, style in zip(chars, styles):
-        text.append(ch, style)
+    start = 0
+    for i in range(1, len(chars) + 1):  # one append per run of a style, not per character
+        if i == len(chars) or styles[i] != styles[start]:
+            text.append("".join(chars[start:i]), styles[start])
+            start = i
     return text
 
 
