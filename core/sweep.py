@@ -440,6 +440,10 @@ class LocalPool:
     def submit(self, task: Task) -> cf.Future:
         return self._executor.submit(_run_in_worker, task)
 
+    def submit_call(self, fn: Callable[..., Any], *args: Any) -> cf.Future:
+        """Run any picklable ``fn(*args)`` in a worker (the benchmark times tasks there)."""
+        return self._executor.submit(fn, *args)
+
     def wait(self, handles: set, timeout: float) -> tuple[set, set]:
         done, pending = cf.wait(handles, timeout=timeout, return_when=cf.FIRST_COMPLETED)
         return set(done), set(pending)

@@ -170,3 +170,16 @@ def test_a_signal_stops_the_sweep_cleanly_and_a_rerun_finishes_it(tmp_path, sig)
                      (first["seed"],), steps=1500, checkpoints=2).validate()
     fresh = json.loads(json.dumps(run_task(spec.tasks()[0])))
     assert {k: v for k, v in first.items() if k != "type"} == fresh
+
+
+def test_bench_has_a_sweep_row():
+    proc = subprocess.run([*command(), "bench", "--quick", "--json", "--only", "sweep"], capture_output=True,
+                          text=True, timeout=300, cwd=REPO, check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["configs"] == []
+    row = out["sweep"]
+    assert row["tasks"] == 8 and set(row["wall_s"]) == {"1", "2"}
+    for key in ("speedup", "time_ratio", "task_steps_per_s", "pair_steps_per_s", "task_rate_share"):
+        assert isinstance(row[key], float) and row[key] > 0, (key, row)
+    assert abs(row["speedup"] * row["time_ratio"] - 1) < 1e-9
