@@ -217,7 +217,7 @@ class SweepApp(App):
         else:
             each = "  ".join(f"{rule_label(rule, self.glyphs)} {value_label(m['test_loss'], 6).strip()}"
                              for rule, m in own["final"].items())
-            lines.append(f"seed {seed}: test loss {each} · Enter opens the live app here")
+            lines.append(f"seed {seed} test loss: {each} · Enter opens the live app")
         return lines
 
     # -- actions ---------------------------------------------------------------------------------

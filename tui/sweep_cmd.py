@@ -64,7 +64,6 @@ from .widgets.sweep_chart import (
     chart_lines,
     choose_glyphs,
     rule_label,
-    value_label,
 )
 
 DEFAULT_KEEP_PROBS = "0.1:1.0:0.1"
@@ -440,6 +439,14 @@ def chart_series(spec: SweepSpec, results: list[TaskResult], metric: str,
     return xs, series
 
 
+def exact(v: float) -> str:
+    """A value for the cursor's panel: 4 decimals in 8 characters (more digits than the table)."""
+    if not math.isfinite(v):
+        return "—".rjust(8)
+    text = f"{v:.4f}"
+    return (text if len(text) <= 8 else f"{v:.3g}").rjust(8)
+
+
 def values_at(spec: SweepSpec, results: list[TaskResult], keep_prob: float, glyphs: Glyphs) -> list[str]:
     """Exact numbers at one keep_prob: each rule's mean, std, min and max of both metrics."""
     q = spec.input_keep_probs[0]
@@ -453,8 +460,8 @@ def values_at(spec: SweepSpec, results: list[TaskResult], keep_prob: float, glyp
             if s is None:
                 rows.append(f"{name:<22} no result yet")
                 continue
-            rows.append(f"{name:<22} mean {value_label(s.mean, 8)}  std {value_label(s.std, 8)}  "
-                        f"min {value_label(s.min, 8)}  max {value_label(s.max, 8)}  n {s.n_finite}/{s.n}"
+            rows.append(f"{name:<22} mean {exact(s.mean)}  std {exact(s.std)}  "
+                        f"min {exact(s.min)}  max {exact(s.max)}  n {s.n_finite}/{s.n}"
                         + (f"  diverged {s.diverged}" if s.diverged else ""))
     return rows
 

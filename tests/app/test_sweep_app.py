@@ -7,8 +7,8 @@ import asyncio
 
 from dropout_tui.core.sweep import InProcess, summarize
 from dropout_tui.tui.sweep_app import SweepApp, SweepRunner
-from dropout_tui.tui.sweep_cmd import Sweep, parse
-from dropout_tui.tui.widgets.sweep_chart import MONO, value_label
+from dropout_tui.tui.sweep_cmd import Sweep, exact, parse
+from dropout_tui.tui.widgets.sweep_chart import MONO
 from textual.widgets import Static
 
 ARGS = ["--layers", "8,8", "--train-size", "40", "--test-size", "60", "--steps", "20", "--checkpoints", "2",
@@ -63,8 +63,9 @@ async def test_the_cursor_prints_the_exact_values_at_its_keep_prob(tmp_path):
         values = text_of(app, "#values")
         assert "keep_prob 0.75 " in values
         stats = summarize(sweep.ordered(), "test_loss")[(0.75, 1.0)]
-        assert value_label(stats["unrescaled"].mean, 8) in values
-        assert value_label(stats["inverted"].max, 8) in values
+        assert f"mean {exact(stats['unrescaled'].mean)}" in values and "." in exact(stats["unrescaled"].mean)
+        assert f"max {exact(stats['inverted'].max)}" in values
+        assert f"{stats['inverted'].max:.4f}" in values
         await pilot.press("right", "right", "right")  # stops at the last keep_prob
         assert "keep_prob 1 " in text_of(app, "#values") and app.cursor == 3
 

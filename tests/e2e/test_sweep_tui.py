@@ -42,3 +42,19 @@ def test_enter_opens_the_live_app_and_q_comes_back(tmp_path):
         assert "test loss after 40 steps" in app.output.decode("utf-8", "replace")
     finally:
         app.close()
+
+
+def test_sigterm_leaves_the_view_with_128_plus_n_and_keeps_results(tmp_path):
+    import signal
+
+    out = tmp_path / "r.jsonl"
+    app = PtyApp(ARGS + SWEEP + ["--out", str(out)], 100, 32)
+    try:
+        screen = ScreenReader(app)
+        wait_for(screen, "6/6 tasks")
+        app.kill(signal.SIGTERM)
+        assert app.wait_exit(timeout=15) == 128 + signal.SIGTERM
+        assert "Traceback" not in app.output.decode("utf-8", "replace")
+        assert out.read_bytes().count(b"\n") == 1 + 6  # the header and every result
+    finally:
+        app.close()
