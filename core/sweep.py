@@ -235,12 +235,13 @@ class SweepSpec:
         return checkpoint_steps(self.steps, self.checkpoints)
 
     def tasks(self) -> list[Task]:
-        """Every task, keep_prob-major: (p, q, seed) for p in keep_probs, q in input_keep_probs,
-        seed in seeds. Raises ConfigError if a combination is invalid."""
+        """Every task, seed-major: every keep_prob (× input keep_prob) of the first seed, then of
+        the next, so a sweep's first results already span the whole keep_prob axis. Raises
+        ConfigError if a combination is invalid."""
         steps = self.checkpoint_steps
         base = self.base.with_changes(eval_every=Config().eval_every)
         return [Task(base.with_changes(keep_prob=p, input_keep_prob=q, seed=s), self.steps, steps)
-                for p in self.keep_probs for q in self.input_keep_probs for s in self.seeds]
+                for s in self.seeds for p in self.keep_probs for q in self.input_keep_probs]
 
     def identity(self) -> dict[str, Any]:
         """What a results file must share with this sweep for its results to belong to it."""
