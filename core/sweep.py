@@ -494,10 +494,21 @@ class DaskPool:
         self._cluster = None
         self.address = address
         if address == "local":
+            import dask
+
             n = workers or default_workers()
             # dashboard_address=None: the dashboard needs bokeh and a free port; a sweep needs neither.
-            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, silence_logs=logging.ERROR)
+            # A task is thousands of small NumPy calls holding the GIL; every wake-up of a
+            # worker's other threads takes it away. The statistical profiler (a stack sample every
+            # 10 ms, for the dashboard) is off, and the event-loop tick (20 ms) and memory monitor
+            # (100 ms) run once a second: measured on a busy 2-core machine, a task ran 1.5-2.5×
+            # slower than in the local pool with Dask's defaults, about 1.2× with these. The
+            # workers read this configuration when the cluster starts them.
+            with dask.config.set({"distributed.worker.profile.enabled": False,
+                                  "distributed.admin.tick.interval": "1s",
+                                  "distributed.worker.memory.monitor-interval": "1s"}):
+                self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                             dashboard_address=None, silence_logs=logging.ERROR)
             self.client = Client(self._cluster, timeout=connect_timeout)
             self.workers = n
         else:
