@@ -85,8 +85,12 @@ def _parser() -> Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_experiment_options(p)
-    # A sweep sets these per task: None marks "not given", so giving one can be refused by name.
+    # A sweep sets these per task: None marks "not given", so giving one can be refused by name;
+    # and they are left out of --help (argparse has no public way to hide a generated option).
     p.set_defaults(**{name: None for name in PER_TASK}, eval_every=None)
+    for action in p._actions:
+        if action.dest in PER_TASK or action.dest == "eval_every":
+            action.help = argparse.SUPPRESS
     g = p.add_argument_group("sweep")
     g.add_argument("--keep-probs", metavar="LIST|RANGE", default=DEFAULT_KEEP_PROBS,
                    help=f"keep_probs: a list 0.3,0.5,0.8 or an inclusive range START:STOP:STEP (default {DEFAULT_KEEP_PROBS})")
