@@ -99,7 +99,7 @@ def _sweep_table(r: dict, quick: bool) -> Table:
         title=f"sweep · {r['tasks']} tasks of net {r['net']} {r['shape']} × {r['steps_per_task']:,} steps · "
               "worker processes",
         caption=("--quick: rough numbers (start-up dominates)\n" if quick else "")
-                + f"wall: pool start-up included; task rate: a task timed inside the {two}-worker pool, "
+                + f"wall: pool start-up included; task rate: the fastest task, timed inside the {two}-worker pool, "
                   f"against {r['net']}'s pair rate\ntargets: {two} workers ≤ "
                   f"{1 / bench.SWEEP_SPEEDUP_TARGET:.1f}× the time of {one}; task rate ≥ "
                   f"{bench.SWEEP_RATE_TARGET:.0%} of the pair rate",
