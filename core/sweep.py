@@ -697,6 +697,9 @@ def _difference(header: dict, identity: dict) -> str | None:
         return f"--steps {header.get('steps')}, not {identity['steps']}"
     if header.get("checkpoints") != identity["checkpoints"]:
         return f"checkpoints at steps {header.get('checkpoints')}, not {identity['checkpoints']} (--checkpoints)"
+    rules = list(header.get("rules") or {})
+    if rules != list(RULE_NAMES):
+        return f"the prediction rules {','.join(rules) or '(none)'}, not {','.join(RULE_NAMES)} (another version)"
     return None
 
 

@@ -285,6 +285,17 @@ def test_a_file_from_another_sweep_is_refused_naming_the_difference(tmp_path, ch
     assert str(info.value).startswith("--out:") and words in str(info.value), str(info.value)
 
 
+def test_a_file_with_other_prediction_rules_is_refused(tmp_path):
+    path = tmp_path / "r.jsonl"
+    ResultsFile.open(path, spec()).close()
+    header, rest = path.read_bytes().split(b"\n", 1)
+    obj = json.loads(header)
+    obj["rules"] = {"inverted": "", "unrescaled": ""}
+    path.write_bytes(json.dumps(obj).encode() + b"\n" + rest)
+    with pytest.raises(SweepError, match="prediction rules inverted,unrescaled, not"):
+        ResultsFile.open(path, spec())
+
+
 def test_other_keep_probs_and_seeds_may_extend_a_file(tmp_path):
     path = tmp_path / "r.jsonl"
     ResultsFile.open(path, spec()).close()

@@ -46,13 +46,14 @@ def test_a_higher_mean_is_drawn_higher():
 
 @pytest.mark.parametrize("glyphs", [MONO, ASCII], ids=lambda g: g.name)
 def test_without_colour_every_rule_has_its_own_glyphs(glyphs):
-    assert len(set(glyphs.markers)) == len(RULE_NAMES) and len(set(glyphs.bands)) == len(RULE_NAMES)
+    n = len(RULE_NAMES)
+    assert len(set(glyphs.markers[:n])) == n and len(set(glyphs.bands[:n])) == n
     lines = chart_lines(XS, series_of(MEANS, 0.05), 80, 24, glyphs=glyphs)
     plot = "".join(line.plain[7:] for line in lines[1:-3])
-    for marker, band in zip(glyphs.markers, glyphs.bands):
+    for marker, band in zip(glyphs.markers[:n], glyphs.bands[:n]):
         assert marker in plot and band in plot
     legend = lines[-1].plain
-    assert all(m in legend for m in glyphs.markers)
+    assert all(m in legend for m in glyphs.markers[:n])
 
 
 @settings(max_examples=50, deadline=None)

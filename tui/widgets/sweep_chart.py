@@ -26,6 +26,7 @@ from textual.widgets import Static
 AXIS = 7  # characters of y labels and the axis line on the left
 LOG_RATIO = 10.0
 COLOURS = {"inverted": "deep_sky_blue1", "unrescaled": "orange1", "unrescaled_scaled": "medium_purple1"}
+SPARE_COLOURS = ("spring_green2", "hot_pink")  # for rules beyond these, in order
 METRIC_LABELS = {"test_loss": "test loss", "test_acc": "test accuracy", "test_confidence": "test confidence"}
 
 
@@ -47,9 +48,12 @@ class Glyphs:
     sep: str = " · "  # between parts of a title
 
 
-COLOUR = Glyphs("colour", True, ("●", "▲", "■"), ("│", "│", "│"), "·", "┊", "│", "─", "└", "┬", "–", "×")
-MONO = Glyphs("mono", False, ("●", "▲", "■"), ("│", "┆", "╎"), "·", "┊", "│", "─", "└", "┬", "–", "×")
-ASCII = Glyphs("ascii", False, ("o", "x", "#"), ("|", ":", "!"), ".", "'", "|", "-", "+", "+", "-", "x", ", ")
+# Five of each, so a prediction rule added to core.sweep.PREDICTION_RULES is drawn without an edit here.
+COLOUR = Glyphs("colour", True, ("●", "▲", "■", "◆", "▼"), ("│",) * 5, "·", "┊", "│", "─", "└", "┬", "–", "×")
+MONO = Glyphs("mono", False, ("●", "▲", "■", "◆", "▼"), ("│", "┆", "╎", "┃", "╏"), "·", "┊", "│", "─", "└", "┬",
+              "–", "×")
+ASCII = Glyphs("ascii", False, ("o", "x", "#", "*", "v"), ("|", ":", "!", "I", "i"), ".", "'", "|", "-", "+", "+",
+               "-", "x", ", ")
 
 
 def choose_glyphs(*, ascii: bool = False, colour: bool = True) -> Glyphs:
@@ -57,6 +61,10 @@ def choose_glyphs(*, ascii: bool = False, colour: bool = True) -> Glyphs:
     if ascii or os.environ.get("TERM") == "linux":
         return ASCII
     return COLOUR if colour else MONO
+
+
+def colour_of(rule: str, index: int) -> str:
+    return COLOURS.get(rule) or SPARE_COLOURS[index % len(SPARE_COLOURS)]
 
 
 def rule_label(name: str, glyphs: Glyphs) -> str:
@@ -141,7 +149,7 @@ def chart_lines(xs: Sequence[float], series: dict[str, list[Stat | None]], width
             put(r, cols[cursor], glyphs.cursor, "grey50", 1)
     if scale is not None:
         for k, rule in enumerate(rules):
-            style = COLOURS.get(rule) if glyphs.colour else None
+            style = colour_of(rule, k) if glyphs.colour else None
             offset = (k - (len(rules) - 1) // 2) * dodge
             points: list[tuple[int, int] | None] = []
             for i, s in enumerate(series[rule]):
@@ -184,7 +192,7 @@ def chart_lines(xs: Sequence[float], series: dict[str, list[Stat | None]], width
     lines.append(_x_labels(xs, cols, plot_w, cursor))
     legend = Text()
     for k, rule in enumerate(rules):
-        style = COLOURS.get(rule) if glyphs.colour else None
+        style = colour_of(rule, k) if glyphs.colour else None
         legend.append(glyphs.markers[k], style and f"bold {style}")
         legend.append(" " + rule_label(rule, glyphs) + "   ")
     lines.append(legend)
