@@ -16,8 +16,14 @@ best repeat is the rate, because on a shared machine noise only ever makes a rep
 page faults (``getrusage(RUSAGE_SELF).ru_minflt``) are counted over all the timed repeats, i.e. in
 steady state: a hot loop that allocates nothing should take (almost) none.
 
-The default budget measures all three nets in about 16 s; ``QUICK`` (for tests) in about 1 s,
-with rough numbers. The caller decides the BLAS thread count; the CLI limits it to one first (``tui.threads``), so the
+The sweep row (``measure_sweep``) runs ``SWEEP_TASKS`` tasks of net B (``core.sweep``, one
+paired experiment each, ``Budget.sweep_steps`` steps) on a process pool of 1 and of 2 workers: the
+wall time of each (pool start-up included, as a user waits for it), the speed-up, and the rate of
+the fastest task inside the 2-worker pool (timed in the worker, around ``run_task``) as a share of
+B's pair rate.
+
+The default budget measures all three nets in about 16 s and the sweep row in about 10 s more;
+``QUICK`` (for tests) in a few seconds, with rough numbers. The caller decides the BLAS thread count; the CLI limits it to one first (``tui.threads``), so the
 numbers are for one core, as the app runs.
 """
 
@@ -80,10 +86,15 @@ class Budget:
     warmup_s: float = 0.3
     repeat_s: float = 0.4
     repeats: int = 5
+    sweep_steps: int = 1000  # steps of each sweep task
 
 
 DEFAULT = Budget()
-QUICK = Budget(warmup_s=0.02, repeat_s=0.03, repeats=2)
+QUICK = Budget(warmup_s=0.02, repeat_s=0.03, repeats=2, sweep_steps=50)
+SWEEP_TASKS = 8
+SWEEP_WORKERS = (1, 2)
+SWEEP_SPEEDUP_TARGET = 1 / 0.6  # 2 workers finish 8 tasks in at most 0.6× one worker's time
+SWEEP_RATE_TARGET = 0.9  # a task in the pool keeps at least 90% of the pair rate
 
 
 @dataclass
@@ -207,3 +218,51 @@ def run(names=None, budget: Budget = DEFAULT, on_result=None, eval_every: int | 
         if on_result:
             on_result(res)
     return results
+
+
+def timed_task(task) -> float:
+    """Seconds ``run_task(task)`` takes where it is called (a worker process, for the sweep row)."""
+    from .sweep import run_task
+
+    t0 = time.perf_counter()
+    run_task(task)
+    return time.perf_counter() - t0
+
+
+def measure_sweep(budget: Budget = DEFAULT, pair_steps_per_s: float | None = None) -> dict:
+    """The sweep row: ``SWEEP_TASKS`` tasks of net B (keep_prob 0.5, seeds 0..7) on a process pool
+    of each size in ``SWEEP_WORKERS``. ``pair_steps_per_s``: B's pair rate, measured here if not
+    given."""
+    from .sweep import LocalPool, SweepSpec
+
+    ref = next(r for r in REFERENCES if r.name == "B")
+    if pair_steps_per_s is None:
+        exp = PairedExperiment(ref.config)
+        pair_steps_per_s = time_loop(_with_metrics(exp), budget, quantum=exp.config.eval_every).steps_per_s
+    spec = SweepSpec(ref.config, keep_probs=(0.5,), seeds=tuple(range(SWEEP_TASKS)), steps=budget.sweep_steps,
+                     checkpoints=1).validate()
+    tasks = spec.tasks()
+    wall: dict[int, float] = {}
+    task_s: dict[int, list[float]] = {}
+    for workers in SWEEP_WORKERS:
+        t0 = time.perf_counter()
+        pool = LocalPool(workers)
+        try:
+            task_s[workers] = [f.result() for f in [pool.submit_call(timed_task, t) for t in tasks]]
+        finally:
+            pool.close()
+        wall[workers] = time.perf_counter() - t0
+    one, two = SWEEP_WORKERS
+    # The fastest task, as the loops above report their best repeat: on a shared machine noise
+    # only ever makes a task slower.
+    task_rate = max(budget.sweep_steps / s for s in task_s[two])
+    return {
+        "name": "sweep", "net": ref.name, "shape": ref.shape, "tasks": SWEEP_TASKS,
+        "steps_per_task": budget.sweep_steps,
+        "wall_s": {str(w): wall[w] for w in SWEEP_WORKERS},
+        "speedup": wall[one] / wall[two],
+        "time_ratio": wall[two] / wall[one],
+        "task_steps_per_s": task_rate,
+        "pair_steps_per_s": pair_steps_per_s,
+        "task_rate_share": task_rate / pair_steps_per_s,
+    }

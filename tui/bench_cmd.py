@@ -37,14 +37,14 @@ def _parser() -> Parser:
     p.add_argument("--eval-every", type=integer("--eval-every", 1), default=None, metavar="N",
                    help=f"steps between snapshots in the pair loop (default: the app's, {Config().eval_every})")
     p.add_argument("--only", metavar="NAMES", default=None,
-                   help=f"comma-separated subset of {','.join(r.name for r in bench.REFERENCES)} (default all)")
+                   help=f"comma-separated subset of {','.join(r.name for r in bench.REFERENCES)},sweep (default all)")
     return p
 
 
 def _names(text: str | None) -> list[str] | None:
     if text is None:
         return None
-    known = [r.name for r in bench.REFERENCES]
+    known = [r.name for r in bench.REFERENCES] + ["SWEEP"]
     names = [t.strip().upper() for t in text.split(",")]
     bad = [n for n in names if n not in known]
     if not names or bad:
@@ -68,17 +68,54 @@ def run(argv: list[str]) -> int:
         return _run_ui(args)
     budget = bench.QUICK if args.quick else bench.DEFAULT
     err = Console(stderr=True)
+    with_sweep = names is None or "SWEEP" in names
     if args.json:
         results = bench.run(names, budget, eval_every=args.eval_every)
         out = {"configs": results, "blas_threads": _blas_threads(), "quick": args.quick}
+        if with_sweep:
+            out["sweep"] = bench.measure_sweep(budget, _pair_rate_b(results))
         sys.stdout.write(json.dumps(out) + "\n")
         return 0
     with err.status("measuring…") as status:
         results = bench.run(names, budget, eval_every=args.eval_every,
                             on_result=lambda r: status.update(f"measured {r['name']}, measuring…"))
-    Console().print(_table(results, args.quick))
-    Console().print(_rules_table([r for r in results if "rules_eval_s" in r]))
+        if with_sweep:
+            status.update(f"measuring a sweep of {bench.SWEEP_TASKS} tasks on 1 and 2 worker processes…")
+            sweep = bench.measure_sweep(budget, _pair_rate_b(results))
+    if results:
+        Console().print(_table(results, args.quick))
+        Console().print(_rules_table([r for r in results if "rules_eval_s" in r]))
+    if with_sweep:
+        Console().print(_sweep_table(sweep, args.quick))
     return 0
+
+
+def _pair_rate_b(results: list[dict]) -> float | None:
+    """B's pair rate when this run measured B (with the app's snapshot interval), else None."""
+    return next((r["pair_steps_per_s"] for r in results
+                 if r["name"] == "B" and r["eval_every"] == Config().eval_every), None)
+
+
+def _sweep_table(r: dict, quick: bool) -> Table:
+    one, two = (str(w) for w in bench.SWEEP_WORKERS)
+    table = Table(
+        title=f"sweep · {r['tasks']} tasks of net {r['net']} {r['shape']} × {r['steps_per_task']:,} steps · "
+              "worker processes",
+        caption=("--quick: rough numbers (start-up dominates)\n" if quick else "")
+                + f"wall: pool start-up included; task rate: the fastest task, timed inside the {two}-worker pool, "
+                  f"against {r['net']}'s pair rate\ntargets: {two} workers ≤ "
+                  f"{1 / bench.SWEEP_SPEEDUP_TARGET:.1f}× the time of {one}; task rate ≥ "
+                  f"{bench.SWEEP_RATE_TARGET:.0%} of the pair rate",
+    )
+    for name in (f"wall, {one} worker", f"wall, {two} workers", "time ratio", "task steps/s", "of pair rate"):
+        table.add_column(name, justify="right")
+    table.add_row(
+        f"{r['wall_s'][one]:.2f} s", f"{r['wall_s'][two]:.2f} s",
+        f"{r['time_ratio']:.2f}× {_mark(r['time_ratio'] <= 1 / bench.SWEEP_SPEEDUP_TARGET)}",
+        f"{r['task_steps_per_s']:,.0f}",
+        f"{r['task_rate_share']:.0%} {_mark(r['task_rate_share'] >= bench.SWEEP_RATE_TARGET)}",
+    )
+    return table
 
 
 def _run_ui(args) -> int:

@@ -165,7 +165,8 @@ def test_replay_can_export_csv(recorded, tmp_path, capsys):
 
 def test_replay_without_headless_hands_over_to_the_app(recorded, capsys, monkeypatch, tmp_path):
     calls = []
-    monkeypatch.setattr(app_main, "run_replay_app", lambda session, files, *a, **kw: calls.append((session, files)) or 0)
+    monkeypatch.setattr(app_main, "run_replay_app",
+                        lambda session, files, *a, **kw: calls.append((session, files)) or 0)
     code, _, _ = run(capsys, "replay", recorded, "--screenshot-dir", tmp_path)
     assert code == 0 and calls[0][0].config.keep_prob == 0.7 and calls[0][0].n_snapshots == 7
     assert calls[0][1].screenshot_dir == tmp_path  # the app's s and e keys write there

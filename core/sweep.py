@@ -1,0 +1,825 @@
+"""Sweeps: final test loss and accuracy against keep_prob, for every prediction rule, over seeds.
+
+A sweep is a list of independent tasks, one per (keep_prob, input_keep_prob, seed). A task trains
+one ``PairedExperiment`` for ``steps`` steps and returns the metrics of every prediction rule at a
+few checkpoint steps (the last one is ``steps``). Tasks are pure: config in, numbers out, nothing
+shared, so they run in any order on any number of processes or machines and give the same bits —
+each task pins BLAS to one thread itself, because a multi-threaded BLAS may split a product's sums
+differently (``core.replay.one_blas_thread``).
+
+Where tasks run:
+
+- ``run_task`` in this process;
+- ``LocalPool``: a ``ProcessPoolExecutor`` of worker processes started by a fork server (spawn where
+  there is none), never forked from this possibly threaded process; each worker pins BLAS to one
+  thread and ignores SIGINT/SIGHUP (the parent decides when to stop and tells the workers);
+- ``DaskPool``: Dask distributed, on a running scheduler (``tcp://host:port``) or a LocalCluster of
+  worker processes with one thread each (the optional ``cluster`` extra).
+
+``run_tasks`` drives any of them and hands each result over as it arrives; ``ResultsFile`` appends
+each one to a JSON Lines file and reads a file back to resume a sweep. The summary over seeds is
+``summarize``.
+
+Prediction rules (``PREDICTION_RULES``) are read from the typed snapshot (``core.snapshot``) by one
+function, ``rule_metrics``; a rule that the snapshot gains is one more entry in that table.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import math
+import multiprocessing
+import os
+import re
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypedDict
+
+from .config import Config, ConfigError, check_keep_prob, option_name
+from .fileio import write_all
+from .report import json_safe
+from .snapshot import Snapshot
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: results files are not locked
+    fcntl = None  # type: ignore[assignment]
+
+FORMAT = "dropout-tui-sweep"
+VERSION = 1
+DEFAULT_STEPS = 3000
+MAX_STEPS = 1_000_000  # a typo's guard: at ~1,000 paired steps a second, 1e6 is a quarter of an hour per task
+DEFAULT_CHECKPOINTS = 5
+MAX_CHECKPOINTS = 100
+MAX_VALUES = 1000  # keep_probs (or seeds) in one sweep
+STOP_CHECK_STEPS = 100  # steps between a task's looks at a stop request
+CONNECT_TIMEOUT_S = 5.0
+
+# The Config fields a task sets itself; the rest of the config is the sweep's identity. eval_every is
+# left out because a sweep takes metrics at its checkpoints only, so it changes no number.
+TASK_FIELDS = ("keep_prob", "input_keep_prob", "seed")
+IGNORED_FIELDS = ("eval_every",)
+
+
+class SweepError(ValueError):
+    """A bad sweep request, results file or cluster. ``str()`` is one line, naming the option."""
+
+    def __init__(self, option: str, message: str):
+        super().__init__(f"{option}: {message}")
+        self.option = option
+
+
+class Stopped(Exception):
+    """A task gave up because the sweep was asked to stop."""
+
+
+# -- prediction rules ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PredictionRule:
+    """How a trained network predicts: which training run's weights, and which snapshot fields
+    (``test_loss`` + ``suffix`` etc.) hold that rule's test metrics."""
+    name: str  # the key in results and JSON
+    label: str  # tables and legends
+    run: str  # "inverted" or "unrescaled": the training run whose weights predict
+    suffix: str  # snapshot field suffix of this rule's test metrics
+    meaning: str
+
+
+PREDICTION_RULES = (
+    PredictionRule("inverted", "inverted", "inverted", "",
+                   "trained with inverted dropout (kept units ÷ keep_prob); no dropout at prediction"),
+    PredictionRule("unrescaled", "unrescaled", "unrescaled", "",
+                   "trained with dropout and no rescale; no dropout at prediction"),
+    # Weight scaling (Srivastava et al., JMLR 2014, section 1 and Fig. 2): the unrescaled run's
+    # weights with each dropped layer's output multiplied by its keep probability at test time.
+    PredictionRule("unrescaled_scaled", "unrescaled ×p", "unrescaled", "_scaled",
+                   "trained with dropout and no rescale; each dropped layer's output ×keep_prob at prediction "
+                   "(weight scaling)"),
+)
+RULE_NAMES = tuple(r.name for r in PREDICTION_RULES)
+METRICS = ("test_loss", "test_acc", "test_confidence")
+
+
+class RuleMetrics(TypedDict):
+    """One prediction rule's test metrics at one step (nan for a value that is not finite)."""
+    test_loss: float
+    test_acc: float
+    test_confidence: float
+    diverged: bool  # its training run's weights became non-finite
+
+
+class Checkpoint(TypedDict):
+    step: int
+    rules: dict[str, RuleMetrics]
+
+
+class TaskResult(TypedDict):
+    """A finished task: its key, the metrics of every rule at the last step (``final``, the same as
+    ``curve[-1]["rules"]``) and at every checkpoint (``curve``)."""
+    keep_prob: float
+    input_keep_prob: float
+    seed: int
+    steps: int
+    final: dict[str, RuleMetrics]
+    curve: list[Checkpoint]
+
+
+def rule_metrics(snapshot: Snapshot) -> dict[str, RuleMetrics]:
+    """The test metrics of every rule in ``PREDICTION_RULES`` from one snapshot. Raises KeyError
+    if the snapshot lacks a rule's fields."""
+    out: dict[str, RuleMetrics] = {}
+    for rule in PREDICTION_RULES:
+        run: Any = snapshot["runs"][rule.run]
+        out[rule.name] = {
+            "test_loss": float(run["test_loss" + rule.suffix]),
+            "test_acc": float(run["test_acc" + rule.suffix]),
+            "test_confidence": float(run["test_confidence" + rule.suffix]),
+            "diverged": bool(run["diverged"]),
+        }
+    return out
+
+
+# -- tasks -----------------------------------------------------------------------------------------
+
+TaskKey = tuple[float, float, int]  # (keep_prob, input_keep_prob, seed)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One paired experiment to train: a complete, validated config, the steps to train and the
+    steps at which to take the metrics (ascending, the last equal to ``steps``)."""
+    config: Config
+    steps: int
+    checkpoints: tuple[int, ...]
+
+    @property
+    def key(self) -> TaskKey:
+        c = self.config
+        return (c.keep_prob, c.input_keep_prob, c.seed)
+
+
+def checkpoint_steps(steps: int, n: int) -> tuple[int, ...]:
+    """``n`` steps spread evenly up to ``steps`` (the last is ``steps``); fewer when steps < n."""
+    n = max(1, min(n, steps))
+    return tuple(sorted({round(steps * i / n) for i in range(1, n + 1)}))
+
+
+def run_task(task: Task, should_stop: Callable[[], bool] | None = None) -> TaskResult:
+    """Train ``task``'s paired experiment to ``task.steps`` and take every rule's metrics at each
+    checkpoint. Deterministic: the same task gives the same bits in any process (BLAS is pinned to
+    one thread here). Raises Stopped if ``should_stop()`` becomes true (checked every
+    ``STOP_CHECK_STEPS`` steps), MemoryError if the experiment does not fit."""
+    from .experiment import PairedExperiment
+    from .replay import one_blas_thread
+
+    curve: list[Checkpoint] = []
+    with one_blas_thread():
+        exp = PairedExperiment(task.config)
+        for target in task.checkpoints:
+            while exp.step < target:
+                if should_stop is not None and should_stop():
+                    raise Stopped()
+                exp.advance(min(STOP_CHECK_STEPS, target - exp.step))
+            curve.append({"step": exp.step, "rules": rule_metrics(exp.snapshot())})
+    c = task.config
+    return {"keep_prob": c.keep_prob, "input_keep_prob": c.input_keep_prob, "seed": c.seed,
+            "steps": task.steps, "final": curve[-1]["rules"], "curve": curve}
+
+
+def result_key(result: TaskResult) -> TaskKey:
+    return (result["keep_prob"], result["input_keep_prob"], result["seed"])
+
+
+# -- the sweep -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """Every task of a sweep: ``base``'s config with each keep_prob × input_keep_prob × seed.
+    ``validate()`` raises SweepError/ConfigError."""
+    base: Config
+    keep_probs: tuple[float, ...]
+    seeds: tuple[int, ...]
+    input_keep_probs: tuple[float, ...] = (1.0,)
+    steps: int = DEFAULT_STEPS
+    checkpoints: int = DEFAULT_CHECKPOINTS
+
+    def validate(self) -> SweepSpec:
+        if not self.keep_probs:
+            raise SweepError("--keep-probs", "expected at least one keep_prob")
+        for p in self.keep_probs:
+            check_keep_prob(p, "--keep-probs")
+        if not self.input_keep_probs:
+            raise SweepError("--input-keep-probs", "expected at least one keep_prob")
+        for p in self.input_keep_probs:
+            check_keep_prob(p, "--input-keep-probs")
+        if not self.seeds:
+            raise SweepError("--seeds", "expected at least one seed")
+        if any(not _int(s) or s < 0 for s in self.seeds):
+            raise SweepError("--seeds", f"expected integers >= 0, got {list(self.seeds)!r}")
+        if not _int(self.steps) or not 1 <= self.steps <= MAX_STEPS:
+            raise SweepError("--steps", f"expected an integer from 1 to {MAX_STEPS:,}, got {self.steps!r}")
+        if not _int(self.checkpoints) or not 1 <= self.checkpoints <= MAX_CHECKPOINTS:
+            raise SweepError("--checkpoints",
+                             f"expected an integer from 1 to {MAX_CHECKPOINTS}, got {self.checkpoints!r}")
+        self.base.validate()
+        return self
+
+    @property
+    def checkpoint_steps(self) -> tuple[int, ...]:
+        return checkpoint_steps(self.steps, self.checkpoints)
+
+    def tasks(self) -> list[Task]:
+        """Every task, seed-major: every keep_prob (× input keep_prob) of the first seed, then of
+        the next, so a sweep's first results already span the whole keep_prob axis. Raises
+        ConfigError if a combination is invalid."""
+        steps = self.checkpoint_steps
+        base = self.base.with_changes(eval_every=Config().eval_every)
+        return [Task(base.with_changes(keep_prob=p, input_keep_prob=q, seed=s), self.steps, steps)
+                for s in self.seeds for p in self.keep_probs for q in self.input_keep_probs]
+
+    def identity(self) -> dict[str, Any]:
+        """What a results file must share with this sweep for its results to belong to it."""
+        config = self.base.to_dict()
+        for name in TASK_FIELDS + IGNORED_FIELDS:
+            config.pop(name)
+        return {"config": config, "steps": self.steps, "checkpoints": list(self.checkpoint_steps)}
+
+
+def _int(x: object) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+# -- parsing the command line's lists ---------------------------------------------------------------
+
+_NUMBER = r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?"
+
+
+def parse_keep_probs(text: str, option: str = "--keep-probs") -> tuple[float, ...]:
+    """keep_probs from ``0.3,0.5,0.8`` (a list, in any order, no repeats) or ``START:STOP:STEP``
+    (an inclusive range: 0.1:1.0:0.1 is 0.1, 0.2, …, 1.0; values are rounded to 12 decimals, so
+    they are the floats of their decimal spellings). Returned ascending. Every value is checked by
+    ``check_keep_prob``. Raises ConfigError naming ``option``."""
+    text = text.strip()
+    if not text:
+        raise ConfigError(option, "expected a list (0.3,0.5,0.8) or a range (0.1:1.0:0.1), got nothing")
+    if ":" in text:
+        values = _range(text, option)
+    else:
+        values = [_float(part, option) for part in text.split(",")]
+    if len(values) > MAX_VALUES:
+        raise ConfigError(option, f"expected at most {MAX_VALUES} values, got {len(values)}")
+    seen: set[float] = set()
+    for v in values:
+        check_keep_prob(v, option)
+        if v in seen:
+            raise ConfigError(option, f"{v:g} is given twice")
+        seen.add(v)
+    return tuple(sorted(values))
+
+
+def _float(text: str, option: str) -> float:
+    text = text.strip()
+    if not re.fullmatch(_NUMBER, text):
+        raise ConfigError(option, f"expected a number, got {text!r}")
+    return float(text)
+
+
+def _range(text: str, option: str) -> list[float]:
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise ConfigError(option, f"expected a range START:STOP:STEP such as 0.1:1.0:0.1, got {text!r}")
+    start, stop, step = (_float(p, option) for p in parts)
+    if step <= 0:
+        raise ConfigError(option, f"expected a step > 0 in {text!r}")
+    if stop < start:
+        raise ConfigError(option, f"expected START <= STOP in {text!r}")
+    # Count the steps with a little slack, so 0.1:1.0:0.1 ends at 1.0 although 0.9 / 0.1 < 9 in
+    # binary floating point; then round each value to its decimal spelling.
+    n = math.floor((stop - start) / step + 1e-9)
+    if n + 1 > MAX_VALUES:
+        raise ConfigError(option, f"expected at most {MAX_VALUES} values, got {n + 1}")
+    return [round(start + i * step, 12) for i in range(n + 1)]
+
+
+def parse_seeds(text: str, option: str = "--seeds") -> tuple[int, ...]:
+    """Seeds from ``N`` (the first N: 0..N-1) or a list ``3,7,9`` (a single seed: ``7,``).
+    Raises ConfigError naming ``option``."""
+    text = text.strip()
+    parts = [p.strip() for p in text.split(",")]
+    if "," in text:
+        if parts and parts[-1] == "":
+            parts.pop()  # "7," is the one seed 7
+        if not parts or not all(p.isascii() and p.isdigit() for p in parts):
+            raise ConfigError(option, f"expected seeds >= 0 separated by commas, got {text!r}")
+        seeds = [int(p) for p in parts]
+        if len(set(seeds)) != len(seeds):
+            raise ConfigError(option, f"a seed is given twice in {text!r}")
+    else:
+        if not (text.isascii() and text.isdigit()):
+            raise ConfigError(option, f"expected a number of seeds or a list such as 3,7,9, got {text!r}")
+        n = int(text)
+        if n < 1:
+            raise ConfigError(option, "expected at least one seed, got 0")
+        seeds = list(range(n))
+    if len(seeds) > MAX_VALUES:
+        raise ConfigError(option, f"expected at most {MAX_VALUES} seeds, got {len(seeds)}")
+    return tuple(seeds)
+
+
+def default_workers() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells it, which a
+    container's CPU limit sets), else the machine's core count."""
+    count = getattr(os, "process_cpu_count", None)  # Python 3.13+
+    if count is not None:
+        return count() or 1
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+# -- running tasks ---------------------------------------------------------------------------------
+
+
+class Pool(Protocol):
+    """Where tasks run. ``submit`` returns a handle; ``wait`` returns (done, pending) within about
+    ``timeout`` seconds; ``result`` a done handle's result (or raises the task's exception)."""
+
+    def submit(self, task: Task) -> Any: ...
+
+    def wait(self, handles: set, timeout: float) -> tuple[set, set]: ...
+
+    def result(self, handle: Any) -> TaskResult: ...
+
+    def cancel(self, handles: Iterable) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class InProcess:
+    """Runs each task in this process, at submission (for tests and ``--workers 1`` comparisons)."""
+
+    def __init__(self):
+        self._stop = False
+
+    def submit(self, task: Task) -> cf.Future:
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(run_task(task, lambda: self._stop))
+        except Exception as exc:  # noqa: BLE001 - handed over as a pool would: raised by result()
+            future.set_exception(exc)
+        return future
+
+    def wait(self, handles: set, timeout: float) -> tuple[set, set]:
+        return set(handles), set()
+
+    def result(self, handle: cf.Future) -> TaskResult:
+        return handle.result()
+
+    def cancel(self, handles: Iterable) -> None:
+        self._stop = True
+
+    def close(self) -> None:
+        pass
+
+
+_worker_stop: Any = None  # the pool's stop event, in a worker process
+
+
+def _init_worker(stop_event: Any) -> None:
+    """Runs first in every worker process: the parent handles Ctrl+C and a closed terminal (and
+    sets ``stop_event`` to stop the tasks), so a worker ignores them rather than dying with a
+    traceback; BLAS gets one thread, as the pool has one process per core."""
+    global _worker_stop
+    for name in ("SIGINT", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            signal.signal(sig, signal.SIG_IGN)
+    _worker_stop = stop_event
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
+def _run_in_worker(task: Task) -> TaskResult:
+    stop = _worker_stop
+    return run_task(task, None if stop is None else stop.is_set)
+
+
+def start_method() -> str:
+    """``forkserver`` where the OS has it (Linux, BSD, macOS), else ``spawn``: a worker is never
+    forked from this process, which may run threads (a UI, BLAS) whose locks a fork would copy."""
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+class LocalPool:
+    """``workers`` processes on this machine (``concurrent.futures.ProcessPoolExecutor``).
+
+    The fork server preloads nothing, so it stays a plain single-threaded Python that forks
+    workers; they import numpy themselves. ``cancel`` drops the tasks not yet started and tells the
+    running ones to stop (at their next ``STOP_CHECK_STEPS``); ``close`` waits for the workers to
+    exit. Raises SweepError for ``workers`` < 1."""
+
+    def __init__(self, workers: int):
+        if not _int(workers) or workers < 1:
+            raise SweepError("--workers", f"expected an integer >= 1, got {workers!r}")
+        context = multiprocessing.get_context(start_method())
+        if context.get_start_method() == "forkserver":
+            # The default preloads __main__, which for the dropout-tui script imports numpy, and
+            # OpenBLAS starts threads on import: the server would then fork a threaded process.
+            context.set_forkserver_preload([])  # type: ignore[attr-defined]
+        self.workers = workers
+        self._stop = context.Event()
+        self._executor = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                                initargs=(self._stop,))
+
+    def submit(self, task: Task) -> cf.Future:
+        return self._executor.submit(_run_in_worker, task)
+
+    def submit_call(self, fn: Callable[..., Any], *args: Any) -> cf.Future:
+        """Run any picklable ``fn(*args)`` in a worker (the benchmark times tasks there)."""
+        return self._executor.submit(fn, *args)
+
+    def wait(self, handles: set, timeout: float) -> tuple[set, set]:
+        done, pending = cf.wait(handles, timeout=timeout, return_when=cf.FIRST_COMPLETED)
+        return set(done), set(pending)
+
+    def result(self, handle: cf.Future) -> TaskResult:
+        try:
+            return handle.result()
+        except cf.process.BrokenProcessPool:
+            raise SweepError("--workers", "a worker process died (out of memory, or killed)") from None
+
+    def cancel(self, handles: Iterable) -> None:
+        self._stop.set()
+        for h in handles:
+            h.cancel()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+_ADDRESS = re.compile(r"(tcp|tls|ws|wss|inproc|ucx)://[^\s/]+")
+
+
+def check_scheduler(address: str) -> str:
+    """``local`` or a Dask scheduler address such as ``tcp://host:8786``. Raises SweepError."""
+    if address == "local" or _ADDRESS.fullmatch(address):
+        return address
+    raise SweepError("--scheduler", f"expected 'local' or an address such as tcp://host:8786, got {address!r}")
+
+
+class DaskPool:
+    """Tasks on Dask distributed: ``address`` ``local`` starts a LocalCluster of ``workers``
+    processes with one thread each (torn down by ``close``); otherwise connects to the scheduler at
+    ``address`` within ``connect_timeout`` seconds. Its workers need dropout-tui installed.
+    Raises SweepError when Dask is not installed or the scheduler cannot be reached.
+
+    ``cancel`` drops tasks not yet started; a remote task already running finishes on its worker
+    and its result is discarded (a LocalCluster's workers are stopped by ``close``)."""
+
+    def __init__(self, address: str, workers: int | None = None, connect_timeout: float = CONNECT_TIMEOUT_S):
+        check_scheduler(address)
+        try:
+            import logging
+
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise SweepError("--scheduler", "needs Dask distributed: pip install 'dropout-tui[cluster]'") from None
+        self._cluster = None
+        self.address = address
+        if address == "local":
+            import dask
+
+            n = workers or default_workers()
+            # dashboard_address=None: the dashboard needs bokeh and a free port; a sweep needs neither.
+            # A task is thousands of small NumPy calls holding the GIL; every wake-up of a
+            # worker's other threads takes it away. The statistical profiler (a stack sample every
+            # 10 ms, for the dashboard) is off, and the event-loop tick (20 ms) and memory monitor
+            # (100 ms) run once a second: measured on a busy 2-core machine, a task ran 1.5-2.5×
+            # slower than in the local pool with Dask's defaults, about 1.2× with these. The
+            # workers read this configuration when the cluster starts them.
+            with dask.config.set({"distributed.worker.profile.enabled": False,
+                                  "distributed.admin.tick.interval": "1s",
+                                  "distributed.worker.memory.monitor-interval": "1s"}):
+                self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                             dashboard_address=None, silence_logs=logging.ERROR)
+            self.client = Client(self._cluster, timeout=connect_timeout)
+            self.workers = n
+        else:
+            try:
+                self.client = Client(address, timeout=connect_timeout)
+            except (OSError, TimeoutError) as exc:
+                raise SweepError("--scheduler", f"cannot reach {address} within {connect_timeout:g} s "
+                                                f"({type(exc).__name__})") from None
+            except Exception as exc:  # noqa: BLE001 - e.g. MemoryError: another service read a garbage frame length
+                raise SweepError("--scheduler", f"{address} did not answer as a Dask scheduler "
+                                                f"({type(exc).__name__})") from None
+            self.workers = len(self.client.scheduler_info().get("workers", {}))
+
+    def submit(self, task: Task) -> Any:
+        # pure=False: every submission runs, even of a task submitted before (e.g. after a cancel).
+        return self.client.submit(run_task, task, pure=False, retries=0)
+
+    def wait(self, handles: set, timeout: float) -> tuple[set, set]:
+        from distributed import wait
+
+        try:
+            wait(list(handles), timeout=timeout, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            pass
+        done = {h for h in handles if h.done()}
+        return done, set(handles) - done
+
+    def result(self, handle: Any) -> TaskResult:
+        return handle.result()
+
+    def cancel(self, handles: Iterable) -> None:
+        handles = list(handles)
+        if handles:
+            self.client.cancel(handles)
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def run_tasks(pool: Pool, tasks: Sequence[Task], on_result: Callable[[Task, TaskResult], None],
+              should_stop: Callable[[], bool] | None = None, poll_s: float = 0.2) -> bool:
+    """Submit every task to ``pool`` and call ``on_result(task, result)`` in this thread as each
+    finishes, in whatever order they finish. ``should_stop()`` is looked at every ``poll_s``
+    seconds: when true, tasks not yet finished are cancelled and this returns False (True when all
+    finished). A task's exception is raised here, after the others are cancelled."""
+    order = {id(task): i for i, task in enumerate(tasks)}
+    handles = {pool.submit(task): task for task in tasks}
+    pending = set(handles)
+    try:
+        while pending:
+            done, pending = pool.wait(pending, poll_s)
+            # The pool reports a batch in no particular order; handing it over in task order makes
+            # the order of a results file depend on timing only, never on set iteration.
+            for handle in sorted(done, key=lambda h: order[id(handles[h])]):
+                on_result(handles[handle], pool.result(handle))
+            # Looked at after the hand-over: work that has finished is kept, even when stopping.
+            if pending and should_stop is not None and should_stop():
+                return False
+        return True
+    finally:
+        if pending:
+            pool.cancel(pending)
+
+
+# -- results files ---------------------------------------------------------------------------------
+
+
+class ResultsFile:
+    """A sweep's results as JSON Lines: a header with the sweep's identity (config without the
+    task fields, steps, checkpoint steps), then one ``TaskResult`` per line, appended as each task
+    finishes, in one ``write`` each, so a killed sweep leaves at most its last line incomplete.
+
+    ``ResultsFile.open(path, spec)`` creates the file, or reads an existing one: its finished
+    results are ``done`` (keyed by ``result_key``), a cut-off last line is dropped
+    (``dropped_partial``), and a file made with a different configuration is refused naming the
+    first difference. The file is locked while open, so two sweeps cannot append to it at once.
+    Raises SweepError (option ``--out``) or OSError."""
+
+    def __init__(self, path: str, fd: int, done: dict[TaskKey, TaskResult], dropped_partial: bool):
+        self.path = path
+        self._fd = fd
+        self.done = done
+        self.dropped_partial = dropped_partial
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, spec: SweepSpec) -> ResultsFile:
+        path = os.fspath(path)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            try:
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise SweepError("--out", f"{path} is in use by another sweep") from None
+            data = _read_all(fd)
+            identity = spec.identity()
+            if not data:
+                write_all(fd, _line({"type": "header", "format": FORMAT, "version": VERSION, **identity,
+                                     "rules": {r.name: r.meaning for r in PREDICTION_RULES}}))
+                return cls(path, fd, {}, False)
+            done, keep = _parse_results(path, data, identity)
+            if keep < len(data):
+                os.ftruncate(fd, keep)  # the last line was cut off: the next result starts cleanly
+            return cls(path, fd, done, keep < len(data))
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def append(self, result: TaskResult) -> None:
+        """One result line, written whole. Raises OSError."""
+        with self._lock:
+            write_all(self._fd, _line({"type": "result", **result}))
+            self.done[result_key(result)] = result
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
+
+
+def _line(obj: dict) -> bytes:
+    return (json.dumps(json_safe(obj), separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n").encode()
+
+
+def _read_all(fd: int) -> bytes:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks: list[bytes] = []
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _parse_results(path: str, data: bytes, identity: dict) -> tuple[dict[TaskKey, TaskResult], int]:
+    """Finished results of a results file's bytes, and how many bytes end with a complete line."""
+    keep = data.rfind(b"\n") + 1
+    lines = data[:keep].split(b"\n")[:-1]
+    if not lines:
+        raise SweepError("--out", f"{path}: not a dropout-tui sweep results file (no complete first line)")
+    header = _json_line(path, lines[0], 1)
+    if header.get("type") != "header" or header.get("format") != FORMAT:
+        raise SweepError("--out", f"{path}: not a dropout-tui sweep results file")
+    if header.get("version") != VERSION:
+        raise SweepError("--out", f"{path}: sweep file version {header.get('version')!r}; this reads {VERSION}")
+    difference = _difference(header, identity)
+    if difference:
+        raise SweepError("--out", f"{path} holds another sweep: it was made with {difference}; "
+                                  "give the same options or another --out file")
+    done: dict[TaskKey, TaskResult] = {}
+    for number, raw in enumerate(lines[1:], start=2):
+        if raw.strip():
+            result = _result_from_json(path, _json_line(path, raw, number), number)
+            done[result_key(result)] = result
+    return done, keep
+
+
+def _json_line(path: str, raw: bytes, number: int) -> dict:
+    try:
+        obj = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise SweepError("--out", f"{path}: line {number} is not JSON") from None
+    if not isinstance(obj, dict):
+        raise SweepError("--out", f"{path}: line {number} is not a JSON object")
+    return obj
+
+
+def _difference(header: dict, identity: dict) -> str | None:
+    """The first difference between a file's identity and this sweep's, as option spellings."""
+    from dataclasses import fields
+
+    names = {f.name: f for f in fields(Config)}
+    theirs, ours = header.get("config"), identity["config"]
+    if not isinstance(theirs, dict):
+        return "no configuration"
+    for name in sorted(set(theirs) | set(ours), key=lambda n: list(names).index(n) if n in names else 99):
+        a, b = theirs.get(name), ours.get(name)
+        if a != b:
+            spelling = option_name(names[name]) if name in names else name
+            return f"{spelling} {_shown(a)}, not {_shown(b)}"
+    if header.get("steps") != identity["steps"]:
+        return f"--steps {header.get('steps')}, not {identity['steps']}"
+    if header.get("checkpoints") != identity["checkpoints"]:
+        return f"checkpoints at steps {header.get('checkpoints')}, not {identity['checkpoints']} (--checkpoints)"
+    rules = list(header.get("rules") or {})
+    if rules != list(RULE_NAMES):
+        return f"the prediction rules {','.join(rules) or '(none)'}, not {','.join(RULE_NAMES)} (another version)"
+    return None
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+def _number(x: object) -> float:
+    if x is None:
+        return math.nan  # JSON has no nan/inf: a non-finite value was written as null
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError
+    return float(x)
+
+
+def _rules_from_json(obj: object) -> dict[str, RuleMetrics]:
+    if not isinstance(obj, dict):
+        raise TypeError
+    out: dict[str, RuleMetrics] = {}
+    for name in RULE_NAMES:
+        m = obj[name]
+        if not isinstance(m["diverged"], bool):
+            raise TypeError
+        out[name] = {"test_loss": _number(m["test_loss"]), "test_acc": _number(m["test_acc"]),
+                     "test_confidence": _number(m["test_confidence"]), "diverged": m["diverged"]}
+    return out
+
+
+def _result_from_json(path: str, obj: dict, number: int) -> TaskResult:
+    try:
+        if obj["type"] != "result":
+            raise TypeError
+        keep_prob = check_keep_prob(obj["keep_prob"])
+        input_keep_prob = check_keep_prob(obj["input_keep_prob"])
+        seed, steps = obj["seed"], obj["steps"]
+        if not _int(seed) or not _int(steps) or not isinstance(obj["curve"], list) or not obj["curve"]:
+            raise TypeError
+        curve: list[Checkpoint] = [{"step": c["step"], "rules": _rules_from_json(c["rules"])} for c in obj["curve"]]
+        if any(not _int(c["step"]) for c in curve):
+            raise TypeError
+        return {"keep_prob": keep_prob, "input_keep_prob": input_keep_prob, "seed": seed, "steps": steps,
+                "final": _rules_from_json(obj["final"]), "curve": curve}
+    except (KeyError, TypeError, ValueError):
+        raise SweepError("--out", f"{path}: line {number} is not a sweep result") from None
+
+
+# -- summaries -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stat:
+    """One metric of one rule at one point (keep_prob, input_keep_prob) over its seeds: ``n``
+    results, ``n_finite`` of them finite, and the mean, sample standard deviation (nan for one
+    value), min and max of the finite ones (nan when there are none); ``diverged`` counts the
+    seeds whose training run diverged."""
+    n: int
+    n_finite: int
+    mean: float
+    std: float
+    min: float
+    max: float
+    diverged: int
+
+
+def stat(values: Sequence[float], diverged: int = 0) -> Stat:
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return Stat(len(values), 0, math.nan, math.nan, math.nan, math.nan, diverged)
+    mean = math.fsum(finite) / len(finite)
+    std = math.sqrt(math.fsum((v - mean) ** 2 for v in finite) / (len(finite) - 1)) if len(finite) > 1 else math.nan
+    return Stat(len(values), len(finite), mean, std, min(finite), max(finite), diverged)
+
+
+Point = tuple[float, float]  # (keep_prob, input_keep_prob)
+
+
+def summarize(results: Iterable[TaskResult], metric: str) -> dict[Point, dict[str, Stat]]:
+    """``metric`` (one of ``METRICS``) of every rule at every point, over the seeds there, from the
+    final metrics. Points in ascending order; every rule present at every point."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}")
+    by_point: dict[Point, list[TaskResult]] = {}
+    for r in results:
+        by_point.setdefault((r["keep_prob"], r["input_keep_prob"]), []).append(r)
+    out: dict[Point, dict[str, Stat]] = {}
+    for point in sorted(by_point):
+        rs = by_point[point]
+        out[point] = {rule: stat([r["final"][rule][metric] for r in rs],  # type: ignore[literal-required]
+                                 sum(r["final"][rule]["diverged"] for r in rs))
+                      for rule in RULE_NAMES}
+    return out
+
+
+def summary_rows(results: Sequence[TaskResult]) -> list[dict[str, Any]]:
+    """The summary as JSON-ready rows: one per point, rule and metric."""
+    rows = []
+    for metric in METRICS:
+        for (p, q), rules in summarize(results, metric).items():
+            for rule, s in rules.items():
+                rows.append({"keep_prob": p, "input_keep_prob": q, "rule": rule, "metric": metric,
+                             "n": s.n, "n_finite": s.n_finite, "mean": s.mean, "std": s.std,
+                             "min": s.min, "max": s.max, "diverged": s.diverged})
+    return rows
+
+
+CSV_COLUMNS = ("keep_prob", "input_keep_prob", "seed", "step", "rule", *METRICS, "diverged")
+
+
+def csv_rows(results: Iterable[TaskResult]) -> Iterator[list[str]]:
+    """Long-format rows (``CSV_COLUMNS``): one per task, checkpoint and rule. Empty cells stand for
+    non-finite values."""
+    for r in results:
+        for cp in r["curve"]:
+            for rule in RULE_NAMES:
+                m = cp["rules"][rule]
+                yield [repr(r["keep_prob"]), repr(r["input_keep_prob"]), str(r["seed"]), str(cp["step"]), rule,
+                       *(repr(v) if math.isfinite(v) else "" for v in (m["test_loss"], m["test_acc"],
+                                                                        m["test_confidence"])),
+                       "1" if m["diverged"] else "0"]

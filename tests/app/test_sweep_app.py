@@ -1,0 +1,90 @@
+"""The ``sweep --tui`` view under a pilot: it fills in as results arrive, the cursor prints the exact
+numbers at its keep_prob, ``m`` switches the metric, ``s`` saves an SVG, Enter picks the point to open."""
+
+from __future__ import annotations
+
+import asyncio
+
+from dropout_tui.core.sweep import InProcess, summarize
+from dropout_tui.tui.sweep_app import SweepApp, SweepRunner
+from dropout_tui.tui.sweep_cmd import Sweep, exact, parse
+from dropout_tui.tui.widgets.sweep_chart import MONO
+from textual.widgets import Static
+
+ARGS = ["--layers", "8,8", "--train-size", "40", "--test-size", "60", "--steps", "20", "--checkpoints", "2",
+        "--keep-probs", "0.25:1:0.25", "--seeds", "2"]
+
+
+def finished_sweep() -> Sweep:
+    sweep = Sweep(parse(ARGS))
+    runner = SweepRunner(sweep, InProcess())
+    runner.start()
+    runner.wait()
+    runner.stop()
+    assert len(sweep.results) == 8
+    return sweep
+
+
+def text_of(app, selector: str) -> str:
+    return str(app.query_one(selector, Static).render())
+
+
+def chart_text(app) -> str:
+    from dropout_tui.tui.widgets.sweep_chart import SweepChart
+
+    return str(app.query_one(SweepChart).render())
+
+
+async def test_the_view_fills_in_as_results_arrive():
+    sweep = Sweep(parse(ARGS))
+    runner = SweepRunner(sweep, InProcess())
+    app = SweepApp(runner, glyphs=MONO)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await pilot.pause()
+        assert "0/8 tasks" in text_of(app, "#status") and chart_text(app).count("●") == 1  # the legend's
+        runner.start()
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if "done" in text_of(app, "#status"):
+                break
+        await pilot.pause()
+        assert "8/8 tasks" in text_of(app, "#status") and "done" in text_of(app, "#status")
+        assert chart_text(app).count("●") == 4 + 1  # a marker per keep_prob, and the legend's
+    runner.stop()
+
+
+async def test_the_cursor_prints_the_exact_values_at_its_keep_prob(tmp_path):
+    sweep = finished_sweep()
+    app = SweepApp(SweepRunner(sweep, None), glyphs=MONO, screenshot_dir=tmp_path, cursor=0)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await pilot.pause()
+        assert "keep_prob 0.25 " in text_of(app, "#values")
+        await pilot.press("right", "right")
+        values = text_of(app, "#values")
+        assert "keep_prob 0.75 " in values
+        stats = summarize(sweep.ordered(), "test_loss")[(0.75, 1.0)]
+        assert f"mean {exact(stats['unrescaled'].mean)}" in values and "." in exact(stats["unrescaled"].mean)
+        assert f"max {exact(stats['inverted'].max)}" in values
+        assert f"{stats['inverted'].max:.4f}" in values
+        await pilot.press("right", "right", "right")  # stops at the last keep_prob
+        assert "keep_prob 1 " in text_of(app, "#values") and app.cursor == 3
+
+        assert "test loss" in chart_text(app)
+        await pilot.press("m")
+        assert "test accuracy" in chart_text(app) and app.metric == "test_acc"
+
+        await pilot.press("s")
+        await pilot.pause()
+        shots = list(tmp_path.glob("*.svg"))
+        assert len(shots) == 1 and shots[0].read_text().startswith("<svg") and "keep_prob" in shots[0].read_text()
+
+        await pilot.press("down")
+        await pilot.press("left", "enter")
+    assert app.choice == (0.75, 1)
+
+
+async def test_q_leaves_without_a_choice():
+    app = SweepApp(SweepRunner(finished_sweep(), None), glyphs=MONO)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+    assert app.choice is None and app.signum is None

@@ -1,0 +1,472 @@
+"""``dropout-tui sweep``: test loss and accuracy against keep_prob for every prediction rule, over
+seeds, on every core or on a Dask cluster (see ``core.sweep``).
+
+Output: two Rich tables (test loss, test accuracy: keep_prob × rule, mean and min–max over the
+seeds) and a chart; or ``--json`` (one object on stdout), ``--csv`` (long format, a row per task,
+checkpoint and rule); or ``--tui`` (the chart filling in as tasks finish). ``--out FILE.jsonl``
+keeps every result as it arrives, and a sweep given the same file again runs only what is missing.
+
+Exit status (``tui.errors``): 0 done; 2 bad input (one line on stderr); 128 + N stopped by signal N,
+after printing what had finished (and with ``--out``, every finished result is in the file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from dropout_tui.core.config import Config
+from dropout_tui.core.fileio import OutputExistsError, open_new, write_all
+from dropout_tui.core.report import json_safe
+from dropout_tui.core.sweep import (
+    CSV_COLUMNS,
+    DEFAULT_CHECKPOINTS,
+    DEFAULT_STEPS,
+    MAX_STEPS,
+    METRICS,
+    PREDICTION_RULES,
+    RULE_NAMES,
+    DaskPool,
+    LocalPool,
+    Pool,
+    ResultsFile,
+    Stat,
+    SweepError,
+    SweepSpec,
+    Task,
+    TaskResult,
+    check_scheduler,
+    csv_rows,
+    default_workers,
+    parse_keep_probs,
+    parse_seeds,
+    run_tasks,
+    summarize,
+    summary_rows,
+)
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from .args import Parser, add_experiment_options, integer
+from .errors import UsageError, exit_for_signal
+from .progress import LateProgress
+from .signals import StopOnSignals, signal_name
+from .widgets.sweep_chart import (
+    ASCII,
+    Glyphs,
+    chart_lines,
+    choose_glyphs,
+    rule_label,
+)
+
+DEFAULT_KEEP_PROBS = "0.1:1.0:0.1"
+DEFAULT_SEEDS = "5"
+CHART_HEIGHT = 18
+# The experiment options a sweep sets per task, and what to give instead.
+PER_TASK = {"keep_prob": "--keep-probs", "input_keep_prob": "--input-keep-probs", "seed": "--seeds"}
+
+
+def _parser() -> Parser:
+    p = Parser(
+        prog="dropout-tui sweep",
+        description="Train one paired experiment per keep_prob and seed (in parallel) and show final test "
+                    "loss and accuracy against keep_prob for every prediction rule: inverted, unrescaled, "
+                    "and unrescaled with outputs ×keep_prob at test (weight scaling).",
+        epilog="examples:\n  dropout-tui sweep --keep-probs 0.1:1.0:0.1 --seeds 5\n"
+               "  dropout-tui sweep --keep-probs 0.3,0.5,0.8 --seeds 3,7,9 --out moons.jsonl --tui\n"
+               "  dropout-tui sweep --scheduler tcp://10.0.0.5:8786 --json > sweep.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_experiment_options(p)
+    # A sweep sets these per task: None marks "not given", so giving one can be refused by name;
+    # and they are left out of --help (argparse has no public way to hide a generated option).
+    p.set_defaults(**{name: None for name in PER_TASK}, eval_every=None)
+    for action in p._actions:
+        if action.dest in PER_TASK or action.dest == "eval_every":
+            action.help = argparse.SUPPRESS
+    g = p.add_argument_group("sweep")
+    g.add_argument("--keep-probs", metavar="LIST|RANGE", default=DEFAULT_KEEP_PROBS,
+                   help=f"keep_probs: a list 0.3,0.5,0.8 or an inclusive range START:STOP:STEP (default {DEFAULT_KEEP_PROBS})")
+    g.add_argument("--input-keep-probs", metavar="LIST|RANGE", default=None,
+                   help="input-feature keep_probs, crossed with --keep-probs (default 1: no input dropout)")
+    g.add_argument("--seeds", metavar="N|LIST", default=DEFAULT_SEEDS,
+                   help=f"N: seeds 0..N-1; or a list 3,7,9 (one seed: 7,) (default {DEFAULT_SEEDS})")
+    g.add_argument("--steps", metavar="N", type=integer("--steps", 1), default=DEFAULT_STEPS,
+                   help=f"training steps per task, at most {MAX_STEPS:,} (default {DEFAULT_STEPS})")
+    g.add_argument("--checkpoints", metavar="N", type=integer("--checkpoints", 1), default=DEFAULT_CHECKPOINTS,
+                   help=f"steps at which each task records its curve, evenly spaced, the last at --steps "
+                        f"(default {DEFAULT_CHECKPOINTS})")
+    g = p.add_argument_group("where tasks run")
+    g.add_argument("--workers", metavar="N", type=integer("--workers", 1), default=None,
+                   help=f"worker processes (default: the cores this process may use, {default_workers()}; "
+                        "with --scheduler local, the cluster's workers)")
+    g.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="run on Dask distributed: tcp://host:port of a running scheduler, or 'local' for a "
+                        "LocalCluster of worker processes (pip install 'dropout-tui[cluster]')")
+    g = p.add_argument_group("output")
+    g.add_argument("--out", metavar="FILE.jsonl", type=Path, default=None,
+                   help="append each result to this JSON Lines file as it arrives; run again with the same "
+                        "file to finish an interrupted sweep (only missing tasks run)")
+    g.add_argument("--json", action="store_true", help="print one JSON object (results and summary) on stdout")
+    g.add_argument("--csv", metavar="FILE", type=Path, default=None,
+                   help="write every result as CSV, a row per task, checkpoint and rule ('-' for stdout)")
+    g.add_argument("--force", action="store_true", help="overwrite an existing --csv file")
+    g.add_argument("--metric", choices=("loss", "acc"), default="loss",
+                   help="what the chart shows: test loss or test accuracy (default loss)")
+    g.add_argument("--ascii", action="store_true",
+                   help="only ASCII characters in tables and chart (the default with TERM=linux)")
+    g.add_argument("--tui", action="store_true",
+                   help="show the chart filling in as tasks finish; ←/→ pick a keep_prob, Enter opens the live app there")
+    g.add_argument("--screenshot-dir", metavar="DIR", type=Path, default=Path("."),
+                   help="where --tui's 's' saves SVG screenshots (default .)")
+    return p
+
+
+@dataclass(frozen=True)
+class Request:
+    spec: SweepSpec
+    workers: int | None
+    scheduler: str | None
+    out: Path | None
+    json: bool
+    csv: Path | None
+    force: bool
+    metric: str
+    ascii: bool
+    tui: bool
+    screenshot_dir: Path
+
+
+def parse(argv: list[str]) -> Request:
+    """The validated request of a command line. Raises UsageError or ConfigError."""
+    args = _parser().parse_args(argv)
+    for name, instead in PER_TASK.items():
+        if getattr(args, name) is not None:
+            raise UsageError(f"--{name.replace('_', '-')}: a sweep sets it per task; use {instead}")
+    if args.eval_every is not None:
+        raise UsageError("--eval-every: a sweep takes metrics at its --checkpoints only")
+    values = {f.name: getattr(args, f.name) for f in fields(Config) if f.name not in PER_TASK and f.name != "eval_every"}
+    base = Config(**values).validate()
+    keep_probs = parse_keep_probs(args.keep_probs, "--keep-probs")
+    input_keep_probs = (parse_keep_probs(args.input_keep_probs, "--input-keep-probs")
+                        if args.input_keep_probs is not None else (1.0,))
+    spec = SweepSpec(base, keep_probs, parse_seeds(args.seeds), input_keep_probs, args.steps,
+                     args.checkpoints).validate()
+    if args.scheduler is not None:
+        check_scheduler(args.scheduler)
+        if args.workers is not None and args.scheduler != "local":
+            raise UsageError("--workers: a running Dask cluster has its own workers; give --workers only "
+                             "with --scheduler local")
+    if args.json and args.tui:
+        raise UsageError("--json: not with --tui (the view is the output)")
+    if args.csv == Path("-") and (args.json or args.tui):
+        raise UsageError("--csv -: stdout carries --json or the --tui view; give --csv a file name")
+    if args.csv is not None and str(args.csv) == "":
+        raise UsageError("--csv: expected a file name, got an empty string")
+    if args.csv is not None and args.csv != Path("-") and not args.force and os.path.lexists(args.csv):
+        raise UsageError(f"--csv: {args.csv} exists; use --force to overwrite it")
+    return Request(spec, args.workers, args.scheduler, args.out, args.json, args.csv, args.force,
+                   "test_loss" if args.metric == "loss" else "test_acc", args.ascii, args.tui, args.screenshot_dir)
+
+
+def run(argv: list[str]) -> int:
+    try:
+        request = parse(argv)
+    except SweepError as exc:
+        raise UsageError(str(exc)) from None
+    return Sweep(request).main()
+
+
+def make_pool(request: Request, n_tasks: int) -> Pool:
+    """The pool a request asks for. Raises SweepError (unreachable scheduler, Dask missing)."""
+    if request.scheduler is not None:
+        return DaskPool(request.scheduler, request.workers)
+    return LocalPool(max(1, min(request.workers or default_workers(), n_tasks)))
+
+
+class Sweep:
+    """One sweep as the command runs it: its tasks, the results file, the results so far."""
+
+    def __init__(self, request: Request):
+        self.request = request
+        self.spec = request.spec
+        self.tasks = self.spec.tasks()
+        self.file: ResultsFile | None = None
+        self.results: dict[tuple, TaskResult] = {}
+
+    def open_file(self) -> None:
+        if self.request.out is None:
+            return
+        try:
+            self.file = ResultsFile.open(self.request.out, self.spec)
+        except SweepError as exc:
+            raise UsageError(str(exc)) from None
+        except OSError as exc:
+            raise UsageError(f"--out: cannot open {self.request.out}: {exc.strerror or exc}") from None
+        keys = {t.key for t in self.tasks}
+        for key, result in self.file.done.items():
+            if key in keys:
+                self.results[key] = result
+        if self.file.dropped_partial:
+            _tell(f"dropout-tui: {self.request.out}: its last line was incomplete (an interrupted write); "
+                  "that task runs again")
+        if self.results:
+            _tell(f"dropout-tui: resuming: {len(self.results)} of {len(self.tasks)} tasks are in {self.request.out}")
+
+    def todo(self) -> list[Task]:
+        return [t for t in self.tasks if t.key not in self.results]
+
+    def keep(self, task: Task, result: TaskResult) -> None:
+        if self.file is not None:
+            try:
+                self.file.append(result)
+            except OSError as exc:
+                raise UsageError(f"--out: cannot write {self.request.out}: {exc.strerror or exc}") from None
+        self.results[task.key] = result
+
+    def ordered(self) -> list[TaskResult]:
+        """The results in task order (keep_prob, input keep_prob, seed)."""
+        return [self.results[k] for k in sorted(self.results)]
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+    def main(self) -> int:
+        self.open_file()
+        try:
+            if self.request.tui:
+                from .sweep_app import run_sweep_app
+
+                return run_sweep_app(self)
+            return self._headless()
+        finally:
+            self.close()
+
+    def _headless(self) -> int:
+        todo = self.todo()
+        finished = True
+        with StopOnSignals() as stop:
+            if todo:
+                pool = make_pool_or_usage(self.request, len(todo))
+                label = f"sweep · {_where(self.request, pool)}"
+                with LateProgress(label, len(todo)) as bar:
+                    done = [0]
+
+                    def on_result(task: Task, result: TaskResult) -> None:
+                        self.keep(task, result)
+                        done[0] += 1
+                        bar.update(done[0])
+
+                    try:
+                        finished = run_tasks(pool, todo, on_result, lambda: stop.requested)
+                    except SweepError as exc:
+                        raise UsageError(str(exc)) from None
+                    except MemoryError:
+                        raise UsageError("a task ran out of memory; try smaller --layers, --train-size or "
+                                         "--test-size, or fewer --workers") from None
+                    finally:
+                        _close_pool(pool)
+            signum = stop.signum
+        if signum is not None:
+            _tell(f"dropout-tui: stopped by {signal_name(signum)}: {len(self.results)} of {len(self.tasks)} "
+                  "tasks finished" + (f", all in {self.request.out}" if self.file is not None else ""))
+        if self.results:
+            self.output(complete=finished and signum is None)
+        return exit_for_signal(signum) if signum is not None else 0
+
+    def output(self, complete: bool) -> None:
+        results = self.ordered()
+        request = self.request
+        if request.csv is not None:
+            write_csv(request.csv, results, request.force)
+        if request.json:
+            _print(json.dumps(json_result(self.spec, results, complete)))
+        elif request.csv != Path("-"):
+            console = Console()
+            glyphs = choose_glyphs(ascii=request.ascii, colour=console.color_system is not None)
+            for metric in ("test_loss", "test_acc"):
+                console.print(summary_table(self.spec, results, metric, glyphs))
+            width = min(console.width, 100)
+            xs, series = chart_series(self.spec, results, request.metric)
+            for line in chart_lines(xs, series, width, CHART_HEIGHT, metric=request.metric, glyphs=glyphs,
+                                    seeds=len(self.spec.seeds)):
+                console.print(line, soft_wrap=True)
+
+
+def make_pool_or_usage(request: Request, n_tasks: int) -> Pool:
+    try:
+        return make_pool(request, n_tasks)
+    except SweepError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _close_pool(pool: Pool) -> None:
+    try:
+        pool.close()
+    except Exception as exc:  # noqa: BLE001 - a pool that fails to shut down must not hide the sweep's outcome
+        _tell(f"dropout-tui: warning: shutting down the workers: {exc}")
+
+
+def _where(request: Request, pool: Pool) -> str:
+    n = getattr(pool, "workers", None)
+    if request.scheduler == "local":
+        return f"Dask LocalCluster, {n} workers"
+    if request.scheduler is not None:
+        return f"Dask at {request.scheduler}, {n} workers"
+    return f"{n} worker process{'es' if n != 1 else ''}"
+
+
+def _tell(line: str) -> None:
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # the terminal went away (SIGHUP)
+        pass
+
+
+def _print(text: str) -> None:
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+
+
+# -- outputs ---------------------------------------------------------------------------------------
+
+
+def json_result(spec: SweepSpec, results: list[TaskResult], complete: bool) -> dict[str, Any]:
+    """``{"config", "steps", "checkpoints", "keep_probs", "input_keep_probs", "seeds", "rules",
+    "complete", "results", "summary"}``; non-finite numbers as null."""
+    identity = spec.identity()
+    return json_safe({
+        **identity, "keep_probs": list(spec.keep_probs), "input_keep_probs": list(spec.input_keep_probs),
+        "seeds": list(spec.seeds), "rules": {r.name: r.meaning for r in PREDICTION_RULES},
+        "complete": complete, "results": results, "summary": summary_rows(results),
+    })
+
+
+def write_csv(path: Path, results: list[TaskResult], force: bool) -> None:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(csv_rows(results))
+    data = buf.getvalue().encode()
+    if path == Path("-"):
+        _print(data.decode().rstrip("\n"))
+        return
+    try:
+        fd = open_new(path, force)
+    except OutputExistsError as exc:
+        raise UsageError(f"--csv: {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"--csv: cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        write_all(fd, data)
+    finally:
+        os.close(fd)
+
+
+def points(spec: SweepSpec) -> list[tuple[float, float]]:
+    return [(p, q) for p in spec.keep_probs for q in spec.input_keep_probs]
+
+
+def cell(s: Stat | None, glyphs: Glyphs, digits: int = 3) -> str:
+    """``mean (min–max)``, with the count of diverged seeds; ``—`` without a finite value."""
+    if s is None or s.n == 0:
+        return ""
+    dash = glyphs.dash
+    if s.n_finite == 0:
+        text = "—" if glyphs is not ASCII else "-"
+    elif s.n_finite == 1:
+        text = f"{s.mean:.{digits}f}"
+    else:
+        text = f"{s.mean:.{digits}f} ({s.min:.{digits}f}{dash}{s.max:.{digits}f})"
+    if s.diverged:
+        text += f" {s.diverged}/{s.n} diverged"
+    return text
+
+
+def summary_table(spec: SweepSpec, results: list[TaskResult], metric: str, glyphs: Glyphs) -> Table:
+    """Rows: keep_prob (× input keep_prob); columns: rules; cells: mean (min–max) over the seeds.
+    The best mean of each rule is bold."""
+    stats = summarize(results, metric)
+    base = spec.base
+    seeds = len(spec.seeds)
+    sep = glyphs.sep
+    title = (f"{'test loss' if metric == 'test_loss' else 'test accuracy'} after {spec.steps:,} steps{sep}"
+             f"mean (min{glyphs.dash}max) over {seeds} seed{'s' if seeds != 1 else ''}")
+    caption = (f"{base.dataset}{sep}hidden {','.join(map(str, base.layers))} {base.activation}{sep}"
+               f"{base.optimizer} lr {base.lr:g}" + ("" if base.full_batch else f"{sep}batch {base.batch_size}"))
+    table = Table(title=title, caption=caption,
+                  box=box.ASCII if glyphs is ASCII else box.HEAVY_HEAD)
+    two = len(spec.input_keep_probs) > 1
+    table.add_column("keep_prob" + (" / input" if two else ""), justify="right")
+    for rule in RULE_NAMES:
+        table.add_column(rule_label(rule, glyphs), justify="right")
+    best: dict[str, float] = {}
+    for rule in RULE_NAMES:
+        means = [s[rule].mean for s in stats.values() if math.isfinite(s[rule].mean)]
+        if means:
+            best[rule] = min(means) if metric == "test_loss" else max(means)
+    for point in points(spec):
+        row = stats.get(point)
+        label = f"{point[0]:g}" + (f" / {point[1]:g}" if two else "")
+        cells = []
+        for rule in RULE_NAMES:
+            s = row[rule] if row else None
+            text = cell(s, glyphs)
+            cells.append(f"[bold]{text}[/]" if s is not None and s.mean == best.get(rule) else text)
+        table.add_row(label, *cells)
+    return table
+
+
+def chart_series(spec: SweepSpec, results: list[TaskResult], metric: str,
+                 input_keep_prob: float | None = None) -> tuple[list[float], dict[str, list[Stat | None]]]:
+    """The chart's x values (keep_probs) and each rule's Stat at them, at one input keep_prob (the
+    first of the sweep's by default)."""
+    q = spec.input_keep_probs[0] if input_keep_prob is None else input_keep_prob
+    stats = summarize(results, metric)
+    xs = list(spec.keep_probs)
+    series: dict[str, list[Stat | None]] = {
+        rule: [stats[(p, q)][rule] if (p, q) in stats else None for p in xs] for rule in RULE_NAMES}
+    return xs, series
+
+
+def exact(v: float) -> str:
+    """A value for the cursor's panel: 4 decimals in 8 characters (more digits than the table)."""
+    if not math.isfinite(v):
+        return "—".rjust(8)
+    text = f"{v:.4f}"
+    return (text if len(text) <= 8 else f"{v:.3g}").rjust(8)
+
+
+def values_at(spec: SweepSpec, results: list[TaskResult], keep_prob: float, glyphs: Glyphs) -> list[str]:
+    """Exact numbers at one keep_prob: each rule's mean, std, min and max of both metrics."""
+    q = spec.input_keep_probs[0]
+    rows = []
+    for metric in METRICS[:2]:
+        stats = summarize([r for r in results if r["keep_prob"] == keep_prob and r["input_keep_prob"] == q], metric)
+        s_by_rule = stats.get((keep_prob, q), {})
+        for rule in RULE_NAMES:
+            s = s_by_rule.get(rule)
+            name = f"{rule_label(rule, glyphs)}, {'loss' if metric == 'test_loss' else 'acc'}"
+            if s is None:
+                rows.append(f"{name:<22} no result yet")
+                continue
+            rows.append(f"{name:<22} mean {exact(s.mean)}  std {exact(s.std)}  "
+                        f"min {exact(s.min)}  max {exact(s.max)}  n {s.n_finite}/{s.n}"
+                        + (f"  diverged {s.diverged}" if s.diverged else ""))
+    return rows
+
+
