@@ -23,8 +23,8 @@ the fastest task inside the 2-worker pool (timed in the worker, around ``run_tas
 B's pair rate.
 
 The default budget measures all three nets in about 16 s and the sweep row in about 10 s more;
-``QUICK`` (for tests) in a few seconds, with rough numbers. The caller decides the BLAS thread count; the CLI limits it to one first (``tui.threads``), so the
-numbers are for one core, as the app runs.
+``QUICK`` (for tests) in a few seconds, with rough numbers. The caller decides the BLAS thread
+count; the CLI limits it to one first (``tui.threads``), so the numbers are for one core, as the app runs.
 """
 
 from __future__ import annotations

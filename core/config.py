@@ -122,15 +122,15 @@ class Config:
         if not _int(self.seed) or self.seed < 0:
             raise ConfigError("--seed", f"expected an integer >= 0, got {self.seed!r}")
         smallest = min_size(self.dataset)
-        for option, value in (("--train-size", self.train_size), ("--test-size", self.test_size)):
+        for option, size in (("--train-size", self.train_size), ("--test-size", self.test_size)):
             if self.dataset == CSV:  # 0 = every row of the file; more than it has is found on loading
-                if not _int(value) or not 0 <= value <= MAX_POINTS:
+                if not _int(size) or not 0 <= size <= MAX_POINTS:
                     raise ConfigError(option, f"expected 0 (every row) or a row count up to {MAX_POINTS:,}, "
-                                              f"got {value!r}")
-            elif not _int(value) or not smallest <= value <= MAX_POINTS:
+                                              f"got {size!r}")
+            elif not _int(size) or not smallest <= size <= MAX_POINTS:
                 raise ConfigError(
                     option, f"expected an integer from {smallest} to {MAX_POINTS:,} for dataset {self.dataset}, "
-                            f"got {value!r}"
+                            f"got {size!r}"
                 )
         if not _int(self.batch_size) or self.batch_size < 0 or (self.train_size and self.batch_size > self.train_size):
             raise ConfigError(

@@ -245,7 +245,7 @@ class PairedExperiment:
             size, dt = n * sum(widths), self.data.x_train.dtype
             bufs = self._mask_bufs[n] = (np.empty(size, bool), np.empty(size, dt), np.empty(size, dt))
         keep, mask, scaled = bufs
-        mults = {rule: [None] * len(widths) for rule in RULES}
+        mults: dict[str, list[np.ndarray | None]] = {rule: [None] * len(widths) for rule in RULES}
         spans: list[list] = []  # [p, start, end] of each site, in draw order
         start = 0
         for i, (p, w) in enumerate(zip(self.site_keep_probs, widths)):

@@ -17,6 +17,8 @@ output, which BLAS then zeroes again: on a 300x64 output that costs more than it
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from .activations import ACTIVATIONS, HE_INIT
@@ -113,7 +115,9 @@ class Network:
             np.multiply(x, mults[0], out=ws.x_drop)
             h = ws.x_drop
         ws.inputs[0] = h
-        return self.forward_from(ws, 0, h, mults, keep_products)
+        z = self.forward_from(ws, 0, h, mults, keep_products)
+        assert z is not None  # logits=True
+        return z
 
     def forward_from(self, ws: Workspace, start: int, h: np.ndarray, mults, keep_products: int = 0,
                      logits: bool = True) -> np.ndarray | None:
@@ -162,13 +166,15 @@ class Network:
             if s is None:  # input not scaled: the output is still the last pass's
                 continue
             a = ws.a[l]
-            np.multiply(ws.u[l], s, out=a)
+            np.multiply(cast(np.ndarray, ws.u[l]), s, out=a)
             np.add(a, b[l], out=a)
             act(a, ws.tmp[l], ws.zeros[l])
         a = ws.a[reuse - 1]
         m = scales[reuse]
         h = a if m is None else np.multiply(a, m, out=ws.d[reuse - 1])
-        return self.forward_from(ws, reuse, h, scales)
+        z = self.forward_from(ws, reuse, h, scales)
+        assert z is not None  # logits=True
+        return z
 
     def probabilities(self, ws: Workspace) -> np.ndarray:
         """Class probabilities of the last forward pass, into ``ws.dz`` (the logits stay): (n, 1)
@@ -203,7 +209,7 @@ class Network:
         dz *= (2.0 if self.regression else 1.0) / target.shape[0]
         inputs, W, gW, gb, ones = ws.inputs, self.W, self.gW, self.gb, ws.ones
         for l in range(len(W) - 1, -1, -1):
-            (np.dot if dz.shape[1] == 1 else np.matmul)(inputs[l].T, dz, out=gW[l])
+            (np.dot if dz.shape[1] == 1 else np.matmul)(cast(np.ndarray, inputs[l]).T, dz, out=gW[l])
             np.dot(ones, dz, out=gb[l])
             if l2:
                 np.multiply(W[l], l2, out=self._wtmp[l])

@@ -51,15 +51,16 @@ class Adam(SGD):
         self._v: list[np.ndarray] | None = None
 
     def step(self, params, grads) -> None:
-        if self._m is None:
+        if self._m is None or self._v is None:
             self._m = [np.zeros_like(p) for p in params]
             self._v = [np.zeros_like(p) for p in params]
+        ms, vs = self._m, self._v
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         # Bias corrections folded into the step size and epsilon, as in Kingma & Ba §2.
         step = self.lr * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
         eps = self.eps * np.sqrt(1 - b2 ** self.t)
-        for p, g, m, v, t in zip(params, grads, self._m, self._v, self._scratch(params)):
+        for p, g, m, v, t in zip(params, grads, ms, vs, self._scratch(params)):
             m *= b1
             np.multiply(g, 1 - b1, out=t)
             m += t

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from dropout_tui.core.config import Config, format_keep_prob
 from dropout_tui.core.metrics import is_learning
-from dropout_tui.core.snapshot import RunMetrics, Snapshot
+from dropout_tui.core.snapshot import LayerStats, RunMetrics, Snapshot
 
 from .widgets.numbers import RATIO_WARN, fit, fmt, num, ok, pct, ratio
 
@@ -360,7 +360,7 @@ def _say_tiny_keep_prob(v: View, short: bool) -> str:
                else "."))
 
 
-def _silent_layer(v: View, rule: str) -> dict | None:
+def _silent_layer(v: View, rule: str) -> LayerStats | None:
     if v.ctx.activation not in CONVEX or not v.stuck(rule):
         return None
     for layer in v.run(rule)["layers"]:
@@ -410,7 +410,7 @@ def _say_input_story(v: View, short: bool) -> str:
             f"its true size.{empty}")
 
 
-def _strength(layer: dict, activation: str) -> tuple[str, float, float] | None:
+def _strength(layer: LayerStats, activation: str) -> tuple[str, float, float] | None:
     """(what, train value, pred value) for how strong a layer's output is. Means of tanh units sit
     near zero with either sign, so for tanh the per-example norm says it better."""
     keys = ("norm_train", "norm_pred") if activation in MEAN_IS_NOISE else ("mean_train", "mean_pred")
@@ -547,7 +547,8 @@ def _say_stretched(v: View, short: bool) -> str:
     u, i = v.unr, v.inv
     su, si = num(u["test_spread"]), num(i["test_spread"])
     scaled = u.get("test_spread_scaled")
-    fix = f"; ×p at test brings it to {num(scaled)}×" if ok(scaled) and scaled < u["test_spread"] else ""
+    fix = (f"; ×p at test brings it to {num(scaled)}×"
+           if scaled is not None and ok(scaled) and scaled < u["test_spread"] else "")
     if short:
         return f"Unrescaled predictions are stretched: spread {su}× the targets' (inverted {si}×){fix}."
     return (f"Predicting, the unrescaled net's outputs spread {su}× as wide as the targets (inverted: {si}×): "
@@ -745,7 +746,7 @@ def _say_drift(v: View, short: bool) -> str:
             f"in training mode differs{jensen}.")
 
 
-def _tanh_noise_layer(v: View) -> tuple[str, dict, float] | None:
+def _tanh_noise_layer(v: View) -> tuple[str, LayerStats, float] | None:
     """(run, layer, mean ratio) of a tanh layer whose mean ratio is in the warning colour while its
     mean is near zero next to its norm (|mean| ≤ 5% of the per-example norm): a ratio of two
     near-zero numbers."""

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dropout_tui.core.snapshot import Snapshot
+
 SERIES = ("train_loss_dropout", "train_loss", "test_loss")
 MAX_SNAPSHOTS = 2048
 HEADROOM = 1.08  # above the highest value, so the top curve does not run along the frame
@@ -83,13 +85,13 @@ class YScale:
 
 class History:
     def __init__(self):
-        self.snapshots: list[dict] = []
+        self.snapshots: list[Snapshot] = []
         self.version = 0
         self.generation = 0  # changes when the snapshot list is replaced (thinned), not appended to
         self._scales: dict[bool, tuple[int, YScale]] = {}
         self.runs = {"inverted": RunView(self, "inverted"), "unrescaled": RunView(self, "unrescaled")}
 
-    def add(self, snapshot: dict) -> None:
+    def add(self, snapshot: Snapshot) -> None:
         if self.snapshots and snapshot["step"] <= self.snapshots[-1]["step"]:
             return  # the same step snapshotted twice (e.g. after a command): keep the first
         self.snapshots.append(snapshot)

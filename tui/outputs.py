@@ -76,8 +76,9 @@ class Outputs:
         out = cls()
         record, csv_path = files.record, files.csv
         try:
-            out.log = open_output("--record", record, lambda: SessionLog(
-                record, config, terminal=terminal, force=files.force, mode=mode, source=source))
+            if record is not None:
+                out.log = open_output("--record", record, lambda: SessionLog(
+                    record, config, terminal=terminal, force=files.force, mode=mode, source=source))
             if csv_path is not None:
                 out.csv = open_output("--csv", csv_path, lambda: _csv_log(csv_path, config, files.force))
             if cast_path is not None:

@@ -24,17 +24,20 @@ class ReplayTrainer(Trainer):
     def __init__(self, session: SessionFile, *, data_path: str | None = None, test_path: str | None = None,
                  **kwargs):
         self.session = session
-        self._paths = {"data_path": data_path, "test_path": test_path}
-        self.replayer = Replayer(session, **self._paths)
+        self._paths = (data_path, test_path)
+        self.replayer = self._replayer()
         kwargs.setdefault("speed_index", START_SPEED)
         super().__init__(exp=self.replayer.exp, **kwargs)
+
+    def _replayer(self) -> Replayer:
+        return Replayer(self.session, data_path=self._paths[0], test_path=self._paths[1])
 
     def refusal(self, name: str) -> str | None:
         return REFUSAL if name in STEERED else None
 
     def _apply(self, name: str, args: tuple) -> None:
         if name == "reset":
-            self.replayer = Replayer(self.session, **self._paths)
+            self.replayer = self._replayer()
             self.exp = self.replayer.exp
             self._boundary = None
             self.paused = False

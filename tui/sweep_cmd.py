@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from dropout_tui.core.config import Config
+from dropout_tui.core.config import CSV, Config
 from dropout_tui.core.fileio import OutputExistsError, open_new, write_all
 from dropout_tui.core.report import json_safe
 from dropout_tui.core.sweep import (
@@ -93,7 +93,8 @@ def _parser() -> Parser:
             action.help = argparse.SUPPRESS
     g = p.add_argument_group("sweep")
     g.add_argument("--keep-probs", metavar="LIST|RANGE", default=DEFAULT_KEEP_PROBS,
-                   help=f"keep_probs: a list 0.3,0.5,0.8 or an inclusive range START:STOP:STEP (default {DEFAULT_KEEP_PROBS})")
+                   help="keep_probs: a list 0.3,0.5,0.8 or an inclusive range START:STOP:STEP "
+                        f"(default {DEFAULT_KEEP_PROBS})")
     g.add_argument("--input-keep-probs", metavar="LIST|RANGE", default=None,
                    help="input-feature keep_probs, crossed with --keep-probs (default 1: no input dropout)")
     g.add_argument("--seeds", metavar="N|LIST", default=DEFAULT_SEEDS,
@@ -123,7 +124,8 @@ def _parser() -> Parser:
     g.add_argument("--ascii", action="store_true",
                    help="only ASCII characters in tables and chart (the default with TERM=linux)")
     g.add_argument("--tui", action="store_true",
-                   help="show the chart filling in as tasks finish; ←/→ pick a keep_prob, Enter opens the live app there")
+                   help="show the chart filling in as tasks finish; ←/→ pick a keep_prob, Enter opens the live app "
+                        "there")
     g.add_argument("--screenshot-dir", metavar="DIR", type=Path, default=Path("."),
                    help="where --tui's 's' saves SVG screenshots (default .)")
     return p
@@ -152,8 +154,11 @@ def parse(argv: list[str]) -> Request:
             raise UsageError(f"--{name.replace('_', '-')}: a sweep sets it per task; use {instead}")
     if args.eval_every is not None:
         raise UsageError("--eval-every: a sweep takes metrics at its --checkpoints only")
-    values = {f.name: getattr(args, f.name) for f in fields(Config) if f.name not in PER_TASK and f.name != "eval_every"}
-    base = Config(**values).validate()
+    values = {f.name: getattr(args, f.name) for f in fields(Config)
+              if f.name not in PER_TASK and f.name != "eval_every" and getattr(args, f.name) is not None}
+    if values.get("data") and "dataset" not in values:
+        values["dataset"] = CSV  # --data FILE.csv sweeps over that file, as it trains on it
+    base = Config.for_dataset(**values)
     keep_probs = parse_keep_probs(args.keep_probs, "--keep-probs")
     input_keep_probs = (parse_keep_probs(args.input_keep_probs, "--input-keep-probs")
                         if args.input_keep_probs is not None else (1.0,))

@@ -83,7 +83,8 @@ def test_an_unreachable_scheduler_is_one_line_within_seconds():
     # Port 9 (discard) on this machine: nothing listens there.
     t0 = time.monotonic()
     proc = subprocess.run([*command(), "sweep", "--scheduler", "tcp://127.0.0.1:9", "--keep-probs", "0.5",
-                           "--seeds", "1", "--steps", "10"], capture_output=True, text=True, timeout=60, cwd=REPO, check=False)
+                           "--seeds", "1", "--steps", "10"],
+                          capture_output=True, text=True, timeout=60, cwd=REPO, check=False)
     elapsed = time.monotonic() - t0
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()

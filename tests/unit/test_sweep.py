@@ -379,7 +379,7 @@ def test_summarize_groups_by_point_over_seeds():
     results = [run_task(t) for t in s.tasks()]
     table = summarize(results, "test_loss")
     assert list(table) == [(0.5, 1.0), (1.0, 1.0)]
-    for (p, q), rules in table.items():
+    for (p, _q), rules in table.items():
         for rule in RULE_NAMES:
             values = [r["final"][rule]["test_loss"] for r in results if r["keep_prob"] == p]
             assert rules[rule].n == 3 and rules[rule].min == min(values) and rules[rule].max == max(values)

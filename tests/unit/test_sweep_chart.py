@@ -38,7 +38,8 @@ def test_the_chart_fills_its_box(glyphs):
 def test_a_higher_mean_is_drawn_higher():
     lines = chart_lines(XS, series_of(MEANS), 70, 20, glyphs=MONO)
     # At keep_prob 0.2 the unrescaled loss (0.60) is the highest, inverted (0.30) the lowest.
-    col = lambda glyph: [(i, line.plain.index(glyph)) for i, line in enumerate(lines) if glyph in line.plain[7:]]
+    def col(glyph):
+        return [(i, line.plain.index(glyph)) for i, line in enumerate(lines) if glyph in line.plain[7:]]
     first_inverted = min(col("●"), key=lambda rc: rc[1])
     first_unrescaled = min(col("▲"), key=lambda rc: rc[1])
     assert first_unrescaled[0] < first_inverted[0]

@@ -77,7 +77,8 @@ def test_json_holds_every_result_and_its_summary(capsys):
     mine = json.loads(json.dumps(run_task(task)))
     theirs = next(r for r in data["results"] if (r["keep_prob"], r["seed"]) == (0.5, 1))
     assert theirs == mine
-    rows = [r for r in data["summary"] if r["keep_prob"] == 0.5 and r["rule"] == "inverted" and r["metric"] == "test_loss"]
+    rows = [r for r in data["summary"]
+            if r["keep_prob"] == 0.5 and r["rule"] == "inverted" and r["metric"] == "test_loss"]
     losses = [r["final"]["inverted"]["test_loss"] for r in data["results"] if r["keep_prob"] == 0.5]
     assert len(rows) == 1 and rows[0]["min"] == min(losses) and rows[0]["max"] == max(losses) and rows[0]["n"] == 2
 

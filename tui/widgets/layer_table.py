@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
+from dropout_tui.core.snapshot import LayerStats, RunMetrics
+
 from .diff_view import DiffView
 from .numbers import RATIO_WARN, fit, fmt, ratio, spark
 from .theme import Roles
@@ -40,7 +42,7 @@ class LayerTable(DiffView):
         super().__init__(*args, **kwargs)
         self.max_rows: int | None = None
 
-    def set_run(self, run: dict, ratio_history: dict[str, list[float]]) -> None:
+    def set_run(self, run: RunMetrics, ratio_history: dict[str, list[float]]) -> None:
         self.show_for_width(lambda width: layer_text(run, ratio_history, width, self.roles, self.max_rows,
                                                      self.ascii_only))
 
@@ -66,7 +68,7 @@ def visible_columns(width: int) -> tuple[list[str], int]:
     return shown, 0
 
 
-def layer_text(run: dict, ratio_history: dict[str, list[float]], width: int, roles: Roles | None = None,
+def layer_text(run: RunMetrics, ratio_history: dict[str, list[float]], width: int, roles: Roles | None = None,
                max_rows: int | None = None, ascii_only: bool = False) -> Text:
     roles = roles or Roles()
     shown, room = visible_columns(width)
@@ -95,7 +97,7 @@ def layer_text(run: dict, ratio_history: dict[str, list[float]], width: int, rol
     return Text("\n").join([head, *rows])
 
 
-def _row(layer: dict, shown: list[str], room: int, ratio_history, roles: Roles, ascii_only: bool) -> Text:
+def _row(layer: LayerStats, shown: list[str], room: int, ratio_history, roles: Roles, ascii_only: bool) -> Text:
     name = layer["name"]
     mt, me, nt, ne = layer["mean_train"], layer["mean_pred"], layer["norm_train"], layer["norm_pred"]
     line = Text.assemble((f"{name:<{NAME}}", "bold"), _pair(mt, me))
