@@ -211,16 +211,21 @@ class DropoutApp(App):
         if not cols or cols[0].inner_size[1] <= 0:
             return
         width, height = cols[0].inner_size
-        plan = plan_column(height, width, len(self._last.config.layers), self.map_wanted, self._last.map_aspect)
+        kind = self._last.map_kind
+        # A 1-D regression's curves are its picture: shown unless m hid them, the loss curves
+        # making room for them.
+        wanted = True if self.map_wanted is None and kind == "curve" else self.map_wanted
+        plan = plan_column(height, width, len(self._last.config.layers), wanted, self._last.map_aspect)
         changed = False
         for col in cols:
-            col.query_one(BoundaryMap).set_aspect(self._last.map_aspect)
-            changed = col.apply_plan(plan) or changed
+            for view in col.query(BoundaryMap):
+                view.set_aspect(self._last.map_aspect)
+            changed = col.apply_plan(plan, kind) or changed
         if changed and self._snapshot is not None:
             self._draw(self._last)
 
     def on_boundary_map_resized(self) -> None:
-        maps = list(self.query(BoundaryMap))
+        maps = [col.map_view for col in self.query(RunColumn)]
         if not maps or not maps[0].display or maps[0].size.height < MAP_MIN_ROWS:
             return
         shape = maps[0].grid_shape
@@ -265,12 +270,12 @@ class DropoutApp(App):
     # -- drawing ---------------------------------------------------------------------------------
 
     def _apply(self, update: Update) -> None:
-        replan = (update.map_aspect != self._last.map_aspect
+        replan = (update.map_aspect != self._last.map_aspect or update.map_kind != self._last.map_kind
                   or len(update.config.layers) != len(self._last.config.layers))
         if update.reset:
             self.history = History()
-            for bm in self.query(BoundaryMap):
-                bm.clear()
+            for col in self.query(RunColumn):
+                col.clear_maps()
         for snap in update.snapshots:
             self.history.add(snap)
         if update.snapshots:
@@ -305,8 +310,7 @@ class DropoutApp(App):
         scale = self.history.y_scale(self.log_x)
         for col in self.query(RunColumn):
             col.show_run(snap["runs"][col.rule], self.history.runs[col.rule], scale, self.log_x)
-            if update.boundary is not None:
-                col.query_one(BoundaryMap).set_map(update.boundary.probs[col.rule], update.boundary.train)
+            col.show_maps(update)
         # The keep probabilities the next step will use: when they differ from the snapshot's (changed
         # while paused), the explanation says the numbers are still the old step's.
         context = Context.of(update.config, update.arch, keep_prob=self.keep_prob,

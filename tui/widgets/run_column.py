@@ -1,4 +1,6 @@
-"""One run's column: loss curves, loss/accuracy, per-layer table, decision boundary.
+"""One run's column: loss curves, loss/accuracy (regression: MSE, R², spread), per-layer table, and a
+map: the decision boundary, for regression the prediction curves (1-D) or a heat map of the
+predicted value (2-D).
 
 Both columns have the same structure, the same widths and the same rows (``plan_column`` decides
 the rows from the column's size alone), so they line up row for row; the unrescaled column's
@@ -7,6 +9,7 @@ the rows from the column's size alone), so they line up row for row; the unresca
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -18,11 +21,13 @@ from dropout_tui.core.snapshot import RunMetrics
 from ..history import RunView, YScale
 from .boundary_map import MIN_ROWS as MAP_MIN
 from .boundary_map import BoundaryMap, rows_needed
+from .curve_view import CurveView
+from .value_map import ValueMap
 from . import glyphs
 from .diff_view import DiffView
 from .layer_table import LayerTable
 from .loss_chart import GLYPHS, GLYPHS_ASCII, LossChart, legend_text
-from .numbers import fit, pct
+from .numbers import fit, num, ok, pct
 from .rows import Part, fit_row
 from .theme import Roles
 
@@ -30,6 +35,8 @@ TITLES = {
     "inverted": ("inverted (÷ keep_prob in training)", "inverted (÷p)"),
     "unrescaled": ("unrescaled (no ÷ keep_prob)", "unrescaled"),
 }
+# The widget each kind of map (``Update.map_kind``) is drawn by, by its class in the column.
+MAP_VIEWS = {"boundary": ".boundary", "values": ".values", "curve": ".curve"}
 SUMMARY_ROWS = 3  # test, train, ×p at test
 CHART_MIN = 4  # three plot rows and the step axis
 CHART_TALL = 9  # the chart's height beside a map
@@ -90,6 +97,7 @@ class RunColumn(Vertical):
         self.rule = rule
         self.border_title = TITLES[rule][0]
         self.plan: ColumnPlan | None = None
+        self.map_kind: str | None = None
 
     def compose(self) -> ComposeResult:
         yield LossChart(classes="chart")
@@ -98,6 +106,8 @@ class RunColumn(Vertical):
         yield DiffView(classes="scaled")
         yield LayerTable(classes="layers")
         yield BoundaryMap(classes="boundary")
+        yield CurveView(classes="curve")
+        yield ValueMap(classes="values")
 
     def on_resize(self) -> None:
         plan = getattr(self.app, "plan_columns", None)
@@ -109,13 +119,33 @@ class RunColumn(Vertical):
         """(width, height) inside the border and padding."""
         return self.content_region.width, self.content_region.height
 
-    def apply_plan(self, plan: ColumnPlan) -> bool:
-        """Give each part its rows (a layout pass: only when the plan changes). True if it did."""
-        if plan == self.plan:
+    @property
+    def map_view(self):
+        """The widget that draws this column's kind of map (the boundary map when there is none)."""
+        return self.query_one(MAP_VIEWS.get(self.map_kind or "", ".boundary"))
+
+    def show_maps(self, update) -> None:
+        """Draw the maps an Update brought (``boundary``: a grid of 2-D outputs, ``curves``)."""
+        if update.boundary is not None:
+            view = self.query_one(".values" if update.map_kind == "values" else ".boundary", BoundaryMap)
+            view.set_map(update.boundary.probs[self.rule], update.boundary.train)
+        if update.curves is not None:
+            self.query_one(CurveView).set_curves(update.curves, self.rule)
+
+    def clear_maps(self) -> None:
+        for selector in MAP_VIEWS.values():
+            self.query_one(selector).clear()
+
+    def apply_plan(self, plan: ColumnPlan, map_kind: str | None = None) -> bool:
+        """Give each part its rows (a layout pass: only when the plan or the kind of map changes).
+        True if it did."""
+        if plan == self.plan and map_kind == self.map_kind:
             return False
-        self.plan = plan
+        self.plan, self.map_kind = plan, map_kind
+        shown = MAP_VIEWS.get(map_kind or "", ".boundary")
+        maps = [(selector, plan.map if selector == shown else 0) for selector in MAP_VIEWS.values()]
         for selector, rows in ((".chart", plan.chart), (".legend", plan.legend), (".layers", plan.table),
-                               (".boundary", plan.map)):
+                               *maps):
             widget = self.query_one(selector)
             widget.display = rows > 0
             if rows > 0:
@@ -158,10 +188,45 @@ def _cells(label: str, label_style: str, loss, acc, third: list[Text | None], wi
     return fit_row(parts, ["third", "third"], width)
 
 
+def _spread(x, label: str = "spread ") -> Text:
+    # num(), as the explanation quotes it: the same digits here and in its sentence.
+    return Text.assemble((label, ""), (num(x, 3, width=5).rjust(5), "bold"), "×")
+
+
+def regression_summary(run: RunMetrics, width: int, roles: Roles | None = None) -> Text:
+    """The test and train rows of a regression run: MSE (the loss), RMSE (with room), R² and the
+    output spread (predictions' std ÷ targets' std) of the test set; the training MSE and RMSE
+    without dropout and the loss with dropout. Short of width RMSE goes first, then R², then
+    the training row's dropout loss shortens."""
+    roles = roles or Roles()
+    sep = "  " if width >= WIDE else " "
+    test_loss, train_loss = run.get("test_loss"), run.get("train_loss")
+    test = fit_row([
+        Part("label", [Text("test ", roles.series["test_loss"])], sep=""),
+        Part("mse", [Text.assemble("MSE ", (fit(test_loss, 5), "bold"))], sep=sep),
+        Part("rmse", [Text.assemble(("RMSE ", roles.muted), fit(run.get("test_rmse"), 5)), None], sep=sep),
+        Part("r2", [Text.assemble(("R² ", roles.muted), fit(run.get("test_r2"), 4, 2)), None], sep=sep),
+        Part("spread", [_spread(run.get("test_spread")), _spread(run.get("test_spread"), "spr ")], sep=sep),
+    ], ["rmse", "r2", "spread"], width)
+    rmse = "RMSE" in test.plain
+    train_rmse = math.sqrt(train_loss) if ok(train_loss) and train_loss >= 0 else train_loss
+    drop = run.get("train_loss_dropout")
+    train = fit_row([
+        Part("label", [Text("train", roles.series["train_loss"])], sep=""),
+        Part("mse", [Text.assemble("MSE ", (fit(train_loss, 5), "bold"))], sep=sep),
+        Part("rmse", [Text.assemble(("RMSE ", roles.muted), fit(train_rmse, 5))] if rmse else [None], sep=sep),
+        Part("drop", [Text.assemble(("w/ dropout ", roles.muted), fit(drop, 5)),
+                      Text.assemble(("drop ", roles.muted), fit(drop, 5)), None], sep=sep),
+    ], ["drop", "drop"], width)
+    return Text("\n").join([test, train])
+
+
 def summary_text(run: RunMetrics, width: int, roles: Roles | None = None) -> Text:
     """The test and train rows. Their cells have fixed widths, so what drops out at a width is the
     same in both columns whatever the values: first the confidence (and the training loss with
     dropout) shorten, then they go."""
+    if "test_r2" in run:
+        return regression_summary(run, width, roles)
     roles = roles or Roles()
     conf = run.get("test_confidence")
     test = _cells("test ", roles.series["test_loss"], run.get("test_loss"), run.get("test_acc"),
@@ -191,6 +256,14 @@ def scaled_text(run: RunMetrics, width: int, roles: Roles | None = None) -> Text
                         Part("why", [Text("not needed: ÷p in training", roles.muted),
                                      Text("not needed", roles.muted)], sep=" ")], ["why"], width)
     sep = "  " if width >= WIDE else " "
+    if "test_spread_scaled" in run:  # regression: MSE, R² and the output spread of that evaluation
+        return fit_row([
+            Part("label", [label], sep=""),
+            Part("loss", [Text.assemble("MSE ", (fit(run.get("test_loss_scaled"), 5), "bold"))], sep=" "),
+            Part("r2", [Text.assemble(("R² ", roles.muted), fit(run.get("test_r2_scaled"), 4, 2)), None], sep=sep),
+            Part("spread", [_spread(run.get("test_spread_scaled")),
+                            _spread(run.get("test_spread_scaled"), "spr ")], sep=sep),
+        ], ["r2", "spread"], width)
     return fit_row([
         Part("label", [label], sep=""),
         Part("loss", [Text.assemble("loss ", (fit(run.get("test_loss_scaled"), 5), "bold"))], sep=" "),
