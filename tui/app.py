@@ -34,6 +34,7 @@ from .widgets import glyphs
 from .widgets.boundary_map import BoundaryMap
 from .widgets.diff_view import DiffView
 from .widgets.boundary_map import MIN_ROWS as MAP_MIN_ROWS
+from .widgets.curve_view import MIN_ROWS as CURVE_MIN_ROWS
 from .widgets.explanation import Explanation
 from .widgets.help_screen import HelpScreen, key_names
 from .widgets.key_bar import KeyBar
@@ -215,7 +216,8 @@ class DropoutApp(App):
         # A 1-D regression's curves are its picture: shown unless m hid them, the loss curves
         # making room for them.
         wanted = True if self.map_wanted is None and kind == "curve" else self.map_wanted
-        plan = plan_column(height, width, len(self._last.config.layers), wanted, self._last.map_aspect)
+        plan = plan_column(height, width, len(self._last.config.layers), wanted, self._last.map_aspect,
+                           CURVE_MIN_ROWS if kind == "curve" else MAP_MIN_ROWS)
         changed = False
         for col in cols:
             for view in col.query(BoundaryMap):
@@ -226,7 +228,7 @@ class DropoutApp(App):
 
     def on_boundary_map_resized(self) -> None:
         maps = [col.map_view for col in self.query(RunColumn)]
-        if not maps or not maps[0].display or maps[0].size.height < MAP_MIN_ROWS:
+        if not maps or not maps[0].display or maps[0].size.height < getattr(maps[0], "min_rows", MAP_MIN_ROWS):
             return
         shape = maps[0].grid_shape
         if shape != self._boundary_shape:

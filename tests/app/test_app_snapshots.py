@@ -67,3 +67,31 @@ def test_a_small_odd_window_with_a_deep_net_and_input_dropout(snap_compare):
     app = app_at(1000, layers=(32, 32, 32, 32), activation="leaky_relu", optimizer="momentum", lr=0.05,
                  dataset="spiral", input_keep_prob=0.8)
     assert snap_compare(app, terminal_size=(61, 19))
+
+
+def regression_app(dataset: str, steps: int = STEPS, ascii_only: bool = False, **changes) -> DropoutApp:
+    return DropoutApp(Config.for_dataset(dataset, **changes), worker=False, paused=True, prerun=steps,
+                      ascii_only=ascii_only)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_sine_prediction_curves(snap_compare, size):
+    assert snap_compare(regression_app("sine"), terminal_size=size)
+
+
+def test_sine_prediction_curves_no_color(snap_compare, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(regression_app("sine"), terminal_size=(80, 24))
+
+
+def test_sine_prediction_curves_ascii(snap_compare):
+    assert snap_compare(regression_app("sine", ascii_only=True), terminal_size=(80, 24))
+
+
+def test_saddle_heat_map_of_the_predicted_value(snap_compare):
+    assert snap_compare(regression_app("saddle"), terminal_size=(120, 40))
+
+
+def test_saddle_heat_map_no_color(snap_compare, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(regression_app("saddle"), terminal_size=(100, 33))

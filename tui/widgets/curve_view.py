@@ -34,6 +34,7 @@ from .theme import Roles
 AXIS = 5  # "-1.5┤": the y labels' width and the axis
 CLIP_SPANS = 1.5  # the frame reaches at most this many target spans beyond the targets' range
 MIN_PLOT_ROWS = 2
+MIN_ROWS = 6  # five rows of curve and the legend: the fewest the layout gives the view
 LAYERS = ("pred", "scaled", "mc", "points", "true")  # drawing priority, highest first
 CHARS = {"pred": "*", "scaled": "+", "mc": "~", "true": "·", "points": "o"}
 CHARS_ASCII = {"pred": "*", "scaled": "+", "mc": "~", "true": ".", "points": "o"}
@@ -76,6 +77,7 @@ def frame(curves: Curves) -> tuple[float, float]:
 
 class CurveView(DiffView):
     DEFAULT_CSS = "CurveView { height: 10; }"
+    min_rows = MIN_ROWS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

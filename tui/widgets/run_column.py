@@ -59,12 +59,13 @@ class ColumnPlan:
 
 
 def plan_column(height: int, width: int, n_layers: int, map_wanted: bool | None,
-                aspect: float | None) -> ColumnPlan:
+                aspect: float | None, map_min: int = MAP_MIN) -> ColumnPlan:
     """Rows for the chart, legend, layer table and map in a column ``height`` × ``width`` (inside
     its border). The summary rows always show. ``map_wanted``: None lets the size decide (a map
     beside the curves when both have room), True asks for the map — in place of the curves and
     the table when it cannot have both —, False hides it. A map shows only with ``MAP_MIN`` rows,
-    and only as many rows as it needs at this width; the curves take the rest."""
+    and only as many rows as it needs at this width; the curves take the rest. ``map_min``: the
+    fewest rows the map is legible in (``MAP_MIN``; the regression curves need fewer)."""
     rest = height - SUMMARY_ROWS
     table_full = 1 + n_layers
     legend = 1 if width >= LEGEND_ONE_LINE else 2
@@ -72,11 +73,11 @@ def plan_column(height: int, width: int, n_layers: int, map_wanted: bool | None,
         need = rows_needed(width, aspect)
         beside = rest - legend - table_full - (CHART_TALL if map_wanted is None else CHART_MIN)
         rows = min(need, beside)
-        if rows >= MAP_MIN:
+        if rows >= map_min:
             return ColumnPlan(chart=rest - legend - table_full - rows, legend=legend, table=table_full, map=rows)
         if map_wanted:
             rows = min(need, rest)
-            if rows >= MAP_MIN:
+            if rows >= map_min:
                 # The map in place of the curves; the table too if it fits whole in what is left.
                 left = rest - rows
                 table = table_full if left >= table_full else 0
