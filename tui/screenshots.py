@@ -48,7 +48,7 @@ SHOTS = [
     Shot("regression-sine-no-color-80x24.svg", (80, 24), {"dataset": "sine"}, no_color=True),
     Shot("regression-sine-ascii-80x24.svg", (80, 24), {"dataset": "sine"}, ascii_only=True),
     Shot("regression-saddle-80x24.svg", (80, 24), {"dataset": "saddle"}),
-    Shot("regression-saddle-no-color-100x33.svg", (100, 33), {"dataset": "saddle"}, no_color=True),
+    Shot("regression-saddle-no-color-120x40.svg", (120, 40), {"dataset": "saddle"}, no_color=True),
 ]
 
 

@@ -94,4 +94,9 @@ def test_saddle_heat_map_of_the_predicted_value(snap_compare):
 
 def test_saddle_heat_map_no_color(snap_compare, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
-    assert snap_compare(regression_app("saddle"), terminal_size=(100, 33))
+
+    async def show_map(pilot):
+        await pilot.press("m")  # at 100×33 the map takes the loss curves' place on request
+        await pilot.pause()
+
+    assert snap_compare(regression_app("saddle"), run_before=show_map, terminal_size=(100, 33))

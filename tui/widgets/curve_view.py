@@ -254,17 +254,19 @@ def legend(curves: Curves, rule: str, width: int, roles: Roles, shown: set[str],
         m = mark(name)
         return [None if label is None else Text.assemble(m, " ", (label, roles.muted)) for label in labels]
 
-    mc_label = f"MC mean ±2σ, T={curves.passes}"
+    # ASCII mode writes the band's sign as words (± and σ have no one-cell ASCII stand-in).
+    pm = "±2σ" if braille else "+-2sd"
+    mc_label = f"MC mean {pm}, T={curves.passes}"
     parts = [Part("pred", key("pred", "prediction", "pred"), sep="")]
     if "scaled" in shown:
         parts.append(Part("scaled", key("scaled", "×p at test", "×p"), sep=" "))
     if band:
-        mc = key("mc", mc_label, "MC ±2σ", "MC")
+        mc = key("mc", mc_label, f"MC {pm}", "MC")
         if colour and braille and mc[0] is not None:
             bg = _band_background(roles)
             if bg is not None:
                 mc = [Text.assemble(mark("mc"), " ", (text, Style(bgcolor=bg)))
-                      for text in (mc_label, "MC ±2σ", "MC")]
+                      for text in (mc_label, f"MC {pm}", "MC")]
         parts.append(Part("mc", mc, sep=" "))
     if "true" in shown:
         parts.append(Part("true", key("true", "true function", "true", None), sep=" "))

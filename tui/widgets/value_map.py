@@ -74,7 +74,16 @@ class ValueMap(BoundaryMap):
         """(cols, pixel rows) of values this widget shows: the last row is the scale."""
         return grid_for(self.size.width, max(1, self.size.height - 1), self.aspect)
 
+    _last: tuple | None = None
+
+    def on_resize(self) -> None:
+        # A new width moves the centring and the scale's row even when the grid keeps its shape
+        # (then no new map comes): draw the last one again. (BoundaryMap's on_resize runs too.)
+        if self._last is not None:
+            self.set_map(*self._last)
+
     def set_map(self, probs: np.ndarray, train) -> None:
+        self._last = (probs, train)
         cols, rows = self.grid_shape
         if probs.shape[0] != rows or probs.shape[1] != cols:
             return  # made for an older size; a map of the new size is on its way
@@ -93,6 +102,7 @@ class ValueMap(BoundaryMap):
         self.show(Text("\n").join(lines))
 
     def clear(self) -> None:
+        self._last = None
         self.show(Text("predicted value: computing…", self.roles.muted))
 
 
