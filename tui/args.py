@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Callable, NoReturn
 
-from dropout_tui.core.config import Config, ConfigError, default_of, option_name, parse_text
+from dropout_tui.core.config import Config, ConfigError, check_memory, default_of, option_name, parse_text
 
 from .errors import UsageError
 
@@ -40,8 +40,8 @@ def number(option: str) -> Callable[[str], float]:
     return parse
 
 
-def integer(option: str, minimum: int | None = None) -> Callable[[str], int]:
-    """A parser for an integer (at least ``minimum``), naming ``option`` in its error."""
+def integer(option: str, minimum: int | None = None, maximum: int | None = None) -> Callable[[str], int]:
+    """A parser for an integer (from ``minimum`` to ``maximum``), naming ``option`` in its error."""
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -49,6 +49,8 @@ def integer(option: str, minimum: int | None = None) -> Callable[[str], int]:
             raise UsageError(f"{option}: expected an integer, got {text!r}") from None
         if minimum is not None and value < minimum:
             raise UsageError(f"{option}: expected an integer >= {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise UsageError(f"{option}: expected an integer <= {maximum:,}, got {value:,}")
         return value
     return parse
 
@@ -73,8 +75,11 @@ def add_experiment_options(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    """The validated Config the experiment options describe. Raises ConfigError."""
-    return Config(**{f.name: getattr(args, f.name) for f in fields(Config)}).validate()
+    """The validated Config the experiment options describe, refused when it needs more memory than
+    is available (``core.config.check_memory``). Raises ConfigError."""
+    config = Config(**{f.name: getattr(args, f.name) for f in fields(Config)}).validate()
+    check_memory(config)
+    return config
 
 
 @dataclass(frozen=True)
