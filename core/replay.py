@@ -125,21 +125,27 @@ def one_blas_thread():
 _controller = None
 
 
+MAX_PASSED = 1000  # records handed back by one ``advance``: a file of a million events is streamed
+
+
 class Replayer:
     """Re-runs a session: the same experiment, each change applied at its recorded step, a snapshot
     taken at each recorded snapshot's step (and compared when ``verify``).
 
     The app drives it in chunks: ``advance(n)`` trains at most ``n`` steps (None: up to the next
-    snapshot) and returns what it passed: events as read, ``Replayed`` snapshots, the close record.
-    ``done`` at the end (or at the first mismatch when verifying). Snapshots must be taken only
-    through the replayer so the trajectory is the recorded one. Raises SessionFormatError if the
-    file turns out bad past what ``read_session`` checked (it changed since)."""
+    snapshot) and returns what it passed, at most MAX_PASSED records: events as read, ``Replayed``
+    snapshots, the close record. ``done`` at the end (or at the first mismatch when verifying).
+    Snapshots must be taken only through the replayer so the trajectory is the recorded one.
+    Everything that computes (building experiments, training, snapshots) runs with BLAS on one
+    thread, whoever calls it and however BLAS is set up. Raises SessionFormatError if the file
+    turns out bad past what ``read_session`` checked (it changed since)."""
 
     def __init__(self, session: SessionFile, *, verify: bool = False, rtol: float | None = None):
         self.session = session
         self.verify = verify
         self.rtol = default_rtol(session) if rtol is None else rtol
-        self.exp = PairedExperiment(session.config)
+        with one_blas_thread():
+            self.exp = PairedExperiment(session.config)
         self.mismatch: Mismatch | None = None
         self.events_applied = 0
         self.snapshots_compared = 0
@@ -183,6 +189,8 @@ class Replayer:
                     break
                 if budget is None and isinstance(record, SnapshotRecord):
                     break  # hand each snapshot back to the caller as it comes
+                if len(out) >= MAX_PASSED:
+                    break
         return out
 
     def _apply(self, record: Record) -> Passed:
