@@ -1,0 +1,72 @@
+"""Give the terminal back as it was before the app started, however the app ends.
+
+Textual saves the terminal's modes when it enters application mode and restores them when it
+leaves, but it enters again on SIGCONT (after SIGSTOP), and what it saves then are its own raw
+modes: after ``kill -STOP``, ``kill -CONT`` and ``q`` the shell had no echo. A watchdog exit after a
+signal, or an exception inside the driver, skips Textual's restoring altogether. So the modes are
+saved here, before the app starts, and put back after it has ended, whatever Textual did.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+try:
+    import termios
+except ImportError:  # not a POSIX system: nothing to save
+    termios = None  # type: ignore[assignment]
+
+# What the app may have switched on, switched off again: the alternate screen (1049), mouse
+# reporting (1000, 1002, 1003, 1006, 1015), focus events (1004), bracketed paste (2004), in-band
+# resize reports (2048), the kitty keyboard protocol (<u); line wrap (7) and the cursor (25) back on.
+# Textual leaves the same state on a clean exit, so sending these twice changes nothing.
+LEAVE_SCREEN = "\x1b[<u\x1b[?1049l"
+MODES_OFF = ("\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l\x1b[?1004l\x1b[?2004l\x1b[?2048l"
+             "\x1b[?7h\x1b[?25h")
+WRITE_TIMEOUT_S = 0.5  # a terminal that no longer drains its output must not hold the exit up
+
+
+class TerminalState:
+    """The terminal's modes (termios attributes) when made; ``restore`` puts them back."""
+
+    def __init__(self, fd: int | None = None, out_fd: int | None = None):
+        self.fd = _tty_fd(sys.__stdin__) if fd is None else fd
+        self.out_fd = _tty_fd(sys.__stderr__) if out_fd is None else out_fd  # where Textual draws
+        self.attrs = None
+        if self.fd is not None and termios is not None:
+            try:
+                self.attrs = termios.tcgetattr(self.fd)
+            except termios.error:
+                self.attrs = None
+
+    def restore(self, *, screen: bool = False) -> None:
+        """Put the saved modes back and switch mouse reporting and the like off; ``screen``: also
+        leave the alternate screen (when the app could not). Never raises; never blocks for long."""
+        if self.attrs is not None and self.fd is not None and termios is not None:
+            try:
+                termios.tcsetattr(self.fd, termios.TCSANOW, self.attrs)
+            except (termios.error, OSError):
+                pass
+        if self.out_fd is not None:
+            data = ((LEAVE_SCREEN if screen else "") + MODES_OFF).encode()
+            writer = threading.Thread(target=_write_quietly, args=(self.out_fd, data), daemon=True)
+            writer.start()
+            writer.join(WRITE_TIMEOUT_S)
+
+
+def _tty_fd(stream) -> int | None:
+    try:
+        fd = stream.fileno()
+    except (AttributeError, ValueError, OSError):
+        return None
+    return fd if os.isatty(fd) else None
+
+
+def _write_quietly(fd: int, data: bytes) -> None:
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    except OSError:
+        pass
