@@ -21,7 +21,7 @@ from .args import SessionFiles, session_files_from_args
 from .errors import EXIT_USAGE, UsageError, print_error
 from .outputs import Outputs, check_files
 from .signals import SIGNALS, Stopped, check_signals
-from .terminal import TerminalState
+from .terminal import TerminalState, steady_driver_class
 
 
 def _need_a_terminal(headless_hint: str) -> None:
@@ -34,6 +34,8 @@ def _need_a_terminal(headless_hint: str) -> None:
 
 
 def _run(app, outputs: Outputs, terminal: TerminalState) -> int:
+    if hasattr(app.driver_class, "_sigcont_application"):  # Textual's Linux driver
+        app.driver_class = steady_driver_class(app.driver_class)
     if outputs.cast is not None:
         from .cast import cast_driver_class
 

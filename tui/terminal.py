@@ -70,3 +70,54 @@ def _write_quietly(fd: int, data: bytes) -> None:
             data = data[os.write(fd, data):]
     except OSError:
         pass
+
+
+def steady_driver_class(base):
+    """A subclass of the Textual driver class ``base`` that survives SIGSTOP and SIGCONT.
+
+    Textual answers every SIGCONT by starting application mode again. After its own suspend
+    (SIGTSTP) that is right; after a SIGSTOP from outside, application mode never stopped, and
+    starting it again starts a second input thread beside the first: keys go astray, and at exit
+    the first thread, never told to stop, keeps the process alive. Here a SIGCONT without a
+    suspend only puts the application's terminal modes back (a shell may have set its own while
+    the process was stopped) and redraws the screen."""
+
+    class SteadyDriver(base):
+        _suspended = False
+        _app_modes = None
+        _loop = None
+
+        def start_application_mode(self) -> None:
+            super().start_application_mode()
+            self._suspended = False
+            try:
+                import asyncio
+
+                self._loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self._loop = None
+            fd = getattr(self, "fileno", None)
+            if termios is not None and isinstance(fd, int):
+                try:
+                    self._app_modes = termios.tcgetattr(fd)
+                except termios.error:
+                    self._app_modes = None
+
+        def suspend_application_mode(self) -> None:
+            self._suspended = True
+            super().suspend_application_mode()
+
+        def _sigcont_application(self, *args) -> None:
+            if self._suspended or self._app_modes is None:
+                super()._sigcont_application(*args)
+                return
+            try:
+                termios.tcsetattr(self.fileno, termios.TCSANOW, self._app_modes)
+            except (termios.error, OSError):
+                pass
+            app, loop = getattr(self, "_app", None), self._loop
+            if app is not None and loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(lambda: app.refresh(layout=True))
+
+    SteadyDriver.__name__ = SteadyDriver.__qualname__ = f"Steady{base.__name__}"
+    return SteadyDriver
