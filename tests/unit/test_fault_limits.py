@@ -85,7 +85,7 @@ def test_work_a_line_longer_than_the_limit_is_named(tmp_path, capsys):
                  + "x" * (MAX_LINE_BYTES + 10) + '"}\n')
     with pytest.raises(SessionFormatError, match=r"^line 2: longer than 1 MiB"):
         read_session(path)
-    code, out, err = cli(capsys, "replay", "/dev/zero", "--verify")  # no newline, ever: stops at 1 MiB
+    code, _, err = cli(capsys, "replay", "/dev/zero", "--verify")  # no newline, ever: stops at 1 MiB
     assert code == 2 and "/dev/zero: line 1: longer than 1 MiB" in one_line(err)
 
 
@@ -130,8 +130,8 @@ def test_memory_estimate_names_the_option_and_both_numbers():
 
 def test_memory_estimate_grows_with_every_size():
     base = Config()
-    for change in (dict(layers=(64, 65)), dict(layers=(64, 64, 1)), dict(train_size=201), dict(test_size=1001),
-                   dict(optimizer="adam"), dict(dtype="float64")):
+    for change in ({"layers": (64, 65)}, {"layers": (64, 64, 1)}, {"train_size": 201}, {"test_size": 1001},
+                   {"optimizer": "adam"}, {"dtype": "float64"}):
         assert estimate_bytes(base.with_changes(**change)) >= estimate_bytes(base), change
     assert estimate_bytes(base.with_changes(dtype="float32")) < estimate_bytes(base)
     assert estimate_bytes(base, grid_points=10_000) > estimate_bytes(base)
@@ -156,5 +156,5 @@ def test_memory_error_anywhere_in_the_cli_is_one_line(capsys, monkeypatch):
 
     monkeypatch.setattr(headless, "PairedExperiment", no_memory)
     code = main(["--headless", "--steps", "1"])
-    out, err = capsys.readouterr()
+    _, err = capsys.readouterr()
     assert code == 2 and "not enough memory" in one_line(err)

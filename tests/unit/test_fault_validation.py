@@ -16,7 +16,7 @@ from dropout_tui.tui.cli import main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-SMALL = dict(layers=[8, 8], train_size=40, test_size=60, eval_every=10)
+SMALL = {"layers": [8, 8], "train_size": 40, "test_size": 60, "eval_every": 10}
 
 
 def header(**config) -> dict:
@@ -73,10 +73,10 @@ def test_validation_eval_every_and_steps_are_bounded_by_max_steps(capsys):
         assert code == 2 and one_line(err).startswith(f"dropout-tui: error: {option}: expected an integer")
 
 
-@pytest.mark.parametrize("config", [dict(lr=1e308), dict(l2=1e308), dict(keep_prob=1e-300),
-                                    dict(seed=10 ** 200), dict(lr=1e30, dtype="float32"),
-                                    dict(optimizer="adam", lr=1e308), dict(momentum=0.999999999999,
-                                                                           optimizer="momentum")])
+@pytest.mark.parametrize("config", [{"lr": 1e308}, {"l2": 1e308}, {"keep_prob": 1e-300},
+                                    {"seed": 10 ** 200}, {"lr": 1e30, "dtype": "float32"},
+                                    {"optimizer": "adam", "lr": 1e308}, {"momentum": 0.999999999999,
+                                                                           "optimizer": "momentum"}])
 def test_validation_corner_values_that_pass_run_without_a_traceback(capsys, config):
     """Values the checks accept must be values the engine handles (a diverging run is a result)."""
     argv = [f"--{k.replace('_', '-')}={v}" for k, v in config.items()]
@@ -105,12 +105,12 @@ def test_validation_an_event_cannot_smuggle_an_internal_config(tmp_path):
 
 
 @pytest.mark.parametrize("change, pattern", [
-    (dict(versions={"numpy": 2}), "'versions' must be an object of version strings"),
-    (dict(versions=[1]), "'versions' must be an object"),
-    (dict(terminal={"cols": -1, "rows": 24}), "'terminal' must be null or"),
-    (dict(terminal="80x24"), "'terminal' must be null or"),
-    (dict(seed=7), "'seed' 7 differs from the config's seed 0"),
-    (dict(mode=3), "'mode' must be a string"),
+    ({"versions": {"numpy": 2}}, "'versions' must be an object of version strings"),
+    ({"versions": [1]}, "'versions' must be an object"),
+    ({"terminal": {"cols": -1, "rows": 24}}, "'terminal' must be null or"),
+    ({"terminal": "80x24"}, "'terminal' must be null or"),
+    ({"seed": 7}, "'seed' 7 differs from the config's seed 0"),
+    ({"mode": 3}, "'mode' must be a string"),
 ])
 def test_validation_every_header_field_is_checked(tmp_path, change, pattern):
     path = write(tmp_path / "s.jsonl", {**header(), **change})
