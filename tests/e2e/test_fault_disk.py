@@ -114,3 +114,15 @@ def test_full_disk_record_in_the_app_is_a_notice(full_disk):
     assert log.read_bytes().endswith(b"\n")
     assert read_session(log).n_snapshots > 0
     assert not os.path.exists(str(log) + ".part")
+
+
+def test_full_disk_kin_a_closed_pipe_on_csv_stdout_ends_quietly(tmp_path):
+    """EPIPE, the other write error: ``--csv - | head`` stops the run as SIGPIPE would (status
+    141, nothing on stderr), and the log is closed for it."""
+    log = tmp_path / "s.jsonl"
+    line = " ".join([*(f"'{c}'" for c in COMMAND), "--headless", *SMALL, "--steps", "2000000", "--csv", "-",
+                     "--record", f"'{log}'", "| head -3 > /dev/null; echo ${PIPESTATUS[0]} >&2"])
+    done = subprocess.run(["bash", "-c", line], capture_output=True, text=True, timeout=120, check=False)
+    assert done.stderr.strip() == "141", done.stderr
+    session = read_session(log)
+    assert session.close.reason == "SIGPIPE" and session.close.step < 2_000_000
