@@ -41,12 +41,13 @@ def _run(app, outputs: Outputs, terminal: TerminalState) -> int:
 
         app.driver_class = cast_driver_class(app.driver_class, outputs.cast)
     app.terminal_state = terminal
-    clean = False
+    switched = False  # the app may have left the terminal in its alternate screen
     atexit.register(terminal.restore, screen=True)
     try:
         check_signals()  # a signal during start-up: do not switch the terminal at all
+        switched = True
         app.run()
-        clean = True
+        switched = False  # Textual left the alternate screen itself
     except Stopped as stopped:
         app.close_reason = str(stopped)  # the signal's name
         app.stopped_status = stopped.exit_status
@@ -54,7 +55,9 @@ def _run(app, outputs: Outputs, terminal: TerminalState) -> int:
         app.close_reason = "error"
         raise
     finally:
-        terminal.restore(screen=not clean)
+        # Leaving an alternate screen that was never entered would move the cursor (it restores
+        # a saved position), so only when the app may have left it on.
+        terminal.restore(screen=switched)
         atexit.unregister(terminal.restore)
         SIGNALS.reinstall()  # the event loop, closing, put the default actions back
         if app.return_code not in (None, 0) and app.close_reason == "quit":

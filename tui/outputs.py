@@ -69,7 +69,10 @@ def check_distinct(paths: Sequence[tuple[str, Path | None]], inputs: Sequence[tu
     for option, path in paths:
         if path is None:
             continue
-        ident = fd_identity(sys.stdout.fileno()) if path == STDOUT else path_identity(path)
+        try:
+            ident = fd_identity(sys.stdout.fileno()) if path == STDOUT else path_identity(path)
+        except (OSError, ValueError):  # stdout is not a file here (a test's capture)
+            continue
         if ident in seen:
             raise UsageError(f"{option}: {path} is {seen[ident]}; give another file")
         seen[ident] = f"also the {option} file"

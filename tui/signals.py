@@ -206,6 +206,8 @@ def process_signals() -> Iterator[Signals]:
     finally:
         SIGNALS.restore()
         SIGNALS.listen(None)
+        SIGNALS.signum = None
+        SIGNALS.insist = False
 
 
 class Stopped(Exception):
