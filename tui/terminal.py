@@ -10,6 +10,7 @@ saved here, before the app starts, and put back after it has ended, whatever Tex
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 
@@ -72,20 +73,34 @@ def _write_quietly(fd: int, data: bytes) -> None:
         pass
 
 
+# A resize is passed on once the size has held for RESIZE_QUIET_S; during a storm (a window
+# dragged), at least every RESIZE_MAX_WAIT_S, so the screen still follows.
+RESIZE_QUIET_S = 0.1
+RESIZE_MAX_WAIT_S = 0.5
+
+
 def steady_driver_class(base):
-    """A subclass of the Textual driver class ``base`` that survives SIGSTOP and SIGCONT.
+    """A subclass of the Textual driver class ``base`` that survives SIGSTOP and SIGCONT and
+    storms of resizes.
 
     Textual answers every SIGCONT by starting application mode again. After its own suspend
     (SIGTSTP) that is right; after a SIGSTOP from outside, application mode never stopped, and
     starting it again starts a second input thread beside the first: keys go astray, and at exit
     the first thread, never told to stop, keeps the process alive. Here a SIGCONT without a
     suspend only puts the application's terminal modes back (a shell may have set its own while
-    the process was stopped) and redraws the screen."""
+    the process was stopped) and redraws the screen.
+
+    Textual also lays the whole screen out again for every SIGWINCH: a window dragged for five
+    seconds sends a couple of hundred, which queue up, and a key pressed after them waited seconds.
+    Here resizes are passed on as one, the latest size, once the size has held for RESIZE_QUIET_S
+    (at least every RESIZE_MAX_WAIT_S while it keeps changing)."""
 
     class SteadyDriver(base):
         _suspended = False
         _app_modes = None
         _loop = None
+        _resize_handle = None
+        _storm_started = 0.0
 
         def start_application_mode(self) -> None:
             super().start_application_mode()
@@ -96,12 +111,43 @@ def steady_driver_class(base):
                 self._loop = asyncio.get_running_loop()
             except RuntimeError:
                 self._loop = None
+            if self._loop is not None and hasattr(signal, "SIGWINCH"):
+                signal.signal(signal.SIGWINCH, self._on_sigwinch)
             fd = getattr(self, "fileno", None)
             if termios is not None and isinstance(fd, int):
                 try:
                     self._app_modes = termios.tcgetattr(fd)
                 except termios.error:
                     self._app_modes = None
+
+        def _on_sigwinch(self, signum, frame) -> None:
+            loop = self._loop
+            if getattr(self, "_in_band_window_resize", False) or loop is None or loop.is_closed():
+                return  # the terminal reports its size itself; or the app has gone
+            loop.call_soon_threadsafe(self._resize_soon)  # a signal handler must not touch the app
+
+        def _resize_soon(self) -> None:
+            # Wait until the size has held still for RESIZE_QUIET_S, but no longer than
+            # RESIZE_MAX_WAIT_S after the first resize of a storm: at most a couple of full
+            # layouts a second while a window is dragged, and one as soon as it stops.
+            loop = self._loop
+            if loop is None:
+                return
+            now = loop.time()
+            if self._resize_handle is None:
+                self._storm_started = now
+            else:
+                self._resize_handle.cancel()
+            due = min(now + RESIZE_QUIET_S, self._storm_started + RESIZE_MAX_WAIT_S)
+            self._resize_handle = loop.call_at(due, self._send_size)
+
+        def _send_size(self) -> None:
+            from textual import events
+            from textual.geometry import Size
+
+            self._resize_handle = None
+            size = Size(*self._get_terminal_size())
+            self._app.post_message(events.Resize(size, size))
 
         def suspend_application_mode(self) -> None:
             self._suspended = True
