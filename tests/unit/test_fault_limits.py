@@ -105,7 +105,7 @@ def _peak_bytes(path: Path) -> int:
 
 def test_work_events_stream_without_piling_up(tmp_path):
     """Events before the first snapshot are handed back in bounded chunks: peak memory does not
-    grow with their number (the campaign's million events took 600 MB in one list)."""
+    grow with their number (a million events once took 600 MB in one list)."""
     def log(n: int) -> Path:
         body = '{"type":"event","kind":"speed","step":0,"t":0,"value":"10/s"}\n' * n
         return write(tmp_path / f"{n}.jsonl", header(),

@@ -45,7 +45,7 @@ def one_line(err: str) -> str:
 
 @pytest.mark.parametrize("text", ['"abc"', "null", "{}", "1e400", "[]", "true", "-0.5", "1"])
 def test_validation_momentum_from_a_header_is_the_command_lines_check(tmp_path, capsys, text):
-    """The campaign's example: momentum crashed replay inside the optimiser, or passed silently
+    """Momentum from a header once crashed replay inside the optimiser, or passed silently
     with sgd/adam. Now one line naming line 1 and --momentum, exit 2, whatever the optimiser."""
     for optimizer in ("momentum", "sgd", "adam"):
         head = json.dumps(header(optimizer=optimizer)).replace('"momentum": 0.9', f'"momentum": {text}')
