@@ -75,25 +75,26 @@ def test_signals_at_start_up_headless(tmp_path, sig, delay):
     check_log(log, sig.name)
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.1, 0.3, 0.6, 1.5])
-def test_signals_at_start_up_app(tmp_path, delay):
+@pytest.mark.parametrize("sig, delay", [(signal.SIGTERM, d) for d in (0.0, 0.1, 0.3, 0.6, 1.5)]
+                         + [(signal.SIGINT, d) for d in (0.0, 0.3, 1.0)])
+def test_signals_at_start_up_app(tmp_path, sig, delay):
     log = tmp_path / "s.jsonl"
     app = PtyApp([*COMMAND, *SMALL, "--record", str(log)], 80, 24)
     try:
         before = modes(app.fd)
         wait_for_handlers(app)
         time.sleep(delay)
-        app.kill(signal.SIGTERM)
-        assert app.wait_exit(20) == 128 + signal.SIGTERM
+        app.kill(sig)
+        assert app.wait_exit(20) == 128 + sig
         after = modes(app.fd)
     finally:
         app.close()
     out = app.output
-    assert b"Traceback" not in out, out[-2000:]
+    assert b"Traceback" not in out and b"KeyboardInterrupt" not in out, out[-2000:]
     assert after == before
     if b"\x1b[?1049h" in out:  # it had switched to the alternate screen: and back
         assert out.rfind(b"\x1b[?1049l") > out.rfind(b"\x1b[?1049h")
-    check_log(log, "SIGTERM")
+    check_log(log, sig.name)
 
 
 def start_running(tmp_path, *args) -> tuple[PtyApp, Path]:
