@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import threading
+import time
 from pathlib import Path
 from typing import ClassVar, Iterable
 
@@ -114,6 +115,7 @@ class DropoutApp(App):
         self._snapshot: Snapshot | None = None
         self._boundary_shape: tuple[int, int] | None = None
         self._resize_timer = None
+        self._last_map_resize = -1e9
         self.close_reason = "quit"
         # How the app ended, for the command line to report after the terminal is back.
         self.fatal_error: str | None = None
@@ -174,11 +176,19 @@ class DropoutApp(App):
             restore()
 
     def on_boundary_map_resized(self) -> None:
-        # A storm of resizes (a window dragged) asks for a map per size; only the size it settles
-        # on is computed, so keys stay prompt and no grid is built for a size already gone.
+        # A storm of resizes (a window dragged) asks for a map per size; a resize after a quiet
+        # spell is answered at once, the rest only once the size has settled, so keys stay prompt
+        # and no grid is built for a size already gone.
+        now = time.monotonic()
+        quiet = now - self._last_map_resize >= RESIZE_SETTLE_S
+        self._last_map_resize = now
         if self._resize_timer is not None:
             self._resize_timer.stop()
-        self._resize_timer = self.set_timer(RESIZE_SETTLE_S, self._boundary_size_settled)
+            self._resize_timer = None
+        if quiet:
+            self._boundary_size_settled()
+        else:
+            self._resize_timer = self.set_timer(RESIZE_SETTLE_S, self._boundary_size_settled)
 
     def _boundary_size_settled(self) -> None:
         self._resize_timer = None

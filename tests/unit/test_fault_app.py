@@ -83,9 +83,9 @@ async def test_memory_error_in_the_worker_is_one_line_not_a_traceback(small_conf
 
 
 async def test_resizes_coalesce_the_boundary_map_requests(small_config, monkeypatch):
-    """A storm of resizes (a window dragged) asks the trainer for one grid, of the size it settles
-    on, not one per size passed through. The settling time is stretched here so that however slow
-    the machine, the storm's resizes come closer together than it."""
+    """A storm of resizes (a window dragged) asks the trainer for a grid at its start and one of the
+    size it settles on, not one per size passed through. The settling time is stretched here so
+    that however slow the machine, the storm's resizes come closer together than it."""
     monkeypatch.setattr(app_module, "RESIZE_SETTLE_S", 2.0)
     sent = []
     app = DropoutApp(small_config(), worker=False, paused=True)
@@ -106,5 +106,6 @@ async def test_resizes_coalesce_the_boundary_map_requests(small_config, monkeypa
         maps = list(app.query(BoundaryMap))
         assert maps and maps[0].display
         final = maps[0].grid_shape
-    assert settled == 1 and len(sent) == 2, sent
-    assert sent[-1] == final
+    # at most the storm's first size (at once, after a quiet spell) and the size it settled on
+    assert settled >= 1 and 1 <= len(sent) - settled <= 2, sent
+    assert sent[-1] == final and len(set(sent[settled:])) == len(sent) - settled
