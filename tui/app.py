@@ -258,12 +258,10 @@ class DropoutApp(App):
             restore()
 
     def on_boundary_map_resized(self) -> None:
-        # A storm of resizes (a window dragged) asks for a map per size; a resize after a quiet
-        # spell is answered at once, the rest only once the size has settled, so keys stay prompt
-        # and no grid is built for a size already gone.
-        now = time.monotonic()
-        quiet = now - self._last_map_resize >= RESIZE_SETTLE_S
-        self._last_map_resize = now
+        # A storm of resizes (a window dragged) asks for a map per size. A map was last asked for
+        # a while ago: this one is answered at once (the m key, a single resize); otherwise once
+        # the size has held, so keys stay prompt and no grid is built for a size already gone.
+        quiet = time.monotonic() - self._last_map_resize >= RESIZE_SETTLE_S
         if self._resize_timer is not None:
             self._resize_timer.stop()
             self._resize_timer = None
@@ -280,6 +278,7 @@ class DropoutApp(App):
         shape = maps[0].grid_shape
         if shape != self._boundary_shape:
             self._boundary_shape = shape
+            self._last_map_resize = time.monotonic()
             self._command("boundary_shape", shape)
 
     def _on_signal(self, signum: int) -> None:
