@@ -148,18 +148,19 @@ def render(curves: Curves, rule: str, width: int, height: int, roles: Roles | No
         if name == "points":
             px = np.clip(np.rint((curves.x_train - xlo) / (xhi - xlo) * (2 * pw - 1)), 0, 2 * pw - 1).astype(int)
             pr = dot_row(curves.y_train)
-            dots = [(int(c), int(r)) for c, r in zip(px, pr) if r >= 0]
+            dots = [(int(c), int(row)) for c, row in zip(px, pr) if row >= 0]
         else:
             y = lines[name]
             if y is None:
                 continue
-            r = dot_row(_interp(curves, y, dots_x))
-            dots = _connected(r)
-        for c, r in dots:
+            on_dots = _interp(curves, y, dots_x)
+            assert on_dots is not None
+            dots = _connected(dot_row(on_dots))
+        for c, dot in dots:
             if name in as_braille:
-                bits[name][r // 4, c // 2] |= BITS[c % 2][r % 4]
+                bits[name][dot // 4, c // 2] |= BITS[c % 2][dot % 4]
             else:
-                key = (r // 4, c // 2)
+                key = (dot // 4, c // 2)
                 chars[key], char_layer[key] = glyph[name], name
     band_rows: list[tuple[int, int]] = []
     if band:

@@ -135,7 +135,9 @@ class RunColumn(Vertical):
 
     def clear_maps(self) -> None:
         for selector in MAP_VIEWS.values():
-            self.query_one(selector).clear()
+            view = self.query_one(selector)
+            if isinstance(view, (BoundaryMap, CurveView)):
+                view.clear()
 
     def apply_plan(self, plan: ColumnPlan, map_kind: str | None = None) -> bool:
         """Give each part its rows (a layout pass: only when the plan or the kind of map changes).

@@ -149,7 +149,8 @@ def _render_colour(codes: np.ndarray, train, half: bool) -> Text:
     for r in range(rows):
         top, bottom = codes[2 * r], codes[2 * r + 1] if half else codes[2 * r]
         line = Text()
-        run_style, run_text = None, []
+        run_style: Style | None = None
+        run_text: list[str] = []
         for c in range(codes.shape[1]):
             if (r, c) in points:
                 ch, style = ("●" if half else "o"), Style(color=Color.from_rgb(*POINT), bgcolor=col(bottom[c]),
