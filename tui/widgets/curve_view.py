@@ -87,7 +87,8 @@ class CurveView(DiffView):
     def on_resize(self) -> None:
         # The curves are computed in the worker for a number of points: ask for the new one, as
         # the boundary map does for its grid (DiffView's own on_resize runs too).
-        self.post_message(BoundaryMap.Resized())
+        if self.display:  # a hidden view needs no curves: no request for them
+            self.post_message(BoundaryMap.Resized())
         self._redraw()
 
     @property
