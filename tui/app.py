@@ -243,7 +243,7 @@ class DropoutApp(App):
         # making room for them.
         wanted = True if self.map_wanted is None and kind == "curve" else self.map_wanted
         plan = plan_column(height, width, len(self._last.config.layers), wanted, self._last.map_aspect,
-                           CURVE_MIN_ROWS if kind == "curve" else MAP_MIN_ROWS)
+                           CURVE_MIN_ROWS if kind == "curve" else MAP_MIN_ROWS, keep_table=kind == "curve")
         changed = False
         for col in cols:
             for view in col.query(BoundaryMap):

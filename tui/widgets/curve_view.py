@@ -34,7 +34,7 @@ from .theme import Roles
 AXIS = 5  # "-1.5┤": the y labels' width and the axis
 CLIP_SPANS = 1.5  # the frame reaches at most this many target spans beyond the targets' range
 MIN_PLOT_ROWS = 2
-MIN_ROWS = 6  # five rows of curve and the legend: the fewest the layout gives the view
+MIN_ROWS = 5  # four rows of curve (16 dot rows) and the legend: the fewest the layout gives the view
 LAYERS = ("pred", "scaled", "mc", "points", "true")  # drawing priority, highest first
 CHARS = {"pred": "*", "scaled": "+", "mc": "~", "true": "·", "points": "o"}
 CHARS_ASCII = {"pred": "*", "scaled": "+", "mc": "~", "true": ".", "points": "o"}

@@ -59,13 +59,15 @@ class ColumnPlan:
 
 
 def plan_column(height: int, width: int, n_layers: int, map_wanted: bool | None,
-                aspect: float | None, map_min: int = MAP_MIN) -> ColumnPlan:
+                aspect: float | None, map_min: int = MAP_MIN, keep_table: bool = False) -> ColumnPlan:
     """Rows for the chart, legend, layer table and map in a column ``height`` × ``width`` (inside
     its border). The summary rows always show. ``map_wanted``: None lets the size decide (a map
     beside the curves when both have room), True asks for the map — in place of the curves and
     the table when it cannot have both —, False hides it. A map shows only with ``MAP_MIN`` rows,
     and only as many rows as it needs at this width; the curves take the rest. ``map_min``: the
-    fewest rows the map is legible in (``MAP_MIN``; the regression curves need fewer)."""
+    fewest rows the map is legible in (``MAP_MIN``; the regression curves need fewer).
+    ``keep_table``: a map asked for shrinks down to ``map_min`` rather than hide the layer table
+    (the curve view fills any height; the explanation quotes the table)."""
     rest = height - SUMMARY_ROWS
     table_full = 1 + n_layers
     legend = 1 if width >= LEGEND_ONE_LINE else 2
@@ -80,6 +82,8 @@ def plan_column(height: int, width: int, n_layers: int, map_wanted: bool | None,
             if rows >= map_min:
                 # The map in place of the curves; the table too if it fits whole in what is left.
                 left = rest - rows
+                if keep_table and left < table_full and rest - table_full >= map_min:
+                    rows, left = rest - table_full, table_full
                 table = table_full if left >= table_full else 0
                 return ColumnPlan(chart=0, legend=0, table=table, map=rows + left - table)
     # No map: the curves get what the table leaves, but at least CHART_MIN rows; the legend's

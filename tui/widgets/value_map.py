@@ -84,11 +84,14 @@ class ValueMap(BoundaryMap):
 
     def set_map(self, probs: np.ndarray, train) -> None:
         self._last = (probs, train)
-        cols, rows = self.grid_shape
-        if probs.shape[0] != rows or probs.shape[1] != cols:
-            return  # made for an older size; a map of the new size is on its way
+        if self.size.height < 2 or self.size.width < 1:
+            return
+        # A map made for an older size is drawn as it is, cropped to fit above the scale, until
+        # the one for this size comes: the scale row never drops out.
+        rows = min(probs.shape[0], 2 * (self.size.height - 1))
+        cols = min(probs.shape[1], self.size.width)
         lo, hi = scale_of(train)
-        codes = levels(probs[:, :, 0], lo, hi)
+        codes = levels(probs[:rows, :cols, 0], lo, hi)
         mono = bool(self.app.no_color)
         if mono:
             body = _render_mono(codes[::2])
