@@ -411,7 +411,7 @@ def summary_table(spec: SweepSpec, results: list[TaskResult], metric: str, glyph
     sep = glyphs.sep
     title = (f"{'test loss' if metric == 'test_loss' else 'test accuracy'} after {spec.steps:,} steps{sep}"
              f"mean (min{glyphs.dash}max) over {seeds} seed{'s' if seeds != 1 else ''}")
-    caption = (f"{base.dataset}{sep}hidden {','.join(map(str, base.layers))} {base.activation}{sep}"
+    caption = (f"{base.dataset_label}{sep}hidden {','.join(map(str, base.layers))} {base.activation}{sep}"
                f"{base.optimizer} lr {base.lr:g}" + ("" if base.full_batch else f"{sep}batch {base.batch_size}"))
     table = Table(title=title, caption=caption,
                   box=box.ASCII if glyphs is ASCII else box.HEAVY_HEAD)
