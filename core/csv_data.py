@@ -92,6 +92,15 @@ class CsvDataError(ValueError):
         prefix = f"{self.path}: " + (", ".join(where) + ": " if where else "")
         super().__init__(prefix + self.reason)
 
+    def __reduce__(self):
+        # Raised in a sweep's worker process, the error travels back pickled; the default would
+        # call __init__ with the whole message only.
+        return (_csv_data_error, (self.path, self.reason, self.line, self.column, self.column_name))
+
+
+def _csv_data_error(path, reason, line, column, column_name) -> CsvDataError:
+    return CsvDataError(path, reason, line=line, column=column, column_name=column_name)
+
 
 @dataclass(frozen=True, eq=False)
 class CsvTable:
