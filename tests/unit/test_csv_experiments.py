@@ -16,7 +16,7 @@ from dropout_tui.core.config import Config, ConfigError
 from dropout_tui.core.csv_data import CsvDataError
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.replay import Replayer
-from dropout_tui.core.session import SessionLog, read_session
+from dropout_tui.core.session import SessionFormatError, SessionLog, read_session
 from dropout_tui.tui.cli import main
 from dropout_tui.tui.trainer import Trainer
 
@@ -237,3 +237,22 @@ def test_accepted_variants_train(kind, content, tmp_path, capsys):
     assert main(["--data", str(path), "--headless", "--steps", "5", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["config"]["data"] == str(path) and "test_acc" in doc["runs"]["inverted"]
+
+
+@pytest.mark.parametrize("damage, option", [
+    (lambda h: h.pop("data"), "--data"),
+    (lambda h: h["data"]["train"].pop("sha256"), "--data"),
+    (lambda h: h["data"].update(test={"name": "t.csv", "sha256": "0" * 64}), "--test-data"),
+])
+def test_a_recording_whose_data_record_does_not_fit_its_config_is_refused_on_reading(tmp_path, capsys, damage,
+                                                                                   option):
+    path = record(tmp_path / "s.jsonl", iris())
+    lines = path.read_text().splitlines()
+    header = json.loads(lines[0])
+    damage(header)
+    path.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    with pytest.raises(SessionFormatError, match=f"line 1: header: bad config: {option}"):
+        read_session(path)
+    assert main(["replay", str(path), "--headless"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and option in err
