@@ -77,7 +77,10 @@ def add_experiment_options(parser: argparse.ArgumentParser) -> None:
             shown += "; " + ", ".join(shown_presets)
         # None: not given, so config_from_args can tell a chosen value from a dataset's preset.
         group.add_argument(option_name(f), dest=f.name, metavar=f.metadata["metavar"], default=None,
-                           type=_field_parser(f), help=f"{f.metadata['help']} (default {shown})")
+                           type=_field_parser(f),
+                           # An empty default (a file or column not given) says nothing; the help says what
+                           # happens instead.
+                           help=f"{f.metadata['help']}" + (f" (default {shown})" if shown else ""))
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
