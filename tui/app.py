@@ -243,7 +243,8 @@ class DropoutApp(App):
         # making room for them.
         wanted = True if self.map_wanted is None and kind == "curve" else self.map_wanted
         plan = plan_column(height, width, len(self._last.config.layers), wanted, self._last.map_aspect,
-                           CURVE_MIN_ROWS if kind == "curve" else MAP_MIN_ROWS, keep_table=kind == "curve")
+                           note=self._last.map_note is not None,
+                           map_min=CURVE_MIN_ROWS if kind == "curve" else MAP_MIN_ROWS, keep_table=kind == "curve")
         changed = False
         for col in cols:
             for view in col.query(BoundaryMap):
@@ -496,7 +497,7 @@ class DropoutApp(App):
         cols = list(self.query(RunColumn))
         shown = bool(cols) and cols[0].plan is not None and cols[0].plan.map_shown
         if self._last.map_aspect is None:
-            self.notify("No map: the data has more than two features.", timeout=3)
+            self.notify(f"{(self._last.map_note or 'no map').capitalize()} (a map needs 2).", timeout=3)
             return
         self.map_wanted = not shown
         self.plan_columns()

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from dropout_tui.core.config import CSV, Config
+from dropout_tui.core.csv_data import CsvSource
+from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.fileio import OutputExistsError, open_new, write_all
 from dropout_tui.core.report import json_safe
 from dropout_tui.core.sweep import (
@@ -48,6 +50,7 @@ from dropout_tui.core.sweep import (
     parse_seeds,
     run_tasks,
     summarize,
+    task_source,
     summary_rows,
 )
 from rich import box
@@ -163,7 +166,10 @@ def parse(argv: list[str]) -> Request:
     input_keep_probs = (parse_keep_probs(args.input_keep_probs, "--input-keep-probs")
                         if args.input_keep_probs is not None else (1.0,))
     spec = SweepSpec(base, keep_probs, parse_seeds(args.seeds), input_keep_probs, args.steps,
-                     args.checkpoints).validate()
+                     args.checkpoints, data=_csv_record(base)).validate()
+    if spec.data is not None:
+        # A bad file or a size the file cannot give is one line here, before any worker starts.
+        PairedExperiment(spec.tasks()[0].config, source=task_source(spec.tasks()[0]))
     if args.scheduler is not None:
         check_scheduler(args.scheduler)
         if args.workers is not None and args.scheduler != "local":
@@ -179,6 +185,15 @@ def parse(argv: list[str]) -> Request:
         raise UsageError(f"--csv: {args.csv} exists; use --force to overwrite it")
     return Request(spec, args.workers, args.scheduler, args.out, args.json, args.csv, args.force,
                    "test_loss" if args.metric == "loss" else "test_acc", args.ascii, args.tui, args.screenshot_dir)
+
+
+def _csv_record(base: Config) -> dict | None:
+    """What every task of a sweep over a CSV gets: the file's text (small files) or name and
+    SHA-256, read once here. Raises CsvDataError."""
+    if base.dataset != CSV:
+        return None
+    return CsvSource.read(base.data, test_path=base.test_data or None, label=base.label or None,
+                          task=base.task).record()
 
 
 def run(argv: list[str]) -> int:
@@ -411,7 +426,7 @@ def summary_table(spec: SweepSpec, results: list[TaskResult], metric: str, glyph
     sep = glyphs.sep
     title = (f"{'test loss' if metric == 'test_loss' else 'test accuracy'} after {spec.steps:,} steps{sep}"
              f"mean (min{glyphs.dash}max) over {seeds} seed{'s' if seeds != 1 else ''}")
-    caption = (f"{base.dataset}{sep}hidden {','.join(map(str, base.layers))} {base.activation}{sep}"
+    caption = (f"{base.dataset_label}{sep}hidden {','.join(map(str, base.layers))} {base.activation}{sep}"
                f"{base.optimizer} lr {base.lr:g}" + ("" if base.full_batch else f"{sep}batch {base.batch_size}"))
     table = Table(title=title, caption=caption,
                   box=box.ASCII if glyphs is ASCII else box.HEAVY_HEAD)

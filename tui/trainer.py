@@ -47,6 +47,11 @@ COMMANDS = ("keep_prob", "pause", "step", "reset", "dataset", "speed", "boundary
 BOTH_DIVERGED = "both runs diverged: r resets"
 
 
+def no_map_note(n_features: int) -> str:
+    """Why a dataset gets no decision map: it is drawn over the input plane, so only for 2 features."""
+    return f"no map: {n_features} feature{'' if n_features == 1 else 's'}"
+
+
 def speed_label(speed: float | None) -> str:
     return "max" if speed is None else f"{speed:g}/s"
 
@@ -75,6 +80,7 @@ class Update:
     # the predicted value), "curve" (1-D regression: the prediction curves), None (no map).
     map_kind: str | None = None
     curves: Curves | None = None  # 1-D regression: both runs' curves, when a map was asked for
+    map_note: str | None = None  # why there is no map, for the screen (None: there is one)
 
 
 class Trainer:
@@ -290,6 +296,8 @@ class Trainer:
                         snapshots=self._pending, reset=self._reset_flag, events=self._events,
                         applied=self.applied, note=self.note, map_aspect=self._map_aspect(),
                         map_kind=map_kind(exp.data))
+        if update.map_aspect is None:
+            update.map_note = no_map_note(exp.data.n_features)
         if boundary and self.boundary_shape and exp.data.n_features == 2:
             if self._boundary is None:
                 self._boundary = BoundaryGrid(exp, *self.boundary_shape)

@@ -59,15 +59,17 @@ class ColumnPlan:
 
 
 def plan_column(height: int, width: int, n_layers: int, map_wanted: bool | None,
-                aspect: float | None, map_min: int = MAP_MIN, keep_table: bool = False) -> ColumnPlan:
+                aspect: float | None, *, note: bool = False, map_min: int = MAP_MIN,
+                keep_table: bool = False) -> ColumnPlan:
     """Rows for the chart, legend, layer table and map in a column ``height`` × ``width`` (inside
     its border). The summary rows always show. ``map_wanted``: None lets the size decide (a map
     beside the curves when both have room), True asks for the map — in place of the curves and
     the table when it cannot have both —, False hides it. A map shows only with ``MAP_MIN`` rows,
-    and only as many rows as it needs at this width; the curves take the rest. ``map_min``: the
-    fewest rows the map is legible in (``MAP_MIN``; the regression curves need fewer).
-    ``keep_table``: a map asked for shrinks down to ``map_min`` rather than hide the layer table
-    (the curve view fills any height; the explanation quotes the table)."""
+    and only as many rows as it needs at this width; the curves take the rest. ``note``: the data
+    has no map (``aspect`` None) and the map's place gets one row saying why, taken from the curves.
+    ``map_min``: the fewest rows the map is legible in (``MAP_MIN``; the regression curves need
+    fewer). ``keep_table``: a map asked for shrinks down to ``map_min`` rather than hide the layer
+    table (the curve view fills any height; the explanation quotes the table)."""
     rest = height - SUMMARY_ROWS
     table_full = 1 + n_layers
     legend = 1 if width >= LEGEND_ONE_LINE else 2
@@ -93,7 +95,10 @@ def plan_column(height: int, width: int, n_layers: int, map_wanted: bool | None,
     table = max(0, min(table_full, rest - legend - CHART_MIN))
     if table == 1:
         table = 0  # a header without a layer says nothing
-    return ColumnPlan(chart=max(0, rest - legend - table), legend=legend, table=table, map=0)
+    chart = max(0, rest - legend - table)
+    if note and aspect is None and chart > CHART_MIN:
+        return ColumnPlan(chart=chart - 1, legend=legend, table=table, map=1)
+    return ColumnPlan(chart=chart, legend=legend, table=table, map=0)
 
 
 class RunColumn(Vertical):
@@ -136,6 +141,8 @@ class RunColumn(Vertical):
             view.set_map(update.boundary.probs[self.rule], update.boundary.train)
         if update.curves is not None:
             self.query_one(CurveView).set_curves(update.curves, self.rule)
+        elif update.boundary is None and update.map_note:
+            self.show_map_note(update.map_note)
 
     def clear_maps(self) -> None:
         for selector in MAP_VIEWS.values():
@@ -165,6 +172,11 @@ class RunColumn(Vertical):
         title = long if len(long) + 5 <= self.outer_size.width else short
         self.border_title = glyphs.prose(title) if getattr(self.app, "ascii_only", False) else title
         return True
+
+    def show_map_note(self, note: str) -> None:
+        """Say in the map's place why there is no map (when the plan gave it a row)."""
+        roles: Roles = getattr(self.app, "roles", None) or Roles()
+        self.query_one(".boundary", BoundaryMap).show(Text(note, roles.muted))
 
     def show_run(self, run: RunMetrics, history: RunView, scale: YScale, log_x: bool) -> None:
         roles: Roles = getattr(self.app, "roles", None) or Roles()
