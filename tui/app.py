@@ -327,7 +327,8 @@ class DropoutApp(App):
         # The keep probabilities the next step will use: when they differ from the snapshot's (changed
         # while paused), the explanation says the numbers are still the old step's.
         context = Context.of(update.config, update.arch, keep_prob=self.keep_prob,
-                             input_keep_prob=update.input_keep_prob)
+                             input_keep_prob=update.input_keep_prob, rules=update.rules,
+                             rules_first=self.rules_view)
         self.query_one(Explanation).set_snapshot(snap, context)
         self._draw_status()
 
