@@ -25,7 +25,7 @@ from dropout_tui.core.snapshot import RunMetrics
 
 from .diff_view import DiffView
 from .loss_chart import AXIS, tick_label, series_pixels
-from .numbers import fit, fmt, ok, pct
+from .numbers import fit, fmt, ok, pct, prob
 from .rows import Part, fit_row
 from .theme import Roles
 
@@ -116,7 +116,7 @@ def _status(snap, step: int, keep_prob: float, width: int, roles: Roles) -> Text
     parts = [Part("what", [Text("prediction rules", roles.header), Text("rules", roles.header)], sep=""),
              Part("step", [Text(f"at step {at:,}"), Text(f"step {at:,}")], sep=" ")]
     if snap["keep_prob"] != keep_prob:
-        parts.append(Part("note", [Text(f"keep_prob {keep_prob:g} from next step", roles.warn),
+        parts.append(Part("note", [Text(f"keep_prob {prob(keep_prob)} from next step", roles.warn),
                                    Text("keep_prob pending", roles.warn), Text("pending", roles.warn)],
                           sep=" · ", style=roles.faint))
     elif at != step:
