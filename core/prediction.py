@@ -505,7 +505,7 @@ class MCSpreadGrid:
                         d *= (k - 1) / k
                         M2 += d
                     S += p_k
-            for rule, run in exp.runs.items():
+            for rule in exp.runs:
                 _, S, M2, d, std = self._state[rule]
                 np.divide(M2, self.passes, out=d)
                 np.sqrt(d, out=d)
