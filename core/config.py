@@ -10,20 +10,29 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import MISSING, Field, asdict, dataclass, field, fields, replace
+from itertools import pairwise
 from typing import Any
 
 from .activations import ACTIVATIONS
-from .data import CSV, DATASETS, min_size, presets
+from .data import CSV, DATASETS, min_size, n_classes, presets
 from .optim import OPTIMIZERS
 
 DTYPES = ("float64", "float32")
 TASKS = ("classification", "regression")
 # Upper bounds that keep a typo from asking NumPy for terabytes: far beyond what trains at
-# interactive speed, well inside what fits in memory.
+# interactive speed. Whether a setting within them fits in this machine's memory is
+# ``check_memory``'s question.
 MAX_WIDTH = 4096
 MAX_DEPTH = 16
 MAX_POINTS = 1_000_000
 MC_MAX = 200  # the top of the Monte-Carlo ladder
+# The most steps a session trains, and so the most a recording may ask a replay to train, counted
+# over every reset and dataset change: about an hour at the default size on one core. A bound on
+# the work a two-line file can ask for, and the upper bound of --steps.
+MAX_STEPS = 10_000_000
+# Data noise: the datasets span about 2 units, so at 1e6 the points are pure noise already; far
+# beyond, the points' squares overflow float32 and the boundary map's extent (max - min) overflows.
+MAX_NOISE = 1e6
 
 # keep_prob: any value in (0, 1] whose reciprocal is finite is a valid experiment (inverted dropout
 # divides by it). The keys step it by KEY_STEP / KEY_FINE_STEP and stop at KEY_FLOOR: below it almost
@@ -94,8 +103,8 @@ class Config:
             raise ConfigError("--momentum", f"expected a number in [0, 1), got {self.momentum!r}")
         if not _finite(self.l2) or self.l2 < 0:
             raise ConfigError("--l2", f"expected a finite number >= 0, got {self.l2!r}")
-        if not _finite(self.noise) or self.noise < 0:
-            raise ConfigError("--noise", f"expected a finite number >= 0, got {self.noise!r}")
+        if not _finite(self.noise) or not 0 <= self.noise <= MAX_NOISE:
+            raise ConfigError("--noise", f"expected a number from 0 to {MAX_NOISE:g}, got {self.noise!r}")
         if not isinstance(self.layers, tuple) or not self.layers or any(not _int(n) or n < 1 for n in self.layers):
             raise ConfigError("--layers", "expected positive integers separated by commas, e.g. 64,64")
         if len(self.layers) > MAX_DEPTH or max(self.layers) > MAX_WIDTH:
@@ -137,8 +146,8 @@ class Config:
                 "--batch-size",
                 f"expected 0 (full batch) up to the train size {self.train_size}, got {self.batch_size!r}",
             )
-        if not _int(self.eval_every) or self.eval_every < 1:
-            raise ConfigError("--eval-every", f"expected an integer >= 1, got {self.eval_every!r}")
+        if not _int(self.eval_every) or not 1 <= self.eval_every <= MAX_STEPS:
+            raise ConfigError("--eval-every", f"expected an integer from 1 to {MAX_STEPS:,}, got {self.eval_every!r}")
         if not _int(self.mc_max) or not 1 <= self.mc_max <= MC_MAX:
             raise ConfigError("--mc-max", f"expected an integer from 1 to {MC_MAX}, got {self.mc_max!r}")
         return self
@@ -290,3 +299,145 @@ def _int(x: object) -> bool:
 def _choice(option: str, value: object, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ConfigError(option, f"expected one of {', '.join(allowed)}, got {value!r}")
+
+
+# -- memory ------------------------------------------------------------------------------------------
+
+# Optimiser state per parameter, in parameter-sized arrays: SGD's scratch buffer, plus the velocity
+# (momentum) or both moment estimates (Adam).
+_OPTIMIZER_ARRAYS = {"sgd": 1, "momentum": 2, "adam": 3}
+# The options whose size the memory an experiment needs grows with, in the order a message names them.
+SIZE_OPTIONS = ("layers", "train_size", "test_size", "batch_size")
+
+
+def estimate_bytes(config: Config, *, grid_points: int = 0) -> int:
+    """An ESTIMATE of the bytes the two runs of ``config`` allocate, from the buffers the engine
+    makes and writes to: parameters with their gradients, weight scratch and optimiser state (two
+    networks, and the one they are copied from); per run, a workspace of about ``rows × 4 · hidden
+    units`` numbers for each batch size trained (activations before and after the mask, gradients,
+    scratch) and ``rows × 2 · hidden units`` for each set a snapshot evaluates (train, statistics
+    rows, test); dropout masks; the data. ``grid_points``: points of the app's decision-boundary
+    maps, evaluated by both networks. Leaves out the interpreter, NumPy and the UI (tens of MB) and
+    NumPy's temporaries. It errs high: for experiments of 0.7 to 3.4 GB the resident memory
+    measured after a few steps and a snapshot was 55 to 90% of it. Does not validate ``config``."""
+    from .metrics import STATS_ROWS
+
+    item = 4 if config.dtype == "float32" else 8
+    k = n_classes(config.dataset) if config.dataset in DATASETS else 2
+    n_in, n_out = 2, 1 if k <= 2 else k  # a regression set (k = 0) has one output
+    hidden = [int(w) for w in config.layers]
+    widths = [n_in, *hidden, n_out]
+    params = sum(fi * fo + fo for fi, fo in pairwise(widths))
+    units = sum(hidden)
+    n_train, n_test = int(config.train_size), int(config.test_size)
+    batch = n_train if config.batch_size in (0, n_train) else min(int(config.batch_size), n_train)
+    stats = min(STATS_ROWS, n_train)
+
+    def workspace(rows: int, arrays: int) -> int:  # numbers of a core.network.Workspace that are written
+        return rows * (arrays * units + n_in + 2 * n_out + 2)
+
+    def masks(rows: int) -> int:  # bytes: a float32 draw and two mask arrays per dropout site
+        return rows * (n_in + units) * (4 + 2 * item)
+
+    numbers = params * (2 * (3 + _OPTIMIZER_ARRAYS.get(config.optimizer, 3)) + 3)
+    batches = [batch] + ([n_train % batch] if batch and n_train % batch else [])
+    numbers += 2 * sum(workspace(b, 4) for b in batches)
+    numbers += 2 * (workspace(n_train, 2) + workspace(stats, 2) + workspace(n_test, 2)) + stats * units  # snapshots
+    numbers += 2 * workspace(grid_points, 2)
+    numbers += 2 * (n_train + n_test) * (n_in + n_out)  # data and targets
+    return numbers * item + sum(masks(b) for b in batches) + masks(stats)
+
+
+def available_memory() -> int | None:
+    """Bytes this process may still allocate, or None when it cannot be told: the least of the
+    kernel's MemAvailable (/proc/meminfo; elsewhere free pages from sysconf), the headroom under a
+    cgroup v2 memory limit (containers) and under RLIMIT_AS (``ulimit -v``)."""
+    found: list[int] = []
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemAvailable:"):
+                    found.append(int(line.split()[1]) * 1024)
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if not found:
+        try:
+            found.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
+        except (OSError, ValueError, AttributeError):
+            pass
+    headroom = _cgroup_headroom()
+    if headroom is not None:
+        found.append(headroom)
+    headroom = _rlimit_headroom()
+    if headroom is not None:
+        found.append(headroom)
+    return min(found) if found else None
+
+
+def _cgroup_headroom() -> int | None:
+    """limit - usage of this process's cgroup (v2) and its ancestors, the least; None without a limit."""
+    try:
+        with open("/proc/self/cgroup") as f:
+            path = next((line.strip()[3:] for line in f if line.startswith("0::")), None)
+    except OSError:
+        return None
+    if path is None:
+        return None
+    best = None
+    parts = [p for p in path.split("/") if p]
+    for depth in range(len(parts), -1, -1):
+        base = os.path.join("/sys/fs/cgroup", *parts[:depth])
+        try:
+            with open(os.path.join(base, "memory.max")) as f:
+                limit = f.read().strip()
+            if limit == "max":
+                continue
+            with open(os.path.join(base, "memory.current")) as f:
+                used = int(f.read().strip())
+        except (OSError, ValueError):
+            continue
+        room = max(0, int(limit) - used)
+        best = room if best is None else min(best, room)
+    return best
+
+
+def _rlimit_headroom() -> int | None:
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY:
+            return None
+        with open("/proc/self/status") as f:
+            size = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+        return max(0, soft - size)
+    except (ImportError, OSError, ValueError, StopIteration):
+        return None
+
+
+def human_bytes(n: float) -> str:
+    """``38 GB``, ``512 MB``: two or three significant digits, decimal units."""
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{int(n)} bytes"
+
+
+def check_memory(config: Config, *, grid_points: int = 0, available: int | None = None) -> None:
+    """Refuse ``config`` when ``estimate_bytes`` says it needs more memory than is available
+    (``available``: bytes, default ``available_memory()``; nothing is refused when that cannot be
+    told). The message names the option that asks for most of it, with both numbers:
+    ``--layers: this experiment needs about 38 GB; 21 GB are available``. Raises ConfigError."""
+    need = estimate_bytes(config, grid_points=grid_points)
+    if available is None:
+        available = available_memory()
+    if available is None or need <= available:
+        return
+    defaults = Config()
+    # The option whose default would save the most: resetting it alone shows what it costs.
+    saved = {name: need - estimate_bytes(replace(config, **{name: getattr(defaults, name)}), grid_points=grid_points)
+             for name in SIZE_OPTIONS}
+    name = max(SIZE_OPTIONS, key=lambda n: saved[n])
+    raise ConfigError("--" + name.replace("_", "-"),
+                      f"this experiment needs about {human_bytes(need)}; {human_bytes(available)} are available")

@@ -11,9 +11,9 @@ import io
 import math
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from .fileio import open_new, write_all
+from .fileio import OutputFile, create_output, open_with_first_record
 from .snapshot import LAYER_FIELDS, RUN_FIELDS, SNAPSHOT_FIELDS, Snapshot, csv_columns, rule_columns
 
 
@@ -57,41 +57,56 @@ def csv_rows(snap: Snapshot, n_layers: int, ladder: tuple[int, ...] = ()) -> lis
 
 
 class CsvLog:
-    """Metrics history as CSV, each row written through as it comes. Raises OutputExistsError or
-    OSError when the file cannot be created."""
+    """Metrics history as CSV, each snapshot's rows written through as they come. A write error
+    (a full disk, a closed pipe) stops it for good: rows partly written are cut off again (in a file
+    it made), the file is closed, ``error`` says why and ``on_error(csv)`` is called once; later
+    rows are dropped. ``output``: from ``core.fileio.create_output`` (the caller commits it);
+    default: ``path``, made by the rules of ``core.fileio``. Raises OutputExistsError,
+    OutputRefusedError or OSError when the file cannot be made."""
 
     def __init__(self, path: str | os.PathLike, n_layers: int, ladder: tuple[int, ...] = (), *,
-                 force: bool = False, fd: int | None = None):
+                 force: bool = False, fd: int | None = None, output: OutputFile | None = None,
+                 on_error: Callable[[CsvLog], None] | None = None):
         self.path = os.fspath(path)
         self.n_layers = n_layers
         self.ladder = ladder
         self.rows = 0
+        self.on_error = on_error
+        self.error: OSError | None = None
+        self.last_step: int | None = None  # of the last snapshot whose rows were written
         self._lock = threading.Lock()
-        self._fd = open_new(self.path, force) if fd is None else fd
-        self._emit([csv_columns(n_layers, ladder)])
+        if fd is not None:
+            output = OutputFile(self.path, fd, "fd")
+        self._out = open_with_first_record(self.path, force, output, _encode([csv_columns(n_layers, ladder)]))
 
     @classmethod
-    def to_fd(cls, fd: int, n_layers: int, ladder: tuple[int, ...] = ()) -> CsvLog:
+    def to_fd(cls, fd: int, n_layers: int, ladder: tuple[int, ...] = (),
+              on_error: Callable[[CsvLog], None] | None = None) -> CsvLog:
         """A CsvLog on an open file descriptor (e.g. a duplicate of stdout); closing closes ``fd``."""
-        return cls("<stdout>", n_layers, ladder, fd=fd)
+        return cls("<stdout>", n_layers, ladder, fd=fd, on_error=on_error)
 
-    def _emit(self, rows: list[list[str]]) -> None:
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerows(rows)
-        with self._lock:
-            if self._fd >= 0:
-                write_all(self._fd, buf.getvalue().encode("utf-8"))
+    @property
+    def stopped(self) -> bool:
+        return self.error is not None
 
     def write(self, snap: Snapshot) -> None:
         rows = csv_rows(snap, self.n_layers, self.ladder)
-        self._emit(rows)
-        self.rows += len(rows)
+        data = _encode(rows)
+        with self._lock:
+            if self._out.fd < 0:
+                return
+            if self._out.write(data):
+                self.rows += len(rows)
+                self.last_step = snap.get("step")
+                return
+            self.error = self._out.error
+            self._out.close()
+        if self.on_error is not None:
+            self.on_error(self)
 
     def close(self) -> None:
         with self._lock:
-            fd, self._fd = self._fd, -1
-            if fd >= 0:
-                os.close(fd)
+            self._out.close()
 
     def __enter__(self) -> CsvLog:
         return self
@@ -100,15 +115,40 @@ class CsvLog:
         self.close()
 
 
-def write_csv(path: str | os.PathLike, snapshots: Iterable[Snapshot], *, force: bool = False) -> int:
-    """Write a whole history at once; the columns cover the deepest snapshot and the longest
-    Monte-Carlo ladder. Returns the number of rows."""
+def _encode(rows: list[list[str]]) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def csv_bytes(snapshots: Iterable[Snapshot]) -> tuple[bytes, int]:
+    """A whole history as CSV (the columns cover the deepest snapshot and the longest Monte-Carlo
+    ladder): (the file's bytes, rows)."""
     snapshots = list(snapshots)
     runs = [run for s in snapshots for run in s["runs"].values()]
     n_layers = max((len(run["layers"]) for run in runs), default=0)
     ladder = max((tuple(row["T"] for row in run["rules"]["mc_dropout"]) for run in runs if "rules" in run),
                  key=len, default=())
-    with CsvLog(path, n_layers, ladder, force=force) as out:
-        for snap in snapshots:
-            out.write(snap)
-        return out.rows
+    rows = [csv_columns(n_layers, ladder)]
+    for snap in snapshots:
+        rows += csv_rows(snap, n_layers, ladder)
+    return _encode(rows), len(rows) - 1
+
+
+def write_csv(path: str | os.PathLike, snapshots: Iterable[Snapshot], *, force: bool = False) -> int:
+    """Write a whole history at once; the columns as ``csv_bytes``. Returns the number
+    of rows. Raises OutputExistsError or OSError, leaving no partial file behind."""
+    data, rows = csv_bytes(snapshots)
+    out = create_output(path, force)
+    if not out.write(data):
+        error = out.error
+        out.discard()
+        assert error is not None
+        raise error
+    try:
+        out.commit()
+    except OSError:
+        out.discard()
+        raise
+    out.close()
+    return rows

@@ -134,6 +134,11 @@ def presets(dataset: str, task: str = "classification") -> dict[str, float | int
 MIN_REGRESSION = 10  # a fit needs a few points; the split needs at least this many
 
 
+def n_classes(name: str) -> int:
+    """The class count of a built-in dataset (0 for a regression set). Raises KeyError."""
+    return _CLASSES[name]
+
+
 def is_regression(name: str) -> bool:
     return _CLASSES.get(name) == 0
 

@@ -126,17 +126,22 @@ def one_blas_thread():
 _controller = None
 
 
+MAX_PASSED = 1000  # records handed back by one ``advance``: a file of a million events is streamed
+
+
 class Replayer:
     """Re-runs a session: the same experiment, each change applied at its recorded step, a snapshot
     taken at each recorded snapshot's step (and compared when ``verify``).
 
     The app drives it in chunks: ``advance(n)`` trains at most ``n`` steps (None: up to the next
-    snapshot) and returns what it passed: events as read, ``Replayed`` snapshots, the close record.
-    ``done`` at the end (or at the first mismatch when verifying). Snapshots must be taken only
-    through the replayer so the trajectory is the recorded one. ``data_path``/``test_path``: the
-    user's CSV files when the recording names them without holding their text. Raises
-    SessionFormatError if the file turns out bad past what ``read_session`` checked (it changed
-    since), CsvDataError for missing or changed data, ValueError for a malformed data record."""
+    snapshot) and returns what it passed, at most MAX_PASSED records: events as read, ``Replayed``
+    snapshots, the close record. ``done`` at the end (or at the first mismatch when verifying).
+    Snapshots must be taken only through the replayer so the trajectory is the recorded one.
+    Everything that computes (building experiments, training, snapshots) runs with BLAS on one
+    thread, whoever calls it and however BLAS is set up. ``data_path``/``test_path``: the user's
+    CSV files when the recording names them without holding their text. Raises SessionFormatError
+    if the file turns out bad past what ``read_session`` checked (it changed since), CsvDataError
+    for missing or changed data, ValueError for a malformed data record."""
 
     def __init__(self, session: SessionFile, *, verify: bool = False, rtol: float | None = None,
                  data_path: str | None = None, test_path: str | None = None):
@@ -149,7 +154,8 @@ class Replayer:
             # The recorded data: embedded, or the file given again, which must hash the same.
             source = CsvSource.from_record(session.header.get("data"), label=config.label or None,
                                            task=config.task, data_path=data_path, test_path=test_path)
-        self.exp = PairedExperiment(config, source=source)
+        with one_blas_thread():
+            self.exp = PairedExperiment(config, source=source)
         self.mismatch: Mismatch | None = None
         self.events_applied = 0
         self.snapshots_compared = 0
@@ -193,6 +199,8 @@ class Replayer:
                     break
                 if budget is None and isinstance(record, SnapshotRecord):
                     break  # hand each snapshot back to the caller as it comes
+                if len(out) >= MAX_PASSED:
+                    break
         return out
 
     def _apply(self, record: Record) -> Passed:

@@ -22,22 +22,32 @@ every line::
   Version 1 named the prediction-mode layer fields ``mean_eval`` / ``norm_eval``; they are renamed
   to ``mean_pred`` / ``norm_pred`` on reading.
 - Steps never go down, except right after a ``reset`` or ``dataset`` event (a new experiment at 0).
+  No step is beyond ``MAX_STEPS``, nor the steps trained in all, over every reset and dataset
+  change (``StepCounter``): a recording cannot ask a replay for more work than a session may do.
 - With a user's CSV (``--data``) the header's ``data`` names each file (``train``, ``test`` or null)
   with its size and SHA-256, and holds its text when the files together are small
   (``core.csv_data.EMBED_LIMIT``): such a recording replays anywhere; a larger one needs the file
   again, with the recorded hash.
-- The ``close`` record is the last line. A file without one was cut off (kill -9, power loss):
-  every complete line before the cut still replays.
+- The ``close`` record is the last line. A file without one was cut off (kill -9, power loss, a
+  full disk): every complete line before the cut still replays. Only a last line without its
+  newline counts as cut off; a complete line that is not a valid record is an error wherever it is.
+- Lines are at most ``MAX_LINE_BYTES`` (1 MiB) long; a UTF-8 byte order mark before the header is
+  skipped.
 
 Writers never overwrite an existing file unless asked (``force``), and each line reaches the kernel
 in one write as it is made (``core.fileio``), so after ``kill -9`` at most the last line is
-incomplete. Readers only ever ``json.loads``: nothing in a file is executed or unpickled.
+incomplete; a write error (a full disk) cuts a partly written line off again. Readers only ever
+``json.loads``: nothing in a file is executed or unpickled, and every field is checked by the code
+that checks the command line (``Config.from_dict``, ``Change.from_record``).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -49,9 +59,9 @@ import numpy as np
 
 from . import version as package_version
 from .changes import RESTART_KINDS, Change, ChangeError
-from .config import Config, ConfigError
+from .config import MAX_STEPS, Config, ConfigError, check_memory
 from .csv_data import CsvSource
-from .fileio import open_new, write_all
+from .fileio import OutputFile, open_with_first_record, write_all
 from .report import json_safe
 from .snapshot import RUNS, Snapshot, upgrade_legacy
 
@@ -92,29 +102,62 @@ def versions() -> dict[str, str]:
     return {"dropout-tui": package_version(), "numpy": np.__version__, "python": platform.python_version()}
 
 
+class StepCounter:
+    """Steps a session has trained, over every reset and dataset change: what MAX_STEPS bounds.
+    The writer and the reader count alike, so whatever is written can be read back."""
+
+    def __init__(self) -> None:
+        self.done = 0  # steps of the experiments left behind by a reset or dataset change
+        self.step = 0  # the latest step of the current experiment
+
+    def total(self, step: int) -> int:
+        return self.done + step
+
+    def at(self, step: int) -> None:
+        self.step = step
+
+    def restart(self, step: int) -> None:
+        self.done += max(self.step, step)
+        self.step = 0
+
+
 class SessionLog:
     """Writes one session log. Thread-safe: the worker may write snapshots and events while another
     thread (or a signal handler) closes the log; anything written after ``close`` is dropped, so the
     close record stays last.
 
+    A write error (a full disk, an I/O error) stops the log for good: the partly written line is
+    cut off, the close record is tried once (reason "write error"), the file is closed, ``error``
+    says why and ``on_error(log)`` is called once; the session goes on without it. A session that
+    reaches MAX_STEPS steps in all is closed the same way (reason "max steps", ``error`` None):
+    more could not be replayed. ``ended_at`` is then the last step the log holds and ``complete``
+    whether it has its close record. ``on_error`` must not raise.
+
     ``fsync=True`` also forces every line to disk (survives a power cut, not just a killed process);
     it costs about a millisecond or more per line on typical disks, so it is off by default.
-    Raises OutputExistsError or OSError when the file cannot be created.
+    ``output``: where to write, from ``core.fileio.create_output`` (the caller commits it);
+    default: ``path``, made by the rules of ``core.fileio``. Raises OutputExistsError,
+    OutputRefusedError or OSError when the file cannot be made.
     """
 
     def __init__(self, path: str | os.PathLike, config: Config, *, terminal: tuple[int, int] | None = None,
                  force: bool = False, fsync: bool = False, mode: str = "headless",
-                 clock: Callable[[], float] = time.monotonic, source: CsvSource | None = None):
+                 clock: Callable[[], float] = time.monotonic, source: CsvSource | None = None,
+                 output: OutputFile | None = None, on_error: Callable[[SessionLog], None] | None = None):
         self.path = os.fspath(path)
         self.config = config
         self.fsync = fsync
+        self.on_error = on_error
         self._clock = clock
         self._lock = threading.RLock()
         self._closing = False
         self._last_step = 0
+        self._work = StepCounter()
         self.bytes_written = 0
         self.lines_written = 0
-        self._fd = open_new(self.path, force)
+        self.error: OSError | None = None
+        self.stopped = False  # stopped early: a write error or MAX_STEPS
+        self.complete = False  # the close record is written
         self._t0 = clock()
         header = {
             "type": "header", "format": FORMAT, "version": VERSION,
@@ -124,15 +167,18 @@ class SessionLog:
         }
         if source is not None:
             header["data"] = source.record()
-        try:
-            self._write(header)
-        except BaseException:
-            os.close(self._fd)
-            raise
+        line = dumps_line(header)
+        self._out = open_with_first_record(self.path, force, output, line)
+        self.bytes_written, self.lines_written = len(line), 1
 
     @property
     def closed(self) -> bool:
         return self._closing
+
+    @property
+    def ended_at(self) -> int:
+        """The step of the last record written."""
+        return self._last_step
 
     def _t(self) -> float:
         return round(self._clock() - self._t0, 3)
@@ -140,48 +186,73 @@ class SessionLog:
     def _write(self, record: dict) -> bool:
         line = dumps_line(record)
         with self._lock:
-            fd = self._fd
-            if fd < 0:
+            if self._out.fd < 0:
                 return False
-            write_all(fd, line)
-            if self.fsync and self._fd == fd:  # a signal handler may have closed it meanwhile
-                os.fsync(fd)
+            if not self._out.write(line, fsync=self.fsync):
+                return False
             self.bytes_written += len(line)
             self.lines_written += 1
         return True
 
+    def _stop(self, reason: str) -> None:
+        """End the log early, at the last record written, with a close record if one can still
+        be written. Call with the lock held; the caller then calls ``_tell``."""
+        self._closing = self.stopped = True
+        first, self._out.error = self._out.error, None  # the write error that stopped it, if any
+        self.complete = self._write({"type": "close", "reason": reason, "step": self._last_step, "t": self._t()})
+        self.error = first if first is not None or self.complete else self._out.error
+        self._out.close()
+
+    def _tell(self) -> None:
+        if self.on_error is not None:
+            self.on_error(self)
+
+    def _record(self, record: dict, step: int, restart: bool = False) -> None:
+        with self._lock:
+            if self._closing:
+                return
+            if self._work.total(step) > MAX_STEPS:
+                self._stop("max steps")
+            elif not self._write(record):
+                self._stop("write error")
+            elif restart:
+                self._work.restart(step)
+                self._last_step = 0
+                return
+            else:
+                self._work.at(step)
+                self._last_step = step
+                return
+        self._tell()
+
     def event(self, change: Change, step: int) -> None:
         """Record ``change`` as taking effect at ``step``."""
         record = {"type": "event", "kind": change.kind, "step": int(step), "t": self._t(), **change.payload()}
-        with self._lock:
-            if self._closing:
-                return
-            self._write(json_safe(record))
-            self._last_step = 0 if change.kind in RESTART_KINDS else int(step)
+        self._record(json_safe(record), int(step), restart=change.kind in RESTART_KINDS)
 
     def snapshot(self, snap: Snapshot) -> None:
         """Record a snapshot exactly as taken."""
-        record = {"type": "snapshot", "t": self._t(), **json_safe(snap)}
-        with self._lock:
-            if self._closing:
-                return
-            self._write(record)
-            self._last_step = int(snap["step"])
+        self._record({"type": "snapshot", "t": self._t(), **json_safe(snap)}, int(snap["step"]))
 
     def close(self, reason: str = "quit", step: int | None = None) -> bool:
         """Write the close record and close the file; later calls (and later records) do nothing.
-        Returns True if this call closed it. Safe to call from a signal handler."""
+        Returns True if this call closed it. Never raises (a failed write is ``error``); safe to
+        call from a signal handler."""
         with self._lock:
             if self._closing:
                 return False
             self._closing = True
-            try:
-                self._write({"type": "close", "reason": str(reason),
-                             "step": self._last_step if step is None else int(step), "t": self._t()})
-            finally:
-                fd, self._fd = self._fd, -1
-                os.close(fd)
-            return True
+            end = self._last_step if step is None else int(step)
+            if end < self._last_step or self._work.total(end) > MAX_STEPS:
+                end = self._last_step  # what a replay can reach: no further than the log goes
+            self.complete = self._write({"type": "close", "reason": str(reason), "step": end, "t": self._t()})
+            self._last_step = end
+            if not self.complete:
+                self.error, self.stopped = self._out.error, True
+            self._out.close()
+        if not self.complete:
+            self._tell()
+        return True
 
     def __enter__(self) -> SessionLog:
         return self
@@ -224,10 +295,54 @@ class CloseRecord:
 
 Record = EventRecord | SnapshotRecord | CloseRecord
 
+MAX_LINE_BYTES = 1 << 20  # 1 MiB: a snapshot of the deepest allowed network is a few kB
+MAX_STREAM_BYTES = 1 << 30  # 1 GiB: the most kept of a log read from a pipe
+_CHUNK = 1 << 16
+_BOM = b"\xef\xbb\xbf"
+
+
+class _Source:
+    """The bytes of a log, readable from the start as often as needed: a regular file's own
+    descriptor (so a file renamed or replaced meanwhile is not read in its place), or an unlinked
+    temporary copy of a stream, which can be read once only."""
+
+    def __init__(self, fd: int, keep: Any = None):
+        self.fd, self._keep = fd, keep
+
+    def reader(self) -> Callable[[int], bytes]:
+        offset = 0
+        fd = self.fd
+
+        def read(n: int) -> bytes:
+            nonlocal offset
+            if fd < 0 or self.fd < 0:
+                raise ValueError("the session file is closed")
+            data = os.pread(fd, n, offset)
+            offset += len(data)
+            return data
+
+        return read
+
+    def close(self) -> None:
+        fd, self.fd = self.fd, -1
+        if self._keep is not None:
+            self._keep.close()
+            self._keep = None
+        elif fd >= 0:
+            os.close(fd)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except OSError:
+            pass
+
 
 @dataclass
 class SessionFile:
-    """A validated session log. ``records()`` streams its events, snapshots and close record."""
+    """A validated session log. ``records()`` streams its events, snapshots and close record, read
+    from the same file (or copy of a stream) that ``read_session`` validated. ``release()`` lets
+    it go (so does garbage collection)."""
     path: str
     header: dict
     config: Config
@@ -236,6 +351,7 @@ class SessionFile:
     n_snapshots: int = 0
     close: CloseRecord | None = None
     last_step: int = 0
+    _source: _Source | None = field(default=None, repr=False, compare=False)
 
     @property
     def versions(self) -> dict:
@@ -250,18 +366,93 @@ class SessionFile:
         return None
 
     def records(self) -> Iterator[Record]:
-        for record in _Scanner(self.path, []):
+        """The records after the header, validated again as they are read."""
+        if self._source is None:
+            fd = os.open(self.path, os.O_RDONLY | _CLOEXEC)
+            self._source = _Source(fd)
+        for record in _Scanner(_lines(self._source.reader()), [], check_memory=False):
             if not isinstance(record, HeaderRecord):
                 yield record
 
+    def release(self) -> None:
+        """Close the file (or drop the copy of a stream); ``records()`` cannot be read after."""
+        if self._source is not None:
+            self._source.close()
+
+
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
 
 def read_session(path: str | os.PathLike) -> SessionFile:
-    """Read and validate a whole session log (streaming; memory stays small).
-    Raises SessionFormatError (one-line message) or OSError; collects warnings for a cut-off end."""
+    """Read and validate a whole session log, streaming (memory stays small whatever its length).
+
+    A regular file is read twice, through one descriptor: here, to validate it, and by
+    ``records()`` to replay it. Anything else (a FIFO, ``<(cat log)``, ``/dev/stdin`` from a pipe)
+    is read once: validated while it is copied to an unlinked temporary file (at most
+    MAX_STREAM_BYTES), which ``records()`` reads. Limits: MAX_LINE_BYTES per line, MAX_STEPS steps
+    in all (see ``StepCounter``), and sizes that fit in memory (``core.config.check_memory``).
+    A UTF-8 byte order mark is skipped. Only a last line without its newline counts as cut off
+    (a warning); any other bad line is an error.
+
+    Raises SessionFormatError (one-line message), IsADirectoryError or OSError; collects warnings
+    for a cut-off end."""
     path = os.fspath(path)
+    fd = os.open(path, os.O_RDONLY | _CLOEXEC)
+    source: _Source | None = None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        if os.isatty(fd):
+            raise SessionFormatError("a terminal, not a session log (redirect or pipe the log in)")
+        if stat.S_ISREG(mode):
+            source = _Source(fd)
+            read = source.reader()
+        else:
+            spool = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for records(), closed by _Source
+            source = _Source(spool.fileno(), keep=spool)
+            read = _copying_reader(fd, spool.fileno())
+        session = _validate(path, read)
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+        session._source = source
+        return session
+    except BaseException:
+        if source is not None:
+            source.close()
+        if source is None or source.fd != fd:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        raise
+
+
+def _copying_reader(fd: int, copy_fd: int) -> Callable[[int], bytes]:
+    """Reads a stream, keeping a copy of every byte in ``copy_fd``."""
+    total = 0
+
+    def read(n: int) -> bytes:
+        nonlocal total
+        data = os.read(fd, n)
+        total += len(data)
+        if total > MAX_STREAM_BYTES:
+            raise SessionFormatError(f"more than {MAX_STREAM_BYTES >> 30} GiB from a pipe; "
+                                     "save the log to a file and replay that")
+        try:
+            write_all(copy_fd, data)
+        except OSError as exc:
+            raise SessionFormatError(f"cannot keep a copy of the log read from a pipe in "
+                                     f"{tempfile.gettempdir()}: {exc.strerror or exc}") from None
+        return data
+
+    return read
+
+
+def _validate(path: str, read: Callable[[int], bytes]) -> SessionFile:
     warnings: list[str] = []
     session: SessionFile | None = None
-    for record in _Scanner(path, warnings):
+    for record in _Scanner(_lines(read), warnings, check_memory=True):
         if isinstance(record, HeaderRecord):
             session = SessionFile(path, record.header, record.config)
             continue
@@ -284,8 +475,11 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"non-standard JSON constant {name}")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _parse(raw: bytes) -> object:
-    return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    return _DECODER.decode(raw.decode("utf-8"))
 
 
 def _is_int(x: object) -> bool:
@@ -296,40 +490,65 @@ def _short(exc: Exception) -> str:
     return str(exc).split("\n")[0][:80]
 
 
-def _lines(path: str) -> Iterator[tuple[int, bytes, bool]]:
-    """(line number, bytes with their newline, is_last)."""
-    with open(path, "rb") as f:
-        prev = None
-        number = 0
-        for raw in f:
-            number += 1
-            if prev is not None:
-                yield prev[0], prev[1], False
-            prev = (number, raw)
-        if prev is not None:
-            yield prev[0], prev[1], True
+def _lines(read: Callable[[int], bytes]) -> Iterator[tuple[int, bytes, bool]]:
+    """(line number, the line without its line ending, whether it ended with a newline), never
+    holding more than one line and one chunk. Raises SessionFormatError for a line longer than
+    MAX_LINE_BYTES, as soon as it is that long (``/dev/zero`` ends here)."""
+    buf = bytearray()
+    start = 0
+    number = 0
+    while True:
+        nl = buf.find(b"\n", start)
+        if nl < 0:
+            if len(buf) - start > MAX_LINE_BYTES:
+                raise _too_long(number + 1)
+            del buf[:start]
+            start = 0
+            chunk = read(_CHUNK)
+            if not chunk:
+                if buf:
+                    number += 1
+                    yield number, _clean(bytes(buf), number), False
+                return
+            buf += chunk
+            continue
+        number += 1
+        if nl - start > MAX_LINE_BYTES:
+            raise _too_long(number)
+        yield number, _clean(bytes(buf[start:nl]), number), True
+        start = nl + 1
+
+
+def _clean(line: bytes, number: int) -> bytes:
+    if number == 1 and line.startswith(_BOM):
+        line = line[len(_BOM):]
+    return line[:-1] if line.endswith(b"\r") else line
+
+
+def _too_long(number: int) -> SessionFormatError:
+    return SessionFormatError(f"longer than {MAX_LINE_BYTES >> 20} MiB, the longest line a session log "
+                              "may have (not a dropout-tui session log?)", number)
 
 
 class _Scanner:
-    """Iterates over a log: the header first, then typed records, each validated.
+    """Iterates over a log's lines: the header first, then typed records, each validated.
     Tracks the experiment's config and keep probabilities, which dataset events without a config
-    need to be interpreted."""
+    need to be interpreted, and the steps trained in all (MAX_STEPS). ``check_memory``: refuse
+    configs that do not fit in the memory available now (the first reading only, so a replay
+    does not fail halfway because memory got tight)."""
 
-    def __init__(self, path: str, warnings: list[str]):
-        self.path, self.warnings = path, warnings
+    def __init__(self, lines: Iterator[tuple[int, bytes, bool]], warnings: list[str], *, check_memory: bool):
+        self.lines, self.warnings, self.check_memory = lines, warnings, check_memory
 
     def __iter__(self) -> Iterator[HeaderRecord | Record]:
         header_seen = False
         closed_at = None
         floor = 0  # the smallest step the next record may have
+        work = StepCounter()
         legacy = False
         current: Config | None = None
-        for number, raw, last in _lines(self.path):
-            complete = raw.endswith(b"\n")
-            text = raw.rstrip(b"\r\n")
+        for number, text, complete in self.lines:
             if not text.strip():
-                if not complete and header_seen:
-                    continue
                 if not header_seen:
                     raise SessionFormatError("empty line where the header should be "
                                              "(not a dropout-tui session log)", number)
@@ -337,7 +556,7 @@ class _Scanner:
             try:
                 record = _parse(text)
             except (ValueError, RecursionError) as exc:
-                if last and header_seen:
+                if not complete and header_seen:
                     self.warnings.append(f"line {number}: incomplete last line ignored (the recording was cut off)")
                     return
                 what = ("not valid UTF-8" if isinstance(exc, UnicodeDecodeError)
@@ -348,7 +567,7 @@ class _Scanner:
             if not isinstance(record, dict):
                 raise SessionFormatError(f"expected a JSON object, got {type(record).__name__}", number)
             if not header_seen:
-                head = _check_header(record, number)
+                head = _check_header(record, number, self.check_memory)
                 current, legacy = head.config, head.version == 1
                 header_seen = True
                 yield head
@@ -366,9 +585,13 @@ class _Scanner:
             if kind == "event":
                 try:
                     change = Change.from_record(record, current)
+                    if change.kind == "dataset" and change.config is not None and self.check_memory:
+                        check_memory(change.config)
                 except ChangeError as exc:
                     what = "event" if exc.field == "kind" else f"{record.get('kind')} event"
                     raise SessionFormatError(f"{what}: {exc}", number) from None
+                except ConfigError as exc:
+                    raise SessionFormatError(f"dataset event: 'config': {exc}", number) from None
                 current = _track(current, change)
                 out = EventRecord(number, step, change)
             elif kind == "snapshot":
@@ -384,6 +607,13 @@ class _Scanner:
                 what = f"{record['kind']} event" if kind == "event" else kind
                 raise SessionFormatError(f"out of order: {what} at step {step} after step {floor} "
                                          "(steps only go back after a reset or dataset change)", number)
+            if work.total(step) > MAX_STEPS:
+                raise SessionFormatError(f"the session trains more than {MAX_STEPS:,} steps in all (counting "
+                                         "every reset and dataset change), the most a replay trains", number)
+            if restart:
+                work.restart(step)
+            else:
+                work.at(step)
             floor = 0 if restart else step
             yield out
         if not header_seen:
@@ -394,6 +624,9 @@ def _step(record: dict, kind: str, number: int) -> int:
     step = record.get("step")
     if not isinstance(step, int) or isinstance(step, bool) or step < 0:
         raise SessionFormatError(f"{kind}: 'step' must be an integer >= 0, got {step!r}", number)
+    if step > MAX_STEPS:
+        raise SessionFormatError(f"{kind}: 'step' {step:,} is beyond {MAX_STEPS:,}, the most steps "
+                                 "a session trains", number)
     return step
 
 
@@ -406,7 +639,14 @@ def _track(config: Config, change: Change) -> Config:
     return config
 
 
-def _check_header(record: dict, number: int) -> HeaderRecord:
+MODES = ("headless", "app", "replay")
+MAX_TERMINAL = 10_000  # columns or rows
+
+
+def _check_header(record: dict, number: int, memory: bool) -> HeaderRecord:
+    """The header, every field it may carry checked: the config by ``Config.from_dict`` (the
+    command line's own checks) and, when ``memory``, ``check_memory``; the rest by type, since
+    nothing but a replay's tolerance (``versions.numpy``) depends on them."""
     if record.get("type") != "header" or "format" not in record:
         raise SessionFormatError("missing header: not a dropout-tui session log", number)
     if record["format"] != FORMAT:
@@ -419,8 +659,24 @@ def _check_header(record: dict, number: int) -> HeaderRecord:
         raise SessionFormatError("header: 'config' must be an object", number)
     try:
         config = Config.from_dict(record["config"])
+        if memory:
+            check_memory(config)
     except ConfigError as exc:
         raise SessionFormatError(f"header: bad config: {exc}", number) from None
+    if "seed" in record and record["seed"] != config.seed:
+        raise SessionFormatError(f"header: 'seed' {record['seed']!r} differs from the config's seed {config.seed}",
+                                 number)
+    versions = record.get("versions", {})
+    if not isinstance(versions, dict) or not all(isinstance(v, str) for v in versions.values()):
+        raise SessionFormatError("header: 'versions' must be an object of version strings", number)
+    terminal = record.get("terminal")
+    if terminal is not None and not (
+            isinstance(terminal, dict) and all(_is_int(terminal.get(k)) and 0 < terminal[k] <= MAX_TERMINAL
+                                               for k in ("cols", "rows"))):
+        raise SessionFormatError("header: 'terminal' must be null or {\"cols\": N, \"rows\": N}", number)
+    for key in ("mode", "created"):
+        if key in record and not isinstance(record[key], str):
+            raise SessionFormatError(f"header: {key!r} must be a string", number)
     return HeaderRecord(number, record, config, version)
 
 
@@ -432,4 +688,3 @@ def _snapshot(record: dict, number: int, legacy: bool) -> Snapshot:
     if legacy:
         upgrade_legacy(snap)
     return snap  # type: ignore[return-value]  # its numbers are checked when compared
-

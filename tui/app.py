@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
+import time
 from pathlib import Path
 from typing import ClassVar
 from collections.abc import Iterable
@@ -26,8 +28,8 @@ from dropout_tui.core.snapshot import Snapshot
 
 from .explain import Context
 from .history import History
-from .outputs import Outputs, export_csv, export_name
-from .signals import install_close_on_signals, signal_name
+from .outputs import Outputs, Problem, export_csv, export_file
+from .signals import SIGNALS, blocked, install_close_on_signals, signal_name
 from .threads import limit_blas_threads
 from .trainer import SPEEDS, Trainer, Update
 from .widgets import glyphs
@@ -53,6 +55,8 @@ TOAST_WIDTH = 60  # Textual's toast width; ours may take 90% of a narrow window
 # Keys that share one label in the key bar ("+ - keep_prob").
 KEEP_GROUP = Binding.Group("keep_prob")
 SPEED_GROUP = Binding.Group("speed")
+RESIZE_SETTLE_S = 0.1  # the boundary maps follow a resize once the size has held this long
+MEMORY_ERROR = "not enough memory for this experiment; try smaller --layers, --train-size or --test-size"
 
 
 class Trained(Message):
@@ -61,6 +65,14 @@ class Trained(Message):
     def __init__(self, update: Update):
         super().__init__()
         self.update = update
+
+
+class FileProblem(Message):
+    """An output file stopped (a full disk): posted from whichever thread wrote it."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
 
 
 class DropoutApp(App):
@@ -153,7 +165,15 @@ class DropoutApp(App):
         self.map_spread = False  # u: the map's brightness is the Monte-Carlo spread
         self._spread: dict | None = None
         self._maps = None  # the latest decision maps, to redraw them when a spread arrives
+        self._resize_timer = None
+        self._last_map_resize = -1e9
         self.close_reason = "quit"
+        # How the app ended, for the command line to report after the terminal is back.
+        self.fatal_error: str | None = None
+        self.stopped_status: int | None = None
+        self.terminal_state = None  # tui.terminal.TerminalState, restored by the watchdog too
+        self._restore_signals = None
+        self.outputs.report = self._report_problem
 
     # -- layout ----------------------------------------------------------------------------------
 
@@ -179,9 +199,15 @@ class DropoutApp(App):
         self.theme_changed_signal.subscribe(self, lambda theme: self._theme_changed())
         self._layout_for_size()
         try:
-            install_close_on_signals(self._on_signal, loop=asyncio.get_running_loop())
+            # The loop's handlers take over from the process's (tui.signals.SIGNALS), which noted
+            # any signal that came during start-up: the first signal decides, whenever it came.
+            with blocked():
+                self._restore_signals = install_close_on_signals(SIGNALS.deliver, loop=asyncio.get_running_loop())
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # no signal support here (not the main thread, or not a Unix loop)
+        SIGNALS.listen(self._on_signal)
+        for problem in list(self.outputs.problems):  # a file that stopped before the screen was up
+            self._report_problem(problem)
         first, self._first = self._first, None
         if first is not None:
             self._apply(first)
@@ -227,18 +253,46 @@ class DropoutApp(App):
         if changed and self._snapshot is not None:
             self._draw(self._last)
 
+    def on_unmount(self) -> None:
+        SIGNALS.listen(None)
+        restore, self._restore_signals = self._restore_signals, None
+        if restore is None:
+            return
+        if SIGNALS.installed:
+            # Back to the process's handlers before the event loop closes, which would put the
+            # default actions (death) in place while the files are still open.
+            SIGNALS.take_back(asyncio.get_running_loop())
+        else:
+            restore()
+
     def on_boundary_map_resized(self) -> None:
+        # A storm of resizes (a window dragged) asks for a map per size. A map was last asked for
+        # a while ago: this one is answered at once (the m key, a single resize); otherwise once
+        # the size has held, so keys stay prompt and no grid is built for a size already gone.
+        quiet = time.monotonic() - self._last_map_resize >= RESIZE_SETTLE_S
+        if self._resize_timer is not None:
+            self._resize_timer.stop()
+            self._resize_timer = None
+        if quiet:
+            self._boundary_size_settled()
+        else:
+            self._resize_timer = self.set_timer(RESIZE_SETTLE_S, self._boundary_size_settled)
+
+    def _boundary_size_settled(self) -> None:
+        self._resize_timer = None
         maps = list(self.query(BoundaryMap))
         if not maps or not maps[0].display or maps[0].size.height < MAP_MIN_ROWS:
             return
         shape = maps[0].grid_shape
         if shape != self._boundary_shape:
             self._boundary_shape = shape
+            self._last_map_resize = time.monotonic()
             self._command("boundary_shape", shape)
 
     def _on_signal(self, signum: int) -> None:
         # SIGHUP (the SSH link dropped), SIGTERM, SIGINT: the recordings get their closing record
-        # now, whatever happens to the terminal next; then leave as on q.
+        # now, whatever happens to the terminal next; then leave as on q. Called once, for the
+        # first signal (tui.signals): it decides both the close reason and the exit status.
         self.close_reason = signal_name(signum)
         self.outputs.close_data(self.close_reason, self.trainer.step)
         self.exit(return_code=128 + signum)
@@ -250,14 +304,45 @@ class DropoutApp(App):
 
     def _leave_now(self, status: int) -> None:
         self.outputs.close(self.close_reason, self.trainer.step)
+        if self.terminal_state is not None:
+            self.terminal_state.restore(screen=True)
         os._exit(status)
+
+    def _report_problem(self, problem: Problem) -> None:
+        # Any thread: a writer stopped. post_message only queues, so this never blocks or raises.
+        with contextlib.suppress(Exception):  # the app is not running (yet, or any more)
+            self.post_message(FileProblem(str(problem)))
+
+    def on_file_problem(self, message: FileProblem) -> None:
+        self.notify(message.text, severity="error", timeout=15)
+
+    def _fail(self, message: str) -> None:
+        """End the app with one line to print after the terminal is back (exit status 2)."""
+        self.fatal_error = message
+        self.close_reason = "error"
+        self.exit(return_code=2)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual would print a traceback after exiting; for a MemoryError the one line is ours.
+        super()._handle_exception(error)
+        if isinstance(error, MemoryError):
+            self.fatal_error, self.close_reason = MEMORY_ERROR, "error"
+            renderables = getattr(self, "_exit_renderables", None)
+            if isinstance(renderables, list):
+                renderables.clear()
 
     # -- the worker ------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="train", name="train")
     def _train_worker(self) -> None:
         worker = get_current_worker()
-        self.trainer.run(lambda update: self.post_message(Trained(update)), lambda: worker.is_cancelled)
+        try:
+            self.trainer.run(lambda update: self.post_message(Trained(update)), lambda: worker.is_cancelled)
+        except MemoryError:
+            try:
+                self.call_from_thread(self._fail, MEMORY_ERROR)
+            except RuntimeError:  # the app has stopped meanwhile
+                self.fatal_error = MEMORY_ERROR
 
     def on_trained(self, message: Trained) -> None:
         self._apply(message.update)
@@ -468,11 +553,13 @@ class DropoutApp(App):
         self.notify(f"{what}\n{shown}", timeout=4, markup=False)
 
     def action_save_screenshot(self) -> None:
+        # export_file leaves no partial file behind, and a directory that cannot be made is a
+        # notice like any other failure.
         try:
-            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
-            path = self.save_screenshot(filename=export_name("screenshot", "svg"), path=str(self.screenshot_dir))
+            path = export_file(self.screenshot_dir, "screenshot", "svg", self.export_screenshot().encode("utf-8"))
         except OSError as exc:
-            self.notify(f"Could not save the screenshot: {exc}", severity="error")
+            self.notify(f"Could not save the screenshot in {self.screenshot_dir}: {exc.strerror or exc}",
+                        severity="error")
             return
         self._notify_path("Screenshot saved:", path)
 
@@ -484,7 +571,7 @@ class DropoutApp(App):
         try:
             path, rows = export_csv(self.screenshot_dir, snapshots)
         except OSError as exc:
-            self.notify(f"Could not write the CSV: {exc}", severity="error")
+            self.notify(f"Could not write the CSV in {self.screenshot_dir}: {exc.strerror or exc}", severity="error")
             return
         self._notify_path(self.glyph_text(f"{rows} rows ({len(snapshots)} snapshots × 2 runs) saved:"), path)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import NoReturn
 from collections.abc import Callable
 
-from dropout_tui.core.config import Config, ConfigError, default_of, option_name, parse_text
+from dropout_tui.core.config import Config, ConfigError, check_memory, default_of, option_name, parse_text
 from dropout_tui.core.data import CSV, PRESETS
 
 from .errors import UsageError
@@ -42,8 +42,8 @@ def number(option: str) -> Callable[[str], float]:
     return parse
 
 
-def integer(option: str, minimum: int | None = None) -> Callable[[str], int]:
-    """A parser for an integer (at least ``minimum``), naming ``option`` in its error."""
+def integer(option: str, minimum: int | None = None, maximum: int | None = None) -> Callable[[str], int]:
+    """A parser for an integer (from ``minimum`` to ``maximum``), naming ``option`` in its error."""
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -51,6 +51,8 @@ def integer(option: str, minimum: int | None = None) -> Callable[[str], int]:
             raise UsageError(f"{option}: expected an integer, got {text!r}") from None
         if minimum is not None and value < minimum:
             raise UsageError(f"{option}: expected an integer >= {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise UsageError(f"{option}: expected an integer <= {maximum:,}, got {value:,}")
         return value
     return parse
 
@@ -80,11 +82,14 @@ def add_experiment_options(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> Config:
     """The validated Config the experiment options describe: the values given, else the
-    dataset's preset, else the default. Raises ConfigError."""
+    dataset's preset, else the default; refused when it needs more memory than is available
+    (``core.config.check_memory``). Raises ConfigError."""
     given = {f.name: getattr(args, f.name) for f in fields(Config) if getattr(args, f.name) is not None}
     if given.get("data") and "dataset" not in given:
         given["dataset"] = CSV  # --data FILE.csv trains on that file
-    return Config.for_dataset(**given)
+    config = Config.for_dataset(**given)
+    check_memory(config)
+    return config
 
 
 @dataclass(frozen=True)

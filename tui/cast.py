@@ -26,21 +26,33 @@ from ``App.on_resize`` as well (an unchanged size writes nothing).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
 import time
 
-from dropout_tui.core.fileio import open_new, write_all
+from dropout_tui.core.fileio import OutputFile, open_with_first_record
 
 DEFAULT_INTERVAL = 0.05
 
 
 class CastWriter:
+    """Writes one cast. Never raises once made: it is called inside the terminal driver's write,
+    where an exception would reach Textual's error handler, which writes to the terminal again.
+    A write error (a full disk) stops the cast for good: a partly written event is cut off again,
+    the file is closed, ``error`` says why and ``on_error(writer)`` is called once (from whichever
+    thread wrote); the app goes on. Raises OutputExistsError, OutputRefusedError or OSError when
+    the file cannot be made; ``output``: from ``core.fileio.create_output`` (the caller commits it)."""
+
     def __init__(self, path, cols: int, rows: int, *, force: bool = False, term: str | None = None,
                  shell: str | None = None, interval: float = DEFAULT_INTERVAL, fsync: bool = False,
-                 clock=time.monotonic, timestamp: int | None = None, autoflush: bool = True):
+                 clock=time.monotonic, timestamp: int | None = None, autoflush: bool = True,
+                 output: OutputFile | None = None, on_error=None):
         self.path = os.fspath(path)
+        self.on_error = on_error
+        self.error: OSError | None = None
+        self._tell_pending = False
         self.cols, self.rows = int(cols), int(rows)
         self.interval = interval
         self.fsync = fsync
@@ -55,7 +67,6 @@ class CastWriter:
         self.bytes_written = 0
         self.events_written = 0
         self.output_chars = 0
-        self._fd = open_new(self.path, force)
         self._t0 = clock()
         header = {
             "version": 2, "width": self.cols, "height": self.rows,
@@ -63,7 +74,9 @@ class CastWriter:
             "env": {"TERM": term or os.environ.get("TERM") or "xterm-256color",
                     "SHELL": shell or os.environ.get("SHELL") or "/bin/sh"},
         }
-        self._emit_line(json.dumps(header) + "\n")
+        data = (json.dumps(header) + "\n").encode("utf-8", "replace")
+        self._out = open_with_first_record(self.path, force, output, data)
+        self.bytes_written = len(data)
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -71,15 +84,34 @@ class CastWriter:
         return self._clock() - self._t0
 
     def _emit_line(self, line: str) -> None:
+        if self.closed:
+            return
         data = line.encode("utf-8", "replace")
-        write_all(self._fd, data)
-        if self.fsync:
-            os.fsync(self._fd)
+        if not self._out.write(data, fsync=self.fsync):
+            # Stop for good: this runs inside the driver's write, which must not fail.
+            self.error = self._out.error
+            self.closed = True
+            self._pending.clear()
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._out.close()
+            self._tell_pending = True
+            return
         self.bytes_written += len(data)
+
+    def _tell(self) -> None:
+        """Call ``on_error`` once, outside the lock, after a write error."""
+        if self._tell_pending:
+            self._tell_pending = False
+            if self.on_error is not None:
+                with contextlib.suppress(Exception):  # nothing may escape into the terminal driver
+                    self.on_error(self)
 
     def _event(self, t: float, code: str, data: str) -> None:
         self._emit_line(f"[{t:.6f}, {json.dumps(code)}, {json.dumps(data, ensure_ascii=False)}]\n")
-        self.events_written += 1
+        if not self.closed:
+            self.events_written += 1
 
     def _flush_locked(self) -> None:
         if self._timer is not None:
@@ -95,6 +127,12 @@ class CastWriter:
         """Record ``text`` written to the terminal (any thread)."""
         if not text:
             return
+        try:
+            self._output(text)
+        finally:
+            self._tell()
+
+    def _output(self, text: str) -> None:
         with self._lock:
             if self.closed:
                 return
@@ -120,13 +158,16 @@ class CastWriter:
             self._flush_locked()
             self.cols, self.rows = cols, rows
             self._event(self._now(), "r", f"{cols}x{rows}")
+        self._tell()
 
     def flush(self) -> None:
         with self._lock:
             self._flush_locked()
+        self._tell()
 
     def close(self) -> None:
-        """Write what is pending and close the file. Idempotent; safe from a signal handler."""
+        """Write what is pending and close the file. Idempotent; never raises; safe from a signal
+        handler."""
         with self._lock:
             if self.closed:
                 return
@@ -134,8 +175,11 @@ class CastWriter:
                 self._flush_locked()
             finally:
                 self.closed = True
-                fd, self._fd = self._fd, -1
-                os.close(fd)
+                if self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
+                self._out.close()
+        self._tell()
 
     def __enter__(self) -> CastWriter:
         return self

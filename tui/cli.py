@@ -2,21 +2,28 @@
 
 Bad input never shows a traceback: one line on stderr naming the option, exit status 2
 (every status is in ``tui.errors``).
+
+This module imports only the standard library at the top: ``main`` installs the signal handlers
+(``tui.signals.SIGNALS``) before NumPy and Textual are loaded, so a Ctrl-C or SIGTERM during
+start-up is noted and ends the command with its status before any file is made, not with a
+KeyboardInterrupt traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from dropout_tui.core.config import ConfigError
-from dropout_tui.core.csv_data import CsvDataError
+from .errors import EXIT_USAGE, UsageError, exit_for_signal, print_error
+from .signals import Stopped, check_signals, process_signals
 
-from .args import (Parser, add_display_options, add_experiment_options, add_session_file_options, config_from_args,
-                   integer)
-from .errors import EXIT_USAGE, UsageError, print_error
+if TYPE_CHECKING:
+    from .args import Parser
 
 DEFAULT_STEPS = 3000
 
@@ -26,14 +33,23 @@ DROP_RATE_SPELLINGS = ("--dropout", "--rate", "--drop-rate", "--dropout-rate", "
 
 @dataclass(frozen=True)
 class Command:
-    """A subcommand: ``dropout-tui NAME ...`` runs ``run(argv)`` of ``module`` (imported on use)."""
+    """A subcommand: ``dropout-tui NAME ...`` runs ``run(argv)`` of ``module`` (imported on use).
+    ``signals``: the module winds down by itself on ``tui.signals.SIGNALS`` (it writes files);
+    otherwise the default signal actions are back while it runs."""
     name: str
     usage: str
     summary: str
     module: str
+    signals: bool = True
 
     def run(self, argv: list[str]) -> int:
-        return importlib.import_module(f"dropout_tui.tui.{self.module}").run(argv)
+        module = importlib.import_module(f"dropout_tui.tui.{self.module}")
+        if not self.signals:
+            from .signals import SIGNALS
+
+            check_signals()
+            SIGNALS.restore()
+        return module.run(argv)
 
 
 COMMANDS = (
@@ -44,7 +60,7 @@ COMMANDS = (
             "final test loss and accuracy against keep_prob for every rule, over seeds, on every core "
             "(or a Dask cluster)", "sweep_cmd"),
     Command("bench", "bench [--ui]", "measure training speed (and with --ui, what the app costs a terminal)",
-            "bench_cmd"),
+            "bench_cmd", signals=False),
 )
 
 
@@ -75,7 +91,11 @@ class _Version(argparse.Action):
 
 
 def main_parser() -> Parser:
+    from .args import Parser, add_display_options, add_experiment_options, add_session_file_options, integer
+
     commands = "\n".join(f"  dropout-tui {c.usage:<44} {c.summary}" for c in COMMANDS)
+    from dropout_tui.core.config import MAX_STEPS
+
     p = Parser(
         prog="dropout-tui",
         description="Train two identical networks side by side, one with inverted dropout "
@@ -87,8 +107,8 @@ def main_parser() -> Parser:
     add_experiment_options(p)
     g = p.add_argument_group("headless")
     g.add_argument("--headless", action="store_true", help="train without the UI and print the result")
-    g.add_argument("--steps", metavar="N", type=integer("--steps", 0), default=None,
-                   help=f"steps to train with --headless (default {DEFAULT_STEPS})")
+    g.add_argument("--steps", metavar="N", type=integer("--steps", 0, MAX_STEPS), default=None,
+                   help=f"steps to train with --headless (default {DEFAULT_STEPS}, at most {MAX_STEPS:,})")
     g.add_argument("--json", action="store_true", help="with --headless: print one JSON object instead of a table")
     g.add_argument("--explain", action="store_true",
                    help="with --headless: also print the explanation panel's sentences for the final snapshot "
@@ -98,18 +118,41 @@ def main_parser() -> Parser:
     return p
 
 
+MEMORY_ERROR = "not enough memory for this experiment; try smaller --layers, --train-size or --test-size"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    try:
-        return _dispatch(argv)
-    except (UsageError, ConfigError, CsvDataError) as exc:
-        print_error(exc)
-        return EXIT_USAGE
-    except MemoryError:
-        print_error("not enough memory for this experiment; try smaller --layers, --train-size or --test-size")
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        return 130
+    with process_signals():
+        try:
+            return _dispatch(argv)
+        except UsageError as exc:
+            print_error(exc)
+            return EXIT_USAGE
+        except ValueError as exc:
+            from dropout_tui.core.config import ConfigError
+            from dropout_tui.core.csv_data import CsvDataError
+
+            if not isinstance(exc, (ConfigError, CsvDataError)):
+                raise
+            print_error(exc)
+            return EXIT_USAGE
+        except MemoryError:
+            print_error(MEMORY_ERROR)
+            return EXIT_USAGE
+        except Stopped as stopped:
+            return stopped.exit_status
+        except KeyboardInterrupt:
+            return exit_for_signal(signal.SIGINT)
+        except BrokenPipeError:
+            # Whoever read stdout has gone (``| head``): stop quietly, as SIGPIPE would, and keep
+            # Python from complaining when it flushes stdout at exit.
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+            return exit_for_signal(getattr(signal, "SIGPIPE", 13))
 
 
 def _dispatch(argv: list[str]) -> int:
@@ -119,6 +162,8 @@ def _dispatch(argv: list[str]) -> int:
     for command in COMMANDS:
         if argv and argv[0] == command.name:
             return command.run(argv[1:])
+    from .args import config_from_args
+
     _refuse_drop_rate(argv)
     args = main_parser().parse_args(argv)
     config = config_from_args(args)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import signal
 import sys
 
 from rich import box
@@ -16,11 +18,11 @@ from dropout_tui.core.snapshot import LayerStats, RulesResult, RunMetrics, Snaps
 from dropout_tui.core.stepping import advance_with_snapshots
 
 from .args import session_files_from_args
-from .errors import UsageError, exit_for_signal
+from .errors import EXIT_OK, EXIT_USAGE, UsageError, exit_for_signal
 from .explain import Context, sentences
-from .outputs import STDOUT, Outputs
+from .outputs import STDOUT, Outputs, Problem
 from .progress import LateProgress
-from .signals import StopOnSignals, signal_name
+from .signals import SIGNALS, check_signals, signal_name
 from .widgets.glyphs import ascii_wanted, prose
 from .widgets.numbers import fmt, prob, ratio
 
@@ -52,34 +54,51 @@ def train(exp: PairedExperiment, steps: int, on_snapshot=None, on_progress=None,
 
 def run_headless(config: Config, args) -> int:
     """Train, record (``--record``, ``--csv``), print. On SIGHUP/SIGTERM/SIGINT: close the files and
-    return 128 + signum without printing a result (see ``tui.signals``)."""
+    return 128 + signum without printing a result (see ``tui.signals``); a signal before training
+    starts makes no file. A file that cannot be written stops (said once on stderr) while training
+    goes on; the exit status is then 2. A closed pipe on ``--csv -`` stops quietly, as SIGPIPE would."""
     files = session_files_from_args(args)
     check_stdout(args.json, files.csv)
     if files.cast is not None:
         raise UsageError("--cast: records the app's screen; with --headless use --record or --csv")
     exp = PairedExperiment(config)
-    with StopOnSignals() as stop:
-        outputs = Outputs.open(config, files, mode="headless", source=exp.source)
-        failed = True
-        try:
-            snap = _train_with_progress(exp, args.steps, outputs.on_snapshot, lambda: stop.requested)
-            failed = False
-        finally:
-            if stop.signum is not None:
-                reason = signal_name(stop.signum)
-            else:
-                reason = "error" if failed else "end"
-            outputs.close(reason, exp.step)
+    stop = SIGNALS
+    stop.insist = True  # a second signal stops even a chunk that does not come back
+    check_signals()  # before any file is made
+    outputs = Outputs.open(config, files, mode="headless", source=exp.source, report=report_problem)
+    failed = True
+    try:
+        snap = _train_with_progress(exp, args.steps, outputs.on_snapshot, lambda: stop.requested)
+        failed = False
+    finally:
         if stop.signum is not None:
+            reason = signal_name(stop.signum)
+        else:
+            reason = "error" if failed else "end"
+        outputs.close(reason, exp.step)
+    if stop.signum is not None:
+        if stop.signum != getattr(signal, "SIGPIPE", None):
             _tell(f"dropout-tui: stopped by {signal_name(stop.signum)} at step {exp.step}"
-                  + (f"; {files.record} closed" if files.record is not None else ""))
-            return exit_for_signal(stop.signum)
+                  + (f"; {files.record} closed" if files.record is not None and outputs.log
+                     and not outputs.log.stopped else ""))
+        return exit_for_signal(stop.signum)
     explanation = None
     if getattr(args, "explain", False) and snap is not None:
         explanation = [text for _, text in sentences(snap, Context.of(config, exp.arch))]
     print_result(config, snap, exp.arch, args.json, files.csv == STDOUT, ascii_wanted(getattr(args, "ascii", False)),
                  explanation)
-    return 0
+    return EXIT_USAGE if outputs.problems else EXIT_OK
+
+
+def report_problem(problem: Problem) -> None:
+    """A file stopped: one line on stderr, at once; a reader that went away from ``--csv -``
+    ends the run quietly instead, as SIGPIPE ends a pipeline's writer."""
+    error = problem.error
+    if problem.option == "--csv" and problem.path == "<stdout>" and error is not None and error.errno == errno.EPIPE:
+        if not SIGNALS.requested and hasattr(signal, "SIGPIPE"):
+            SIGNALS.deliver(signal.SIGPIPE)
+        return
+    _tell(f"dropout-tui: error: {problem}")
 
 
 def check_stdout(json_wanted: bool, csv: object) -> None:

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from dropout_tui.core.config import ConfigError
-from dropout_tui.core.csv_data import CsvDataError
-from dropout_tui.core.replay import DEFAULT_RTOL, Replayed, Replayer, default_rtol, normalise
+from dropout_tui.core.replay import DEFAULT_RTOL, Replayed, Replayer, default_rtol, normalise, one_blas_thread
 from dropout_tui.core.report import json_safe
 from dropout_tui.core.session import SessionFile, SessionFormatError, read_session
 
 from .args import Parser, add_display_options, add_session_file_options, number, session_files_from_args
-from .errors import EXIT_MISMATCH, EXIT_OK, UsageError, warn
-from .outputs import STDOUT, Outputs
+from .errors import EXIT_MISMATCH, EXIT_OK, EXIT_USAGE, UsageError, warn
+from .headless import report_problem
+from .outputs import STDOUT, Outputs, check_distinct
+from .signals import SIGNALS, check_signals
 from .widgets.glyphs import ascii_wanted
 
 
@@ -49,7 +51,8 @@ def replay_parser() -> Parser:
 
 
 def load_session(path: str) -> SessionFile:
-    """The validated session, or raises UsageError with the one line to show."""
+    """The validated session, or raises UsageError with the one line to show. A FIFO,
+    ``<(cat log)`` or ``/dev/stdin`` from a pipe is read once (``core.session.read_session``)."""
     try:
         session = read_session(path)
     except SessionFormatError as exc:
@@ -70,13 +73,19 @@ def run(argv: list[str]) -> int:
     headless = args.headless or args.verify
     if not headless and (args.json or args.csv):
         raise UsageError(f"{'--json' if args.json else '--csv'}: only with --headless or --verify")
-    session = load_session(args.file)
     files = session_files_from_args(args)
-    if not headless:
-        from .app_main import run_replay_app
+    # Before reading: an output must never name the file being replayed (nor overwrite it).
+    check_distinct([("--csv", files.csv)], [("the session log being replayed", Path(args.file))])
+    check_signals()
+    session = load_session(args.file)
+    try:
+        if not headless:
+            from .app_main import run_replay_app
 
-        return run_replay_app(session, files, args.ascii, data_path=args.data, test_path=args.test_data)
-    return _replay_headless(session, args, files)
+            return run_replay_app(session, files, args.ascii, data_path=args.data, test_path=args.test_data)
+        return _replay_headless(session, args, files)
+    finally:
+        session.release()
 
 
 def _replay_headless(session: SessionFile, args, files) -> int:
@@ -90,22 +99,30 @@ def _replay_headless(session: SessionFile, args, files) -> int:
     if args.verify and args.rtol is None and rtol:
         print(f"dropout-tui: note: recorded with numpy {recorded_numpy}, replaying with {np.__version__}: "
               f"comparing within a relative tolerance of {rtol:g}", file=sys.stderr)
+    stop = SIGNALS
+    stop.insist = True
+    check_signals()  # before any file is made
+    outputs = Outputs.open(session.config, files, mode="replay", inputs=[("the session log being replayed",
+                                                                           Path(session.path))],
+                           report=report_problem)
+    reason = "error"
     try:
         replayer = Replayer(session, verify=args.verify, rtol=rtol, data_path=args.data, test_path=args.test_data)
-    except (CsvDataError, ValueError) as exc:
-        raise UsageError(f"{session.path}: {exc}") from None
-    outputs = Outputs.open(session.config, files, mode="replay")
-    try:
-        while not replayer.done:
+        while not replayer.done and not stop.requested:
             for passed in replayer.advance(None):
                 if isinstance(passed, Replayed):
                     outputs.on_snapshot(passed.snapshot)
+        reason = "end"
     except SessionFormatError as exc:  # the file changed under us since it was validated
         raise UsageError(f"{session.path}: {exc}") from None
     except (ConfigError, ValueError, MemoryError) as exc:
-        raise UsageError(f"{session.path}: cannot replay: {exc}") from None
+        raise UsageError(f"{session.path}: cannot replay: {exc or 'not enough memory'}") from None
     finally:
-        outputs.close("end", None)
+        outputs.close(stop.name or reason, None)
+    if stop.signum is not None:
+        if stop.name != "SIGPIPE":
+            print(f"dropout-tui: stopped by {stop.name} at step {replayer.exp.step:,}", file=sys.stderr)
+        return stop.exit_status or EXIT_USAGE
 
     if args.verify:
         mismatch = replayer.mismatch
@@ -120,11 +137,14 @@ def _replay_headless(session: SessionFile, args, files) -> int:
             how = "bit-identical" if rtol == 0 else f"within a relative tolerance of {rtol:g}"
             print(f"verified: {replayer.snapshots_compared} snapshots and {replayer.events_applied} events "
                   f"replayed {how} (to step {replayer.exp.step})", file=report)
+        if outputs.problems:
+            return EXIT_USAGE
         return EXIT_OK if mismatch is None else EXIT_MISMATCH
 
     exp = replayer.exp
     snap = replayer.last_snapshot
     if snap is None or snap["step"] != exp.step:
-        snap = normalise(exp.snapshot())
+        with one_blas_thread():
+            snap = normalise(exp.snapshot())
     print_result(exp.config, snap, exp.arch, args.json, files.csv == STDOUT, ascii_wanted(args.ascii))
-    return EXIT_OK
+    return EXIT_USAGE if outputs.problems else EXIT_OK

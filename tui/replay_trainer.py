@@ -16,6 +16,7 @@ from .trainer import SPEEDS, Trainer
 START_SPEED = SPEEDS.index(300)  # a 3,000-step session replays in ten seconds; ] and [ change it
 STEERED = ("keep_prob", "dataset")
 REFUSAL = "Replay: the recording sets keep_prob and the dataset (r plays it again)."
+MAX_EVENTS_SHOWN = 20  # events an update carries to the screen; older ones between two updates are skipped
 
 
 class ReplayTrainer(Trainer):
@@ -58,6 +59,8 @@ class ReplayTrainer(Trainer):
                     self._snapped = None
                     self._boundary = None
                 self._events.append((passed.change, passed.step))
+                if len(self._events) > MAX_EVENTS_SHOWN:
+                    del self._events[0]  # a file of a million events must not pile them up for the screen
         self.exp = self.replayer.exp
         self._rate.add(max(0, self.exp.step - before))
         if self.replayer.done:

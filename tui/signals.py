@@ -1,16 +1,20 @@
 """Close recordings cleanly when the session ends by a signal.
 
 SIGHUP (the SSH connection dropped, the terminal closed), SIGTERM (``kill``) and SIGINT (Ctrl-C
-outside raw mode) must not leave a session log without its close record. Two tools:
+outside raw mode) must not leave a session log without its close record, nor a traceback.
 
+- ``SIGNALS``, the process's ``Signals``: ``cli.main`` installs it before anything heavy is
+  imported, so a signal during start-up is only noted; start-up looks at it before making any file
+  and before switching the terminal, and stops with its status. The FIRST signal decides both the
+  exit status and the close reason; a later one never changes them.
+- ``Signals.listen(callback)``: also call ``callback(signum)`` on the first signal (the app forwards
+  it to its event loop). ``Signals.insist``: a second signal raises ``SystemExit`` with the first
+  one's status, for a loop that does not come back (``finally`` blocks still run).
 - ``install_close_on_signals(callback)``: call ``callback(signum)`` on each of those signals instead
   of dying. With ``loop=`` (an asyncio loop, e.g. inside a Textual app) the callback runs as an
   ordinary loop callback via ``loop.add_signal_handler``; without, it runs as a Python signal handler
-  in the main thread, so it must be short: close the logs (``SessionLog.close`` is safe there) and
-  ask the program to stop. Returns a function that restores the previous handlers.
-- ``StopOnSignals``: a context manager for loops that poll (``--headless``): the first signal only
-  sets ``signum``; the loop checks ``requested`` between chunks of work and winds down. A second
-  signal raises ``SystemExit(128 + signum)`` for a loop that does not come back.
+  in the main thread. Returns a function that restores the previous handlers.
+- ``StopOnSignals``: ``Signals`` as a context manager for loops that poll, insisting.
 
 Exit status after a signal: 128 + signum (129 SIGHUP, 130 SIGINT, 143 SIGTERM), as a shell reports
 a process killed by that signal, so scripts can tell a finished run from an interrupted one; the
@@ -20,6 +24,8 @@ files are complete and closed either way. A normal end exits 0.
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from .errors import exit_for_signal
 
@@ -65,13 +71,31 @@ def install_close_on_signals(callback, signals=CLOSE_SIGNALS, *, loop=None):
     return restore
 
 
-class StopOnSignals:
-    """``with StopOnSignals() as stop: while not stop.requested: work()``; then ``stop.signum``."""
+@contextmanager
+def blocked(signals=CLOSE_SIGNALS) -> Iterator[None]:
+    """Hold ``signals`` back while handlers are swapped: one arriving meanwhile is delivered to the
+    new handler afterwards, instead of to no handler (the default action: death)."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None:
+        yield
+        return
+    old = mask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, old)
 
-    def __init__(self, signals=CLOSE_SIGNALS):
+
+class Signals:
+    """What the process does on SIGHUP, SIGTERM and SIGINT: note the first (``signum``), tell the
+    listener, and otherwise carry on, so the program winds down by itself and closes its files."""
+
+    def __init__(self, signals: tuple[int, ...] = CLOSE_SIGNALS, *, insist: bool = False):
         self.signals = signals
+        self.insist = insist
         self.signum: int | None = None
-        self._restore = None
+        self._listener: Callable[[int], None] | None = None
+        self._restore: Callable[[], None] | None = None
 
     @property
     def requested(self) -> bool:
@@ -81,16 +105,125 @@ class StopOnSignals:
     def exit_status(self) -> int | None:
         return None if self.signum is None else exit_for_signal(self.signum)
 
-    def _handle(self, signum: int) -> None:
-        if self.signum is not None:
-            raise SystemExit(exit_for_signal(signum))  # asked twice: stop now, finally blocks still run
-        self.signum = signum
+    @property
+    def installed(self) -> bool:
+        return self._restore is not None
 
-    def __enter__(self) -> StopOnSignals:
-        self._restore = install_close_on_signals(self._handle, self.signals)
+    @property
+    def name(self) -> str | None:
+        return None if self.signum is None else signal_name(self.signum)
+
+    def deliver(self, signum: int) -> None:
+        """What a handler does with ``signum`` (also the app's loop handler): the first one wins."""
+        if self.signum is not None:
+            if self.insist:
+                raise SystemExit(exit_for_signal(self.signum))  # asked twice: stop now
+            return
+        self.signum = signum
+        if self._listener is not None:
+            self._listener(signum)
+
+    def listen(self, callback: Callable[[int], None] | None) -> None:
+        """Call ``callback(signum)`` on the first signal (at once, if it came already)."""
+        self._listener = callback
+        if callback is not None and self.signum is not None:
+            callback(self.signum)
+
+    def install(self) -> Signals:
+        """Handle the signals here (main thread only; elsewhere this does nothing)."""
+        if self._restore is None:
+            try:
+                with blocked(self.signals):
+                    self._restore = install_close_on_signals(self.deliver, self.signals)
+            except ValueError:  # not the main thread
+                pass
         return self
 
-    def __exit__(self, *exc) -> None:
+    def reinstall(self) -> None:
+        """Take the signals back after someone else handled them (an event loop that has ended)."""
+        try:
+            with blocked(self.signals):
+                for sig in self.signals:
+                    signal.signal(sig, self._handler)
+        except ValueError:
+            pass
+
+    def take_back(self, loop) -> None:
+        """Handle the signals here again, in place of ``loop``'s handlers (``loop.add_signal_handler``),
+        without the default action (death) in between: asyncio's own removal passes through it,
+        and its loop removes its handlers that way when it closes."""
+        handlers = getattr(loop, "_signal_handlers", None)
+        with blocked(self.signals):
+            for sig in self.signals:
+                if isinstance(handlers, dict):
+                    signal.signal(sig, self._handler)
+                    handlers.pop(sig, None)
+                else:
+                    loop.remove_signal_handler(sig)
+                    signal.signal(sig, self._handler)
+            if isinstance(handlers, dict) and not handlers:
+                try:
+                    signal.set_wakeup_fd(-1)  # as asyncio does when its last handler goes
+                except (ValueError, OSError):
+                    pass
+
+    def _handler(self, signum: int, frame: object) -> None:
+        self.deliver(signum)
+
+    def restore(self) -> None:
+        """Put back the handlers from before ``install``."""
         if self._restore is not None:
             self._restore()
             self._restore = None
+
+    def __enter__(self):  # the subclass's type, too
+        return self.install()
+
+    def __exit__(self, *exc) -> None:
+        self.restore()
+
+
+class StopOnSignals(Signals):
+    """``with StopOnSignals() as stop: while not stop.requested: work()``; then ``stop.signum``."""
+
+    def __init__(self, signals: tuple[int, ...] = CLOSE_SIGNALS):
+        super().__init__(signals, insist=True)
+
+
+# The process's own, installed by ``cli.main`` for the length of a command.
+SIGNALS = Signals()
+
+
+@contextmanager
+def process_signals() -> Iterator[Signals]:
+    """``SIGNALS`` installed afresh (nothing noted yet) for one command; restored after."""
+    SIGNALS.signum = None
+    SIGNALS.insist = False
+    SIGNALS.listen(None)
+    SIGNALS.install()
+    try:
+        yield SIGNALS
+    finally:
+        SIGNALS.restore()
+        SIGNALS.listen(None)
+        SIGNALS.signum = None
+        SIGNALS.insist = False
+
+
+class Stopped(Exception):
+    """A signal came before the work began (noted by ``SIGNALS``): stop with its status."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal_name(signum))
+        self.signum = signum
+
+    @property
+    def exit_status(self) -> int:
+        return exit_for_signal(self.signum)
+
+
+def check_signals() -> None:
+    """Raise ``Stopped`` if ``SIGNALS`` has noted a signal: called before making files or
+    switching the terminal, so that nothing is started that the signal asked to stop."""
+    if SIGNALS.signum is not None:
+        raise Stopped(SIGNALS.signum)

@@ -9,6 +9,7 @@ _limiter = None
 def limit_blas_threads() -> None:
     global _limiter
     if _limiter is None:
+        import numpy  # noqa: F401 - threadpoolctl limits the BLAS libraries loaded so far: load numpy's first
         from threadpoolctl import threadpool_limits
 
         _limiter = threadpool_limits(limits=1, user_api="blas")

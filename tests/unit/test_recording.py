@@ -210,9 +210,10 @@ def test_truncated_last_line_is_a_warning_and_the_rest_replays(small_config, tmp
     assert session.close is None
     assert any("incomplete last line" in w for w in session.warnings)
     assert Replayer(session, verify=True).run().mismatch is None
-    # invalid JSON on the final line, even with its newline, is the same cut-off
+    # only a line without its newline was cut off: the same bytes with a newline are a bad line
     (tmp_path / "cut2.jsonl").write_bytes(cut + b"\n")
-    assert any("incomplete" in w for w in read_session(tmp_path / "cut2.jsonl").warnings)
+    n = cut.count(b"\n") + 1
+    expect_error(tmp_path / "cut2.jsonl", rf"^line {n}: malformed JSON")
 
 
 def test_missing_close_record_is_a_warning(small_config, tmp_path):
