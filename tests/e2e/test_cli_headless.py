@@ -165,7 +165,7 @@ EXPECTED_CONFIG = {
 # The typed snapshot is the contract (core.snapshot); the README's JSON block is checked against it
 # in tests/unit/test_snapshot_contract.py.
 RUN_KEYS = set(RunMetrics.__required_keys__) - {"layers"}
-SCALED_KEYS = set(RunMetrics.__optional_keys__) - {"rules"}  # rules: both runs, final snapshot
+SCALED_KEYS = {"test_loss_scaled", "test_acc_scaled", "test_confidence_scaled"}  # ×p at test, classification
 LAYER_KEYS = set(LayerStats.__required_keys__)
 
 
