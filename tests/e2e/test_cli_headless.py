@@ -165,7 +165,11 @@ EXPECTED_CONFIG = {
 # The typed snapshot is the contract (core.snapshot); the README's JSON block is checked against it
 # in tests/unit/test_snapshot_contract.py.
 RUN_KEYS = set(RunMetrics.__required_keys__) - {"layers"}
-SCALED_KEYS = {"test_loss_scaled", "test_acc_scaled", "test_confidence_scaled"}  # ×p at test, classification
+# Classification: accuracy and confidence in both runs; ×p at test in the unrescaled run only;
+# the regression fields absent, not faked. (rules: both runs, the final snapshot.)
+REGRESSION_KEYS = {k for k in RunMetrics.__optional_keys__ if k.split("_")[1:2] in (["r2"], ["rmse"], ["spread"])}
+CLASS_KEYS = {"train_acc", "test_acc", "test_confidence"}
+SCALED_KEYS = {k for k in RunMetrics.__optional_keys__ if k.endswith("_scaled")} - REGRESSION_KEYS
 LAYER_KEYS = set(LayerStats.__required_keys__)
 
 
@@ -186,7 +190,8 @@ def _check_document(doc, steps, n_hidden):
     assert doc["step"] == steps
     assert set(doc["runs"]) == {"inverted", "unrescaled"}
     for rule, run in doc["runs"].items():
-        assert RUN_KEYS <= set(run), rule
+        assert RUN_KEYS | CLASS_KEYS <= set(run), rule
+        assert not REGRESSION_KEYS & set(run), rule
         if rule == "unrescaled":
             assert SCALED_KEYS <= set(run)
         else:
