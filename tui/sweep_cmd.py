@@ -19,6 +19,7 @@ import os
 import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from dropout_tui.core.config import CSV, Config
@@ -196,12 +197,16 @@ def _csv_record(base: Config) -> dict | None:
                           task=base.task).record()
 
 
-def run(argv: list[str]) -> int:
+def run(argv: list[str], view: Callable[[Sweep], int] | None = None) -> int:
+    """Run the sweep a command line asks for: headless, or through ``view`` (the live chart) when
+    it asks for ``--tui``. Raises UsageError."""
     try:
         request = parse(argv)
     except SweepError as exc:
         raise UsageError(str(exc)) from None
-    return Sweep(request).main()
+    if request.tui and view is None:
+        raise UsageError("--tui: this entry point has no live view; run it as 'dropout-tui sweep --tui'")
+    return Sweep(request).main(view if request.tui else None)
 
 
 def make_pool(request: Request, n_tasks: int) -> Pool:
@@ -259,13 +264,12 @@ class Sweep:
         if self.file is not None:
             self.file.close()
 
-    def main(self) -> int:
+    def main(self, view: Callable[[Sweep], int] | None = None) -> int:
+        """Open the results file, run the tasks still to do headless or in ``view``, close it."""
         self.open_file()
         try:
-            if self.request.tui:
-                from .sweep_app import run_sweep_app
-
-                return run_sweep_app(self)
+            if view is not None:
+                return view(self)
             return self._headless()
         finally:
             self.close()

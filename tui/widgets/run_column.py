@@ -22,7 +22,7 @@ from . import glyphs
 from .diff_view import DiffView
 from .layer_table import LayerTable
 from .loss_chart import GLYPHS, GLYPHS_ASCII, LossChart, legend_text
-from .numbers import fit, pct
+from ..numbers import fit, pct
 from .rows import Part, fit_row
 from .theme import Roles
 
