@@ -50,6 +50,11 @@ class ConfigError(ValueError):
     def __init__(self, option: str, message: str):
         super().__init__(f"{option}: {message}")
         self.option = option
+        self.message = message
+
+    def __reduce__(self):
+        # Raised in a sweep's worker process, the error travels back pickled.
+        return (type(self), (self.option, self.message))
 
 
 def _opt(default: Any, kind: str, metavar: str, help: str) -> Any:

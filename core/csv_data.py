@@ -92,6 +92,15 @@ class CsvDataError(ValueError):
         prefix = f"{self.path}: " + (", ".join(where) + ": " if where else "")
         super().__init__(prefix + self.reason)
 
+    def __reduce__(self):
+        # Raised in a sweep's worker process, the error travels back pickled; the default would
+        # call __init__ with the whole message only.
+        return (_csv_data_error, (self.path, self.reason, self.line, self.column, self.column_name))
+
+
+def _csv_data_error(path, reason, line, column, column_name) -> CsvDataError:
+    return CsvDataError(path, reason, line=line, column=column, column_name=column_name)
+
 
 @dataclass(frozen=True, eq=False)
 class CsvTable:
@@ -259,7 +268,7 @@ def _check_size(shown: str, size: int) -> None:
     if size == 0:
         raise CsvDataError(shown, "is empty")
     if size > MAX_FILE_BYTES:
-        raise CsvDataError(shown, f"is {size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB")
+        raise CsvDataError(shown, f"is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,8 +292,7 @@ def parse_csv_bytes(data: bytes, name: str, *, label: str | None = None,
     digest = hashlib.sha256(data).hexdigest()
     _check_text(data, name)
     delimiter = _detect_delimiter(data, name)
-    # Rows are at most the number of lines; sizing the buffers from that avoids regrowing them.
-    capacity = min(data.count(b"\n") + data.count(b"\r") + 1, MAX_ROWS)
+    lines_in_file = data.count(b"\n") + data.count(b"\r") + 1
     records = _records(csv.reader(_text(data), delimiter=delimiter), name)
 
     first = next(records, None)
@@ -308,8 +316,9 @@ def parse_csv_bytes(data: bytes, name: str, *, label: str | None = None,
     if any(numeric) and not all(numeric):
         j = feature_cols[numeric.index(False)]
         raise CsvDataError(
-            name, f"{_short(row1[j])!r} is not a number, but other cells of the first row are: "
-                  f"a header must name every column with text, a data row must be all numbers",
+            name, f"{_short(row1[j])!r} is not a number{_separator_hint(row1[j], delimiter)}, but other "
+                  f"cells of the first row are: a header must name every column with text, a data row "
+                  f"must be all numbers",
             line=line1, column=j + 1,
         )
     if has_header:
@@ -331,6 +340,11 @@ def parse_csv_bytes(data: bytes, name: str, *, label: str | None = None,
         column_names = tuple(f"x{j + 1}" for j in feature_cols) + ("y",)
 
     n_features = len(feature_cols)
+    # Sizing the buffer once avoids regrowing it. Rows are at most the lines, and at most what the
+    # bytes can hold: a data row has a non-empty cell per column and a separator after each, so
+    # 2 * n_columns bytes (the last row one fewer). The second bound keeps a wide header followed
+    # by blank lines from reserving gigabytes.
+    capacity = min(lines_in_file, MAX_ROWS, (len(data) + 1) // (2 * n_columns) + 1)
     features = np.empty((capacity, n_features), np.float64)
     # Parsed values collect in flat Python containers and move into the NumPy buffer a chunk at a
     # time: one row-sized NumPy assignment per row costs more than the parse itself.
@@ -346,19 +360,20 @@ def parse_csv_bytes(data: bytes, name: str, *, label: str | None = None,
         return CsvDataError(name, what, line=line, column=j + 1,
                             column_name=column_names[j] if has_header else None)
 
+    separated = "" if delimiter == "," else f"; cells separated by {DELIMITERS[delimiter]}s"
     n = done = 0
     rows = records if has_header else _chain_first(first, records)
     for line, row in rows:
         if len(row) != n_columns:
             raise CsvDataError(name, f"{_plural(len(row), 'cell')}, expected {n_columns} "
-                                     f"(as on line {line1})", line=line)
+                                     f"(as on line {line1}{separated})", line=line)
         if n == MAX_ROWS:
             raise CsvDataError(name, f"more than {MAX_ROWS:,} data rows; the limit is {MAX_ROWS:,}", line=line)
         try:
             extend(map(float, row[:-1] if label_is_last else [row[j] for j in feature_cols]))
         except ValueError:
             j = next(j for j in feature_cols if not _is_number(row[j]))
-            raise bad_cell(line, j, _not_a_number(row[j])) from None
+            raise bad_cell(line, j, _not_a_number(row[j], delimiter)) from None
         cell = row[label_index].strip()
         if not cell:
             raise bad_cell(line, label_index, "missing label (empty cell)")
@@ -367,7 +382,7 @@ def parse_csv_bytes(data: bytes, name: str, *, label: str | None = None,
                 value = float(cell)
             except ValueError:
                 raise bad_cell(line, label_index,
-                               _not_a_number(cell) + " (a regression target must be a number)") from None
+                               _not_a_number(cell, delimiter) + " (a regression target must be a number)") from None
             if not math.isfinite(value):
                 raise bad_cell(line, label_index, f"target {cell!r} is not a finite number")
             labels.append(value)
@@ -378,7 +393,7 @@ def parse_csv_bytes(data: bytes, name: str, *, label: str | None = None,
                 if code == MAX_CLASSES:
                     raise bad_cell(line, label_index,
                                    f"more than {MAX_CLASSES} distinct labels, the limit on classes "
-                                   f"(a numeric target? load it with task='regression')")
+                                   f"(a numeric target? use --task regression)")
             labels.append(code)
         lines.append(line)
         n += 1
@@ -703,12 +718,21 @@ def _as_int(cell: str):
 _DECIMAL_COMMA = re.compile(r"\s*[+-]?\d*,\d+\s*")
 
 
-def _not_a_number(cell: str) -> str:
+def _not_a_number(cell: str, delimiter: str = ",") -> str:
     if not cell.strip():
         return "empty cell: features must be numbers (fill or drop missing values first)"
     if _DECIMAL_COMMA.fullmatch(cell):
         return f"{cell.strip()!r} is not a number (a decimal comma? write {cell.strip().replace(',', '.')})"
-    return f"{_short(cell)!r} is not a number"
+    return f"{_short(cell)!r} is not a number{_separator_hint(cell, delimiter)}"
+
+
+def _separator_hint(cell: str, delimiter: str) -> str:
+    # The separator is detected from how consistently rows split; a semicolon file whose rows
+    # all hold the same number of decimal commas also splits consistently on commas.
+    other = [word for sep, word in DELIMITERS.items() if sep != delimiter and sep in cell]
+    if not other:
+        return ""
+    return f" (the file was read as {DELIMITERS[delimiter]}-separated and this cell holds a {other[0]})"
 
 
 def _plural(count: int, word: str) -> str:

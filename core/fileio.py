@@ -265,6 +265,9 @@ def save_new(directory: str | os.PathLike, name: str, data: bytes) -> str:
     ``stem-3.ext``... when that name is taken; returns the path. On failure nothing is left
     behind but the directory. Raises OSError."""
     directory = os.fspath(directory)
+    if os.path.lexists(directory) and not os.path.isdir(directory):
+        # makedirs would say "File exists", which reads as if the export's own name were taken.
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), directory)
     os.makedirs(directory, exist_ok=True)
     stem, dot, ext = name.rpartition(".")
     if not dot:

@@ -643,6 +643,26 @@ MODES = ("headless", "app", "replay")
 MAX_TERMINAL = 10_000  # columns or rows
 
 
+def _check_data_record(data: object, config: Config, number: int) -> None:
+    """A config with --data needs the header's record of the file(s): name and SHA-256 of each,
+    and the text when embedded (what ``CsvSource.record`` writes). Checked here so that a replay
+    never starts on a header it cannot follow."""
+    if not config.data:
+        return
+
+    def bad(entry: object) -> bool:
+        return not (isinstance(entry, dict) and isinstance(entry.get("name"), str)
+                    and isinstance(entry.get("sha256"), str) and isinstance(entry.get("text", ""), str))
+
+    if not isinstance(data, dict) or bad(data.get("train")):
+        raise SessionFormatError(f"header: bad config: --data {config.data!r} needs the header's 'data' record "
+                                 f"of the file (its name and sha256)", number)
+    test = data.get("test")
+    if (test is None) != (not config.test_data) or (test is not None and bad(test)):
+        raise SessionFormatError(f"header: bad config: --test-data {config.test_data!r} does not match the "
+                                 f"header's 'data' record of the test file", number)
+
+
 def _check_header(record: dict, number: int, memory: bool) -> HeaderRecord:
     """The header, every field it may carry checked: the config by ``Config.from_dict`` (the
     command line's own checks) and, when ``memory``, ``check_memory``; the rest by type, since
@@ -666,6 +686,7 @@ def _check_header(record: dict, number: int, memory: bool) -> HeaderRecord:
     if "seed" in record and record["seed"] != config.seed:
         raise SessionFormatError(f"header: 'seed' {record['seed']!r} differs from the config's seed {config.seed}",
                                  number)
+    _check_data_record(record.get("data"), config, number)
     versions = record.get("versions", {})
     if not isinstance(versions, dict) or not all(isinstance(v, str) for v in versions.values()):
         raise SessionFormatError("header: 'versions' must be an object of version strings", number)

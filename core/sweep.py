@@ -33,6 +33,7 @@ import multiprocessing
 import os
 import re
 import signal
+import stat as file_stat
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ MAX_STEPS = 1_000_000  # a typo's guard: at ~1,000 paired steps a second, 1e6 is
 DEFAULT_CHECKPOINTS = 5
 MAX_CHECKPOINTS = 100
 MAX_VALUES = 1000  # keep_probs (or seeds) in one sweep
+MAX_RESULTS_BYTES = 1 << 30  # a results file read back whole to resume; a result line is a few kB
 STOP_CHECK_STEPS = 100  # steps between a task's looks at a stop request
 CONNECT_TIMEOUT_S = 5.0
 
@@ -152,10 +154,15 @@ TaskKey = tuple[float, float, int]  # (keep_prob, input_keep_prob, seed)
 @dataclass(frozen=True)
 class Task:
     """One paired experiment to train: a complete, validated config, the steps to train and the
-    steps at which to take the metrics (ascending, the last equal to ``steps``)."""
+    steps at which to take the metrics (ascending, the last equal to ``steps``). ``data``: for a
+    user's CSV, ``CsvSource.record()`` of the file(s) the sweep was started on — the text itself
+    when small, so a worker on another machine needs no copy, else names and SHA-256 that the
+    worker checks against ``config.data``/``config.test_data`` (a file changed mid-sweep is refused,
+    not mixed into the results)."""
     config: Config
     steps: int
     checkpoints: tuple[int, ...]
+    data: dict | None = None
 
     @property
     def key(self) -> TaskKey:
@@ -179,7 +186,7 @@ def run_task(task: Task, should_stop: Callable[[], bool] | None = None) -> TaskR
 
     curve: list[Checkpoint] = []
     with one_blas_thread():
-        exp = PairedExperiment(task.config)
+        exp = PairedExperiment(task.config, source=task_source(task))
         for target in task.checkpoints:
             while exp.step < target:
                 if should_stop is not None and should_stop():
@@ -189,6 +196,18 @@ def run_task(task: Task, should_stop: Callable[[], bool] | None = None) -> TaskR
     c = task.config
     return {"keep_prob": c.keep_prob, "input_keep_prob": c.input_keep_prob, "seed": c.seed,
             "steps": task.steps, "final": curve[-1]["rules"], "curve": curve}
+
+
+def task_source(task: Task):
+    """The CsvSource a task trains on (None for a built-in dataset). Raises CsvDataError for a file
+    that is missing or no longer the one the sweep was started on."""
+    if task.data is None:
+        return None
+    from .csv_data import CsvSource
+
+    c = task.config
+    return CsvSource.from_record(task.data, label=c.label or None, task=c.task, data_path=c.data or None,
+                                 test_path=c.test_data or None)
 
 
 def result_key(result: TaskResult) -> TaskKey:
@@ -208,6 +227,7 @@ class SweepSpec:
     input_keep_probs: tuple[float, ...] = (1.0,)
     steps: int = DEFAULT_STEPS
     checkpoints: int = DEFAULT_CHECKPOINTS
+    data: dict | None = None  # a CSV dataset's CsvSource.record(), handed to every task
 
     def validate(self) -> SweepSpec:
         if not self.keep_probs:
@@ -240,7 +260,7 @@ class SweepSpec:
         ConfigError if a combination is invalid."""
         steps = self.checkpoint_steps
         base = self.base.with_changes(eval_every=Config().eval_every)
-        return [Task(base.with_changes(keep_prob=p, input_keep_prob=q, seed=s), self.steps, steps)
+        return [Task(base.with_changes(keep_prob=p, input_keep_prob=q, seed=s), self.steps, steps, self.data)
                 for s in self.seeds for p in self.keep_probs for q in self.input_keep_probs]
 
     def identity(self) -> dict[str, Any]:
@@ -248,7 +268,13 @@ class SweepSpec:
         config = self.base.to_dict()
         for name in TASK_FIELDS + IGNORED_FIELDS:
             config.pop(name)
-        return {"config": config, "steps": self.steps, "checkpoints": list(self.checkpoint_steps)}
+        identity: dict[str, Any] = {"config": config, "steps": self.steps,
+                                    "checkpoints": list(self.checkpoint_steps)}
+        if self.data is not None:
+            # The file's content, not only its name, decides whether results belong together.
+            identity["data_sha256"] = {part: None if entry is None else entry["sha256"]
+                                       for part, entry in self.data.items()}
+        return identity
 
 
 def _int(x: object) -> bool:
@@ -326,6 +352,8 @@ def parse_seeds(text: str, option: str = "--seeds") -> tuple[int, ...]:
         n = int(text)
         if n < 1:
             raise ConfigError(option, "expected at least one seed, got 0")
+        if n > MAX_VALUES:  # before making a list of them
+            raise ConfigError(option, f"expected at most {MAX_VALUES} seeds, got {n}")
         seeds = list(range(n))
     if len(seeds) > MAX_VALUES:
         raise ConfigError(option, f"expected at most {MAX_VALUES} seeds, got {len(seeds)}")
@@ -601,6 +629,12 @@ class ResultsFile:
         path = os.fspath(path)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o644)
         try:
+            st = os.fstat(fd)
+            if not file_stat.S_ISREG(st.st_mode):  # a device or a pipe: nothing to resume, no end to its bytes
+                raise SweepError("--out", f"{path} is not a regular file")
+            if st.st_size > MAX_RESULTS_BYTES:
+                raise SweepError("--out", f"{path} is {st.st_size:,} bytes, more than a results file holds "
+                                          f"(at most {MAX_RESULTS_BYTES:,})")
             try:
                 if fcntl is not None:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -693,6 +727,12 @@ def _difference(header: dict, identity: dict) -> str | None:
         if a != b:
             spelling = option_name(names[name]) if name in names else name
             return f"{spelling} {_shown(a)}, not {_shown(b)}"
+    theirs_data, ours_data = header.get("data_sha256"), identity.get("data_sha256")
+    if theirs_data != ours_data:
+        def shown(hashes):
+            return "no CSV file" if not isinstance(hashes, dict) else \
+                ", ".join(f"{k} SHA-256 {str(v)[:12]}…" for k, v in hashes.items() if v)
+        return f"other data ({shown(theirs_data)}, not {shown(ours_data)})"
     if header.get("steps") != identity["steps"]:
         return f"--steps {header.get('steps')}, not {identity['steps']}"
     if header.get("checkpoints") != identity["checkpoints"]:

@@ -245,7 +245,8 @@ class DropoutApp(App):
         if not cols or cols[0].inner_size[1] <= 0:
             return
         width, height = cols[0].inner_size
-        plan = plan_column(height, width, len(self._last.config.layers), self.map_wanted, self._last.map_aspect)
+        plan = plan_column(height, width, len(self._last.config.layers), self.map_wanted, self._last.map_aspect,
+                           note=self._last.map_note is not None)
         changed = False
         for col in cols:
             col.query_one(BoundaryMap).set_aspect(self._last.map_aspect)
@@ -409,6 +410,8 @@ class DropoutApp(App):
             if self._maps is not None and (update.boundary is not None or spread_arrived):
                 spread = self._spread.get(col.rule) if self.map_spread and self._spread else None
                 col.query_one(BoundaryMap).set_map(self._maps.probs[col.rule], self._maps.train, spread)
+            elif update.boundary is None and update.map_note:
+                col.show_map_note(update.map_note)
         # The keep probabilities the next step will use: when they differ from the snapshot's (changed
         # while paused), the explanation says the numbers are still the old step's.
         context = Context.of(update.config, update.arch, keep_prob=self.keep_prob,
@@ -508,7 +511,7 @@ class DropoutApp(App):
         cols = list(self.query(RunColumn))
         shown = bool(cols) and cols[0].plan is not None and cols[0].plan.map_shown
         if self._last.map_aspect is None:
-            self.notify("No map: the data has more than two features.", timeout=3)
+            self.notify(f"{(self._last.map_note or 'no map').capitalize()} (a map needs 2).", timeout=3)
             return
         self.map_wanted = not shown
         self.plan_columns()

@@ -77,7 +77,10 @@ def add_experiment_options(parser: argparse.ArgumentParser) -> None:
             shown += "; " + ", ".join(shown_presets)
         # None: not given, so config_from_args can tell a chosen value from a dataset's preset.
         group.add_argument(option_name(f), dest=f.name, metavar=f.metadata["metavar"], default=None,
-                           type=_field_parser(f), help=f"{f.metadata['help']} (default {shown})")
+                           type=_field_parser(f),
+                           # An empty default (a file or column not given) says nothing; the help says what
+                           # happens instead.
+                           help=f"{f.metadata['help']}" + (f" (default {shown})" if shown else ""))
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -85,8 +88,12 @@ def config_from_args(args: argparse.Namespace) -> Config:
     dataset's preset, else the default; refused when it needs more memory than is available
     (``core.config.check_memory``). Raises ConfigError."""
     given = {f.name: getattr(args, f.name) for f in fields(Config) if getattr(args, f.name) is not None}
-    if given.get("data") and "dataset" not in given:
-        given["dataset"] = CSV  # --data FILE.csv trains on that file
+    for name in ("data", "test_data"):
+        if given.get(name) == "":  # an unset shell variable: not "no file"
+            raise UsageError(f"--{name.replace('_', '-')}: expected a file name, got an empty string")
+    if given.get("data") and given.setdefault("dataset", CSV) != CSV:  # --data FILE.csv trains on that file
+        raise UsageError(f"--data: trains on your file; --dataset {given['dataset']} names a built-in set "
+                         "(give one of the two)")
     config = Config.for_dataset(**given)
     check_memory(config)
     return config
@@ -102,10 +109,13 @@ class SessionFiles:
     screenshot_dir: Path = Path(".")
 
 
-def _path(option: str) -> Callable[[str], Path]:
+def path_option(option: str, stdout: bool = False) -> Callable[[str], Path]:
+    """A file name for ``option``; '-' (stdout) only where ``stdout``."""
     def parse(text: str) -> Path:
         if not text:
             raise UsageError(f"{option}: expected a file name, got an empty string")
+        if text == "-" and not stdout:
+            raise UsageError(f"{option}: '-' (stdout) is for --csv only; give a file name (./- for a file named -)")
         return Path(text)
     return parse
 
@@ -115,14 +125,15 @@ def add_session_file_options(parser: argparse.ArgumentParser, *, record: bool = 
                                              "as it is made ('-' for stdout with --headless)") -> None:
     group = parser.add_argument_group("files")
     if record:
-        group.add_argument("--record", metavar="FILE", type=_path("--record"),
+        group.add_argument("--record", metavar="FILE", type=path_option("--record"),
                            help="write a replayable session log (JSON Lines)")
     if cast:
-        group.add_argument("--cast", metavar="FILE", type=_path("--cast"),
+        group.add_argument("--cast", metavar="FILE", type=path_option("--cast"),
                            help="write an asciicast v2 recording of the app's own output (app only)")
-    group.add_argument("--csv", metavar="FILE", type=_path("--csv"), help=csv_help)
+    group.add_argument("--csv", metavar="FILE", type=path_option("--csv", stdout=True), help=csv_help)
     group.add_argument("--force", action="store_true", help="overwrite existing output files")
-    group.add_argument("--screenshot-dir", metavar="DIR", type=_path("--screenshot-dir"), default=Path("."),
+    group.add_argument("--screenshot-dir", metavar="DIR", type=path_option("--screenshot-dir", stdout=True),
+                       default=Path("."),
                        help="where the app's 's' saves SVG screenshots and 'e' CSV exports (default .)")
 
 

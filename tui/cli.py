@@ -58,7 +58,7 @@ COMMANDS = (
             "replay_cmd"),
     Command("sweep", "sweep [--keep-probs 0.1:1.0:0.1] [--seeds N]",
             "final test loss and accuracy against keep_prob for every rule, over seeds, on every core "
-            "(or a Dask cluster)", "sweep_cmd"),
+            "(or a Dask cluster)", "sweep_main"),
     Command("bench", "bench [--ui]", "measure training speed (and with --ui, what the app costs a terminal)",
             "bench_cmd", signals=False),
 )
@@ -125,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     with process_signals():
         try:
-            return _dispatch(argv)
+            code = _dispatch(argv)
+            sys.stdout.flush()  # a full disk under stdout is found here, not silently at exit
+            return code
         except UsageError as exc:
             print_error(exc)
             return EXIT_USAGE
@@ -145,14 +147,24 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             return exit_for_signal(signal.SIGINT)
         except BrokenPipeError:
-            # Whoever read stdout has gone (``| head``): stop quietly, as SIGPIPE would, and keep
-            # Python from complaining when it flushes stdout at exit.
-            try:
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, sys.stdout.fileno())
-            except (OSError, ValueError):
-                pass
+            # Whoever read stdout has gone (``| head``): stop quietly, as SIGPIPE would.
+            _drop_stdout()
             return exit_for_signal(getattr(signal, "SIGPIPE", 13))
+        except OSError as exc:
+            # Output that cannot be written (stdout on a full disk, a file that went away): one
+            # line, not a traceback. Files the command opened itself report their own errors.
+            print_error(f"cannot write {exc.filename or 'the output'}: {exc.strerror or exc}")
+            _drop_stdout()
+            return EXIT_USAGE
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so Python does not fail again flushing it at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _dispatch(argv: list[str]) -> int:

@@ -41,7 +41,7 @@ from dropout_tui.core.config import Config, format_keep_prob
 from dropout_tui.core.metrics import is_learning
 from dropout_tui.core.snapshot import LayerStats, RunMetrics, Snapshot
 
-from .widgets.numbers import RATIO_WARN, fit, fmt, num, ok, pct, ratio
+from .numbers import RATIO_WARN, fit, fmt, num, ok, pct, ratio
 
 LOSS_CELL = 5  # characters of a loss in the run columns (tui.widgets.run_column)
 

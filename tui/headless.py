@@ -24,7 +24,7 @@ from .outputs import STDOUT, Outputs, Problem
 from .progress import LateProgress
 from .signals import SIGNALS, check_signals, signal_name
 from .widgets.glyphs import ascii_wanted, prose
-from .widgets.numbers import fmt, prob, ratio
+from .numbers import fmt, prob, ratio
 
 MAX_CHUNK = 64  # steps between looks at a stop request (a signal); snapshots stay where they were
 

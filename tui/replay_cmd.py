@@ -54,7 +54,8 @@ def load_session(path: str) -> SessionFile:
     """The validated session, or raises UsageError with the one line to show. A FIFO,
     ``<(cat log)`` or ``/dev/stdin`` from a pipe is read once (``core.session.read_session``)."""
     try:
-        session = read_session(path)
+        with SIGNALS.interrupting():  # a FIFO nobody writes to waits in open() until a signal
+            session = read_session(path)
     except SessionFormatError as exc:
         raise UsageError(f"{path}: {exc}") from None
     except IsADirectoryError:
@@ -68,6 +69,9 @@ def load_session(path: str) -> SessionFile:
 
 def run(argv: list[str]) -> int:
     args = replay_parser().parse_args(argv)
+    for option, value in (("FILE", args.file), ("--data", args.data), ("--test-data", args.test_data)):
+        if value == "":  # an unset shell variable
+            raise UsageError(f"{option}: expected a file name, got an empty string")
     if args.rtol is not None and args.rtol < 0:
         raise UsageError(f"--rtol: expected a number >= 0, got {args.rtol}")
     headless = args.headless or args.verify

@@ -3,7 +3,7 @@
 
 The app drives itself (Textual's ``run_test``) from a fixed seed and a fixed number of steps, so
 the pictures are reproducible and show what a user sees after a few seconds of training: at the
-sizes the README names, per dataset, in ASCII mode, without colour (NO_COLOR), in a small odd
+sizes the README names, per dataset (and the Iris petals CSV), in ASCII mode, without colour (NO_COLOR), in a small odd
 window with a deep net, and in a light theme.
 """
 
@@ -21,6 +21,9 @@ from dropout_tui.core.data import DATASETS
 from .app import DropoutApp
 
 STEPS = 3000
+# A user's CSV: the 2-feature Iris (petal length and width) from the test fixtures, so a clone
+# (not an installed wheel, which has no tests/) can draw it.
+IRIS_PETALS = Path(__file__).resolve().parents[1] / "tests" / "data" / "iris-petals.csv"
 DEEP = {"layers": (32, 32, 32, 32, 32, 32), "activation": "leaky_relu", "optimizer": "momentum", "lr": 0.05,
         "dataset": "spiral", "input_keep_prob": 0.8}
 
@@ -43,6 +46,8 @@ SHOTS = [
     Shot("dropout-tui-no-color-80x24.svg", (80, 24), no_color=True),
     Shot("dropout-tui-61x19.svg", (61, 19), DEEP),
     Shot("dropout-tui-light-120x40.svg", (120, 40), theme="textual-light"),
+    *([Shot("dataset-iris-petals.svg", (120, 40), {"dataset": "csv", "data": str(IRIS_PETALS)})]
+      if IRIS_PETALS.is_file() else []),
 ]
 
 

@@ -96,6 +96,7 @@ class Signals:
         self.signum: int | None = None
         self._listener: Callable[[int], None] | None = None
         self._restore: Callable[[], None] | None = None
+        self._interrupting = False
 
     @property
     def requested(self) -> bool:
@@ -122,6 +123,19 @@ class Signals:
         self.signum = signum
         if self._listener is not None:
             self._listener(signum)
+        if self._interrupting:
+            raise Stopped(signum)
+
+    @contextmanager
+    def interrupting(self) -> Iterator[None]:
+        """Within it, the first signal raises ``Stopped`` at once in the main thread: for a wait
+        the program cannot look up from, such as opening a FIFO that no one writes to (the system
+        call is restarted after a handler that returns)."""
+        self._interrupting = True
+        try:
+            yield
+        finally:
+            self._interrupting = False
 
     def listen(self, callback: Callable[[int], None] | None) -> None:
         """Call ``callback(signum)`` on the first signal (at once, if it came already)."""

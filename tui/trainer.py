@@ -54,6 +54,11 @@ SPREAD_SHARE = 0.05  # of the time the map's Monte-Carlo spread may take while t
 BOTH_DIVERGED = "both runs diverged: r resets"
 
 
+def no_map_note(n_features: int) -> str:
+    """Why a dataset gets no decision map: it is drawn over the input plane, so only for 2 features."""
+    return f"no map: {n_features} feature{'' if n_features == 1 else 's'}"
+
+
 def speed_label(speed: float | None) -> str:
     return "max" if speed is None else f"{speed:g}/s"
 
@@ -78,6 +83,7 @@ class Update:
     note: str = ""
     events: list[tuple[Change, int]] = field(default_factory=list)  # changes since the last update, with steps
     map_aspect: float | None = None  # width / height of the data plane a map shows (None: no map)
+    map_note: str | None = None  # why there is no map, for the screen (None: there is one)
     # The latest prediction-rules evaluation of this experiment (a snapshot whose runs carry
     # ``rules``; None: none yet, or not asked for), and the decision map's Monte-Carlo spread
     # ({run: (rows, cols)}) when asked for, with the step it was computed at.
@@ -321,6 +327,8 @@ class Trainer:
                         snapshots=self._pending, reset=self._reset_flag, events=self._events,
                         applied=self.applied, note=self.note, map_aspect=self._map_aspect(),
                         rules=self._rules if self.rules_wanted else None)
+        if update.map_aspect is None:
+            update.map_note = no_map_note(exp.data.n_features)
         if boundary and self.boundary_shape and exp.data.n_features == 2:
             if self._boundary is None:
                 self._boundary = BoundaryGrid(exp, *self.boundary_shape)

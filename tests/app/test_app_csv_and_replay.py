@@ -4,11 +4,20 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dropout_tui.core.csv_data import MAX_CLASSES
 
 from dropout_tui.core.changes import Change
 from dropout_tui.core.session import SessionLog, read_session
 from dropout_tui.tui.app import DropoutApp
 from dropout_tui.tui.replay_trainer import ReplayTrainer
+from dropout_tui.tui.widgets.boundary_map import CLASS_RGB
+from dropout_tui.tui.widgets.boundary_map import MIN_ROWS as MAP_MIN_ROWS
+from dropout_tui.tui.widgets.boundary_map import BoundaryMap
+from dropout_tui.tui.widgets.run_column import SUMMARY_ROWS, RunColumn
 from dropout_tui.tui.widgets.status_bar import StatusBar
 
 
@@ -56,3 +65,77 @@ async def test_replay_in_the_app_follows_the_recording(small_config, tmp_path):
         assert app.trainer.replayer.last_snapshot["step"] == 10
 
 
+
+
+# --- a user's CSV on screen -----------------------------------------------------------------------
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+async def _csv_app(path: Path, size):
+    from dropout_tui.core.config import Config
+
+    config = Config.for_dataset("csv", data=str(path), layers=(16, 16))
+    return DropoutApp(config, worker=False, paused=True, prerun=60), size
+
+
+def _blank_rows(column: RunColumn) -> int:
+    """Rows of the column's inside that no part takes."""
+    plan = column.plan
+    return column.inner_size[1] - (SUMMARY_ROWS + plan.chart + plan.legend + plan.table + plan.map)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (61, 19), (100, 33)])
+async def test_four_features_no_map_and_the_screen_says_why_in_one_row(size):
+    app, size = await _csv_app(DATA / "iris.csv", size)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert "iris.csv" in app.query_one(StatusBar)._text.plain
+        for column in app.query(RunColumn):
+            bm = column.query_one(BoundaryMap)
+            assert column.plan is not None and _blank_rows(column) == 0
+            assert column.plan.map in (0, 1)  # never a map, at most its one-row note
+            if column.plan.map:
+                assert bm.display and bm.size.height == 1 and bm._text.plain == "no map: 4 features"
+            else:  # only where the curves have no row to spare: the petals get no map here either
+                assert size == (61, 19)
+        if size == (120, 40):
+            await pilot.press("m")
+            await pilot.pause()
+            assert any("No map: 4 features" in str(n.message) for n in app._notifications)
+
+
+@pytest.mark.parametrize("size, key", [((120, 40), None), ((100, 33), "m")])
+async def test_two_features_draw_the_map(size, key):
+    """At 120x40 the map has room beside the curves; at 100x33 it shows when asked for (m), as
+    for the built-in sets."""
+    app, size = await _csv_app(DATA / "iris-petals.csv", size)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        if key:
+            await pilot.press(key)
+        await pilot.pause()
+        await pilot.pause()
+        assert "iris-petals.csv" in app.query_one(StatusBar)._text.plain
+        for column in app.query(RunColumn):
+            bm = column.query_one(BoundaryMap)
+            assert column.plan.map >= MAP_MIN_ROWS and bm.display
+            assert "no map" not in (bm._text.plain if bm._text else "")
+            assert _blank_rows(column) == 0
+        assert app._last.boundary is not None and app._last.map_note is None
+
+
+async def test_a_map_with_more_classes_than_the_built_in_sets(tmp_path):
+    """Up to the class limit, every class has a colour of its own (six classes on a 2-D plane)."""
+    rng = np.random.default_rng(0)
+    rows = [f"{c + rng.normal(0, 0.2):.3f},{c % 3 + rng.normal(0, 0.2):.3f},k{c}" for c in range(6) for _ in range(15)]
+    path = tmp_path / "six.csv"
+    path.write_text("a,b,y\n" + "\n".join(rows) + "\n")
+    assert MAX_CLASSES <= len(CLASS_RGB) and len(set(map(tuple, CLASS_RGB.tolist()))) == len(CLASS_RGB)
+    app, size = await _csv_app(path, (120, 40))
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert app._last.boundary is not None
+        assert app._last.boundary.probs["inverted"].shape[2] == 6
+        assert app.query_one(BoundaryMap)._text is not None

@@ -11,7 +11,7 @@ from dropout_tui.tui.widgets.explanation import Explanation
 from dropout_tui.tui.widgets.boundary_map import BoundaryMap
 from dropout_tui.tui.widgets.layer_table import LayerTable
 from dropout_tui.tui.widgets.loss_chart import LossChart
-from dropout_tui.tui.widgets.numbers import fit, pct
+from dropout_tui.tui.numbers import fit, pct
 from dropout_tui.tui.widgets.rules_view import RulesView
 
 

@@ -127,3 +127,15 @@ def test_full_disk_kin_a_closed_pipe_on_csv_stdout_ends_quietly(tmp_path):
     assert done.stderr.strip() == "141", done.stderr
     session = read_session(log)
     assert session.close.reason == "SIGPIPE" and session.close.step < 2_000_000
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["--headless", *SMALL, "--steps", "20"],
+                                  ["--headless", *SMALL, "--steps", "20", "--json"],
+                                  ["--version"]])
+def test_full_disk_under_stdout_is_one_line_and_status_2(args):
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([*COMMAND, *args], stdout=full, stderr=subprocess.PIPE, text=True, timeout=120,
+                              check=False, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == ["dropout-tui: error: cannot write the output: No space left on device"]

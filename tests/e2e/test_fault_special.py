@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import termios
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -78,6 +80,21 @@ def test_special_fifo_in_a_subprocess_and_the_app_needs_a_terminal(recorded, tmp
         assert done.returncode == code, done.stderr
         assert "Traceback" not in done.stderr
     assert "the app reads its keys from a terminal, and stdin is not one" in done.stderr
+
+
+def test_special_a_fifo_nobody_writes_to_ends_on_sigterm(tmp_path):
+    """Opening a FIFO waits for a writer; a signal must end that wait, not be noted and ignored."""
+    fifo = tmp_path / "silent.fifo"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen([*COMMAND, "replay", str(fifo), "--headless"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2)  # past start-up: waiting in open()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM and "Traceback" not in err
 
 
 RECORD_AND_VERIFY = textwrap.dedent("""

@@ -128,7 +128,7 @@ def test_more_classes_than_the_limit(tmp_path):
     e = error(p)
     # the 21st distinct label is on line 22 (the header is line 1)
     assert (e.line, e.column, e.column_name) == (MAX_CLASSES + 2, 2, "y")
-    assert f"more than {MAX_CLASSES} distinct labels" in str(e) and "task='regression'" in str(e)
+    assert f"more than {MAX_CLASSES} distinct labels" in str(e) and "--task regression" in str(e)
 
 
 def test_exactly_the_class_limit_loads(tmp_path):
@@ -151,6 +151,17 @@ def test_too_few_rows_for_a_test_row(tmp_path):
 
 def test_directory(tmp_path):
     assert str(error(tmp_path)) == f"{tmp_path}: is a directory, not a CSV file"
+
+
+def test_unreadable_file(tmp_path, monkeypatch):
+    p = write(tmp_path, GOOD)
+    p.chmod(0)
+    if os.access(p, os.R_OK):  # root reads anything: make the open fail as it would for a user
+        def refuse(path, *args, **kw):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+
+        monkeypatch.setattr(csv_data.os, "open", refuse)
+    assert str(error(p)) == f"{p}: cannot read it: Permission denied"
 
 
 def test_missing_file(tmp_path):
@@ -250,7 +261,7 @@ def test_file_over_the_size_limit_is_refused_before_reading(tmp_path):
     p = tmp_path / "huge.csv"
     with open(p, "wb") as f:  # sparse: takes no disk and no time
         f.truncate(MAX_FILE_BYTES + 1)
-    assert str(error(p)) == f"{p}: is 50.0 MB; the limit is 50 MB"
+    assert str(error(p)) == f"{p}: is {MAX_FILE_BYTES + 1:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes"
 
 
 def test_reading_stops_past_the_size_limit(tmp_path, monkeypatch):
@@ -262,13 +273,29 @@ def test_reading_stops_past_the_size_limit(tmp_path, monkeypatch):
     assert len(data) == 11
     monkeypatch.undo()
     monkeypatch.setattr(csv_data, "MAX_FILE_BYTES", 10)
-    assert "the limit is 0 MB" in str(error(p))
+    assert str(error(p)) == f"{p}: is {len(GOOD)} bytes; the limit is 10 bytes"
 
 
 def test_row_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(csv_data, "MAX_ROWS", 4)
     p = write(tmp_path, GOOD)
     assert str(error(p)) == f"{p}: line 6: more than 4 data rows; the limit is 4"
+
+
+def test_a_wide_header_over_blank_lines_reserves_no_more_than_the_bytes_hold(tmp_path, monkeypatch):
+    # 1,000 columns, then 200,000 blank lines: a buffer sized by lines would be 1.6 GB.
+    p = write(tmp_path, ",".join(f"c{j}" for j in range(1000)) + "\n" * 200_001)
+    shapes = []
+    real_empty = np.empty
+
+    def watch(shape, *args, **kw):
+        shapes.append(shape)
+        return real_empty(shape, *args, **kw)
+
+    monkeypatch.setattr(csv_data.np, "empty", watch)
+    assert str(error(p)) == f"{p}: has a header but no data rows"
+    assert max(rows * cols for rows, cols in (s for s in shapes if isinstance(s, tuple) and len(s) == 2)) \
+        <= (p.stat().st_size // 2000 + 1) * 999
 
 
 def test_column_limit(tmp_path, monkeypatch):
@@ -330,6 +357,21 @@ def test_semicolon_and_tab_are_detected(tmp_path, sep, word):
     assert other.delimiter == sep and comma.delimiter == ","
     assert other.column_names == comma.column_names
     np.testing.assert_array_equal(other.features, comma.features)
+
+
+def test_a_ragged_row_names_a_detected_separator(tmp_path):
+    p = write(tmp_path, "a;b;y\n1;2;u\n3;4;5;u\n")
+    assert str(error(p)) == f"{p}: line 3: 4 cells, expected 3 (as on line 1; cells separated by semicolons)"
+
+
+def test_a_cell_holding_another_separator_names_both(tmp_path):
+    # every row splits into 3 cells on commas as well as on semicolons: read as commas
+    p = write(tmp_path, "1,5;2,5;u\n3,5;4,5;v\n")
+    assert str(error(p)).startswith(f"{p}: line 1, column 2: '5;2' is not a number (the file was read as "
+                                    f"comma-separated and this cell holds a semicolon), but other cells")
+    p = write(tmp_path, "x,y;z,w\n1,5;2,5;u\n3,5;4,5;v\n", "h.csv")
+    assert str(error(p)) == (f"{p}: line 2, column 2 (y;z): '5;2' is not a number (the file was read as "
+                             f"comma-separated and this cell holds a semicolon)")
 
 
 def test_decimal_comma_is_named(tmp_path):

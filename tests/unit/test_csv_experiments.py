@@ -4,16 +4,19 @@ embedded or referenced by hash, and the decision map only for two features."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
+from dropout_tui.core import csv_data
 from dropout_tui.core.changes import apply_change, next_dataset_change
 from dropout_tui.core.config import Config, ConfigError
 from dropout_tui.core.csv_data import CsvDataError
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.replay import Replayer
-from dropout_tui.core.session import SessionLog, read_session
+from dropout_tui.core.session import SessionFormatError, SessionLog, read_session
 from dropout_tui.tui.cli import main
 from dropout_tui.tui.trainer import Trainer
 
@@ -134,3 +137,122 @@ def test_csv_sizes_subsample_and_are_checked():
         PairedExperiment(iris(train_size=5000))
     with pytest.raises(ConfigError, match="--batch-size"):
         PairedExperiment(iris(batch_size=500))
+
+
+GOOD = "a,b,y\n1,2,u\n3,4,u\n5,6,u\n7,8,v\n9,10,v\n11,12,v\n"
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+def _sparse(path: Path, size: int) -> Path:
+    with open(path, "wb") as f:  # takes no disk and no time
+        f.truncate(size)
+    return path
+
+
+def _unreadable(path: Path, monkeypatch) -> Path:
+    path.write_text(GOOD)
+    path.chmod(0)
+    if os.access(path, os.R_OK):  # root reads anything: fail the open as it would for a user
+        def refuse(p, *args, **kw):
+            raise PermissionError(13, "Permission denied", os.fspath(p))
+
+        monkeypatch.setattr(csv_data.os, "open", refuse)
+    return path
+
+
+def _write(content) -> object:
+    def make(path: Path, monkeypatch) -> Path:
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+        return path
+    return make
+
+
+# kind -> (make the file, extra options, what the one line must say: (line, column, words))
+BAD_FILES = {
+    "empty": (_write(""), [], (None, None, "is empty")),
+    "header only": (_write("a,b,y\n"), [], (None, None, "has a header but no data rows")),
+    "ragged": (_write("a,b,y\n1,2,u\n3,4,5,u\n"), [], (3, None, "4 cells, expected 3")),
+    "non-numeric feature": (_write("a,b,y\n1,2,u\n3,abc,v\n"), [], (3, 2, "'abc' is not a number")),
+    "NaN feature": (_write("a,b,y\n1,2,u\n3,4,u\n5,nan,v\n"), [], (4, 2, "NaN is not allowed")),
+    "inf feature": (_write("a,b,y\n1,2,u\n3,4,u\n5,-inf,v\n"), [], (4, 2, "an infinite value is not allowed")),
+    "missing label": (_write("a,b,y\n1,2,u\n3,4,\n"), [], (3, 3, "missing label")),
+    "one class": (_write("a,y\n1,u\n2,u\n3,u\n"), [], (None, None, "at least 2 classes")),
+    "too many classes": (_write("x,y\n" + "".join(f"{i},c{i}\n" for i in range(30))), [],
+                         (22, 2, "more than 20 distinct labels")),
+    "too few rows": (_write("a,y\n1,u\n2,u\n3,v\n4,v\n"), [], (None, None, "too few to split")),
+    "directory": (lambda p, mp: (p.mkdir(), p)[1], [], (None, None, "is a directory")),
+    "binary garbage": (_write(b"a,b,y\n1,2,u\n\x89PNG\x00\x01\xff"), [], (3, None, "binary file")),
+    "UTF-16": (_write(GOOD.encode("utf-16")), [], (None, None, "is UTF-16 text: save it as UTF-8")),
+    "UTF-16 without BOM": (_write(GOOD.encode("utf-16-le")), [], (None, None, "looks like UTF-16")),
+    "not UTF-8": (_write("a,b,y\n1,2,café\n".encode("latin-1")), [], (2, None, "is not UTF-8")),
+    "semicolon ragged": (_write("a;b;y\n1;2;u\n3;4;5;u\n"), [], (3, None, "separated by semicolons")),
+    "tab ragged": (_write("a\tb\ty\n1\t2\tu\n3\t4\t5\tu\n"), [], (3, None, "separated by tabs")),
+    "duplicate header names": (_write("a,b,a,y\n1,2,3,u\n"), [], (1, 3, "duplicate column name 'a'")),
+    "label not a column": (_write(GOOD), ["--label", "species"], (None, None, "'species' is not a column")),
+    "too large": (lambda p, mp: _sparse(p, csv_data.MAX_FILE_BYTES + 1), [], (None, None, "the limit is")),
+    "too many rows": (lambda p, mp: (mp.setattr(csv_data, "MAX_ROWS", 4), _write(GOOD)(p, mp))[1], [],
+                      (6, None, "more than 4 data rows")),
+    "test data with other columns": (_write(GOOD), ["--test-data", "OTHER"], (1, 2, "column 'c' where")),
+    "FIFO": (lambda p, mp: _fifo(p), [], (None, None, "is a FIFO (named pipe)")),
+    "unreadable": (_unreadable, [], (None, None, "cannot read it: Permission denied")),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_FILES))
+def test_every_bad_file_exits_2_with_one_line_naming_file_line_and_column(kind, tmp_path, monkeypatch, capsys):
+    if kind == "FIFO" and not hasattr(os, "mkfifo"):
+        pytest.skip("needs os.mkfifo")
+    make, extra, (line, column, words) = BAD_FILES[kind]
+    path = make(tmp_path / "bad.csv", monkeypatch)
+    other = tmp_path / "other.csv"
+    other.write_text("a,c,y\n1,2,u\n")
+    extra = [str(other) if arg == "OTHER" else arg for arg in extra]
+    # the FIFO would block a reader forever: a thread lets the test fail instead of hanging
+    outcome: list[int] = []
+    worker = threading.Thread(target=lambda: outcome.append(
+        main(["--data", str(path), *extra, "--headless", "--steps", "1"])), daemon=True)
+    worker.start()
+    worker.join(30)
+    assert outcome == [2]
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and words in err
+    shown = str(other) if kind.startswith("test data") else str(path)
+    where = ", ".join([*([f"line {line}"] if line else []), *([f"column {column}"] if column else [])])
+    assert f"{shown}: {where}" in err
+
+
+@pytest.mark.parametrize("kind, content", [
+    ("UTF-8 BOM", b"\xef\xbb\xbf" + GOOD.encode()),
+    ("semicolons", GOOD.replace(",", ";").encode()),
+    ("tabs", GOOD.replace(",", "\t").encode()),
+    ("CRLF", GOOD.replace("\n", "\r\n").encode()),
+])
+def test_accepted_variants_train(kind, content, tmp_path, capsys):
+    path = tmp_path / "ok.csv"
+    path.write_bytes(content)
+    assert main(["--data", str(path), "--headless", "--steps", "5", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["config"]["data"] == str(path) and "test_acc" in doc["runs"]["inverted"]
+
+
+@pytest.mark.parametrize("damage, option", [
+    (lambda h: h.pop("data"), "--data"),
+    (lambda h: h["data"]["train"].pop("sha256"), "--data"),
+    (lambda h: h["data"].update(test={"name": "t.csv", "sha256": "0" * 64}), "--test-data"),
+])
+def test_a_recording_whose_data_record_does_not_fit_its_config_is_refused_on_reading(tmp_path, capsys, damage,
+                                                                                   option):
+    path = record(tmp_path / "s.jsonl", iris())
+    lines = path.read_text().splitlines()
+    header = json.loads(lines[0])
+    damage(header)
+    path.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    with pytest.raises(SessionFormatError, match=f"line 1: header: bad config: {option}"):
+        read_session(path)
+    assert main(["replay", str(path), "--headless"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and option in err

@@ -191,6 +191,37 @@ def test_empty_path_is_an_error_for_replay_too(capsys, recorded):
     assert code == 2 and "--csv: expected a file name" in one_line(err)
 
 
+@pytest.mark.parametrize("args, option", [
+    (["--data", ""], "--data"),
+    (["--data", "x.csv", "--test-data", ""], "--test-data"),
+    (["replay", ""], "FILE"),
+    (["replay", "x.jsonl", "--data", ""], "--data"),
+])
+def test_empty_path_is_an_error_for_input_files_too(capsys, args, option):
+    """An unset shell variable in --data must not quietly train on the default dataset instead."""
+    code, out, err = cli(capsys, *(args if args[0] == "replay" else [*SMALL, *args]))
+    assert code == 2 and out == ""
+    assert f"error: {option}: expected a file name, got an empty string" in one_line(err)
+
+
+def test_data_with_another_dataset_is_refused_not_ignored(capsys):
+    code, _, err = cli(capsys, *SMALL, "--data", "x.csv", "--dataset", "moons")
+    assert code == 2 and "--data: trains on your file; --dataset moons" in one_line(err)
+
+
+@pytest.mark.parametrize("option", ["--record", "--cast"])
+def test_a_dash_is_stdout_for_csv_only(capsys, option):
+    code, _, err = cli(capsys, *SMALL, option, "-")
+    assert code == 2 and f"{option}: '-' (stdout) is for --csv only" in one_line(err)
+
+
+def test_an_export_into_a_file_that_is_not_a_directory_says_so(tmp_path):
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(NotADirectoryError):
+        fileio.save_new(tmp_path / "plain", "shot.svg", b"<svg/>")
+    assert (tmp_path / "plain").read_text() == "x"
+
+
 # -- a full disk, made by a write that fails -------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from dropout_tui.core.experiment import PairedExperiment
-from dropout_tui.tui.widgets.numbers import fit
+from dropout_tui.tui.numbers import fit
 from dropout_tui.tui.widgets.rules_view import pick_ts, plan_rows, rules_text, visible_columns
 
 

@@ -4,13 +4,17 @@ chart) say what the results say."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import shutil
+from pathlib import Path
 
 import pytest
+from dropout_tui.core.csv_data import CsvDataError
 from dropout_tui.core.sweep import CSV_COLUMNS, RULE_NAMES, ResultsFile, run_task
 from dropout_tui.tui.cli import main
-from dropout_tui.tui.sweep_cmd import parse
+from dropout_tui.tui.sweep_cmd import Sweep, parse
 
 SMALL = ["--layers", "8,8", "--train-size", "40", "--test-size", "60", "--steps", "20", "--checkpoints", "2"]
 
@@ -41,6 +45,11 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     (["--json", "--tui"], "--json"),
     (["--metric", "auc"], "--metric"),
     (["--lr", "-1"], "--lr"),
+    (["--seeds", "100000000"], "--seeds"),  # refused before a list of them is made
+    (["--out", ""], "--out"),
+    (["--csv", ""], "--csv"),
+    (["--csv", "/nonexistent-dir/x.csv"], "--csv"),
+    (["--out", "/dev/null"], "--out"),  # not a regular file: nothing to resume, no end to its bytes
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, args, option):
     code, out, err = run(capsys, *SMALL, *args)
@@ -105,3 +114,86 @@ def test_the_table_and_chart_in_ascii(capsys, tmp_path):
     assert len(held.done) == 4
     code, out2, err = run(capsys, *SMALL, "--keep-probs", "0.5,1", "--seeds", "2", "--ascii", "--out", str(out_file))
     assert code == 0 and "resuming: 4 of 4" in err and out2 == out
+
+
+# --- a sweep over a user's CSV --------------------------------------------------------------------
+
+IRIS = Path(__file__).resolve().parents[1] / "data" / "iris.csv"
+ON_IRIS = ["--data", str(IRIS), "--layers", "8", "--steps", "40", "--checkpoints", "2"]
+
+
+def test_a_sweep_over_a_csv_runs_in_worker_processes_with_the_file_carried(capsys, tmp_path):
+    copy = tmp_path / "iris.csv"
+    shutil.copy(IRIS, copy)
+    request = parse(["--data", str(copy), *ON_IRIS[2:], "--keep-probs", "0.5,1", "--seeds", "2",
+                     "--workers", "2", "--json"])
+    assert request.spec.data is not None and "text" in request.spec.data["train"]  # small: embedded
+    task = next(t for t in request.spec.tasks() if t.key == (0.5, 1.0, 1))
+    copy.unlink()  # read once when the sweep starts; the workers need no file: every task carries the text
+    code = Sweep(request).main()
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["config"]["dataset"] == "csv" and len(data["results"]) == 4
+    assert data["data_sha256"]["train"] == hashlib.sha256(IRIS.read_bytes()).hexdigest()
+    theirs = next(r for r in data["results"] if (r["keep_prob"], r["seed"]) == (0.5, 1))
+    assert theirs == json.loads(json.dumps(run_task(task)))  # the same numbers as in this process
+    assert "test_acc" in theirs["final"]["inverted"]
+
+
+def test_a_large_csv_is_checked_by_hash_in_every_task(tmp_path, monkeypatch):
+    from dropout_tui.core import csv_data
+
+    monkeypatch.setattr(csv_data, "EMBED_LIMIT", 100)  # iris.csv counts as large: referenced
+    copy = tmp_path / "iris.csv"
+    shutil.copy(IRIS, copy)
+    request = parse(["--data", str(copy), *ON_IRIS[2:], "--keep-probs", "0.5", "--seeds", "1"])
+    task = request.spec.tasks()[0]
+    assert "text" not in task.data["train"]
+    assert run_task(task)["final"]["inverted"]["test_acc"] is not None
+    copy.write_text(IRIS.read_text().replace("5.1,3.5", "5.2,3.5", 1))  # changed mid-sweep
+    with pytest.raises(CsvDataError, match="is not the file this session was recorded with"):
+        run_task(task)
+
+
+def test_a_results_file_from_other_data_is_refused(capsys, tmp_path):
+    path = tmp_path / "r.jsonl"
+    other = tmp_path / "iris.csv"
+    other.write_text(IRIS.read_text().replace("5.1,3.5", "5.2,3.5", 1))
+    ResultsFile.open(path, parse(["--data", str(other), *ON_IRIS[2:], "--keep-probs", "0.5", "--seeds", "1"]
+                                 ).spec).close()
+    shutil.copy(IRIS, other)  # the same options and path, other content
+    code, _out, err = run(capsys, "--data", str(other), *ON_IRIS[2:], "--keep-probs", "0.5", "--seeds", "1",
+                          "--out", str(path))
+    assert code == 2 and "other data (train SHA-256" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("content, words", [
+    ("a,b,y\n1,2,u\n3,x,v\n", "line 3, column 2 (b): 'x' is not a number"),
+    ("a,y\n1,u\n2,u\n3,v\n4,v\n", "too few to split"),
+])
+def test_a_bad_csv_is_one_line_before_any_worker_starts(capsys, tmp_path, content, words):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    code, _out, err = run(capsys, "--data", str(path), "--keep-probs", "0.5", "--seeds", "1", "--steps", "5")
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1 and "worker" not in err
+
+
+def test_errors_raised_in_a_worker_survive_pickling():
+    import pickle
+
+    from dropout_tui.core.config import ConfigError
+
+    e = pickle.loads(pickle.dumps(CsvDataError("f.csv", "bad", line=3, column=2, column_name="b")))
+    assert str(e) == "f.csv: line 3, column 2 (b): bad" and (e.line, e.column) == (3, 2)
+    c = pickle.loads(pickle.dumps(ConfigError("--lr", "expected a number")))
+    assert str(c) == "--lr: expected a number" and c.option == "--lr"
+
+
+def test_the_results_file_and_the_csv_cannot_be_one_file(capsys, tmp_path):
+    """Otherwise the CSV, written last, would replace every result; found before any work."""
+    path = tmp_path / "same"
+    code, out, err = run(capsys, *SMALL, "--keep-probs", "0.5", "--seeds", "1", "--out", str(path),
+                         "--csv", str(path), "--force")
+    assert code == 2 and out == "" and "--csv" in err and "--out" in err
+    assert not path.exists()  # refused before the results file was made

@@ -24,11 +24,18 @@ from textual.message import Message
 
 from .diff_view import DiffView
 
-CLASS_RGB = np.array([(59, 130, 246), (245, 158, 11), (34, 197, 94)], float)  # blue, orange, green
+# Blue, orange, green for the built-in sets; a user's CSV may have up to core.csv_data.MAX_CLASSES
+# classes, which get the rest (distinct hues, then lighter and darker variants).
+CLASS_RGB = np.array([(59, 130, 246), (245, 158, 11), (34, 197, 94), (239, 68, 68), (168, 85, 247),
+                      (236, 72, 153), (20, 184, 166), (132, 204, 22), (234, 179, 8), (99, 102, 241),
+                      (147, 197, 253), (253, 186, 116), (134, 239, 172), (252, 165, 165), (216, 180, 254),
+                      (29, 78, 216), (180, 83, 9), (21, 128, 61), (185, 28, 28), (107, 33, 168)], float)
 BACKGROUND = np.array([24, 24, 32], float)
 LEVELS = 4
+# Without colour, only three classes have their own shade; beyond that shades repeat and the
+# training points (one character per class) tell the classes apart.
 MONO_SHADE = (" ", "░", "▒")  # per predicted class, when confident
-MONO_POINT = ("o", "x", "+")
+MONO_POINT = ("o", "x", "+", "*", "#", "%", "@", "&", "=", "?", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j")
 MONO_UNSURE = "·"  # near the boundary, whatever the class
 ASCII_SHADE = (" ", ":", "=")
 ASCII_UNSURE = "."
@@ -179,7 +186,7 @@ def _render_ascii_colour(probs, train, spread=None) -> Text:
             if label is None:
                 cells.append((" ", (codes[r, c], codes[r, c], None)))
             else:
-                cells.append((MONO_POINT[label], (None, codes[r, c], label)))
+                cells.append((MONO_POINT[label % len(MONO_POINT)], (None, codes[r, c], label)))
         lines.append(_runs(cells, colour))
     return Text("\n").join(lines)
 
@@ -196,7 +203,7 @@ def _runs(cells, colour) -> Text:
             else:
                 # Lighter than any region colour, so a dot shows on its own class's region too, yet
                 # saturated enough that a dot on the wrong region reads as the other class.
-                tint = (CLASS_RGB[label] * 0.6 + 255 * 0.4).astype(int)
+                tint = (CLASS_RGB[label % len(CLASS_RGB)] * 0.6 + 255 * 0.4).astype(int)
                 style = Style(color=Color.from_rgb(*tint), bgcolor=colour(bottom), bold=True)
             line.append("".join(ch for ch, _ in cells[start:i]), style)
             start = i
@@ -213,9 +220,9 @@ def _render_mono(probs, train, shade=MONO_SHADE, unsure=MONO_UNSURE, spread=None
         for c in range(codes.shape[1]):
             label = points.get((r, c))
             if label is not None:
-                chars.append(MONO_POINT[label])
+                chars.append(MONO_POINT[label % len(MONO_POINT)])
                 continue
             cls, lvl = divmod(int(codes[r, c]), LEVELS)
-            chars.append(shade[cls] if lvl >= LEVELS // 2 else unsure)
+            chars.append(shade[cls % len(shade)] if lvl >= LEVELS // 2 else unsure)
         lines.append("".join(chars))
     return Text("\n".join(lines))

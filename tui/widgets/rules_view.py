@@ -25,7 +25,7 @@ from dropout_tui.core.snapshot import RunMetrics
 
 from .diff_view import DiffView
 from .loss_chart import AXIS, tick_label, series_pixels
-from .numbers import fit, fmt, ok, pct, prob
+from ..numbers import fit, fmt, ok, pct, prob
 from .rows import Part, fit_row
 from .theme import Roles
 

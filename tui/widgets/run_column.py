@@ -22,7 +22,7 @@ from . import glyphs
 from .diff_view import DiffView
 from .layer_table import LayerTable
 from .loss_chart import GLYPHS, GLYPHS_ASCII, LossChart, legend_text
-from .numbers import fit, pct
+from ..numbers import fit, pct
 from .rows import Part, fit_row
 from .rules_view import RulesView
 from .theme import Roles
@@ -54,12 +54,13 @@ class ColumnPlan:
 
 
 def plan_column(height: int, width: int, n_layers: int, map_wanted: bool | None,
-                aspect: float | None) -> ColumnPlan:
+                aspect: float | None, *, note: bool = False) -> ColumnPlan:
     """Rows for the chart, legend, layer table and map in a column ``height`` × ``width`` (inside
     its border). The summary rows always show. ``map_wanted``: None lets the size decide (a map
     beside the curves when both have room), True asks for the map — in place of the curves and
     the table when it cannot have both —, False hides it. A map shows only with ``MAP_MIN`` rows,
-    and only as many rows as it needs at this width; the curves take the rest."""
+    and only as many rows as it needs at this width; the curves take the rest. ``note``: the data
+    has no map (``aspect`` None) and the map's place gets one row saying why, taken from the curves."""
     rest = height - SUMMARY_ROWS
     table_full = 1 + n_layers
     legend = 1 if width >= LEGEND_ONE_LINE else 2
@@ -83,7 +84,10 @@ def plan_column(height: int, width: int, n_layers: int, map_wanted: bool | None,
     table = max(0, min(table_full, rest - legend - CHART_MIN))
     if table == 1:
         table = 0  # a header without a layer says nothing
-    return ColumnPlan(chart=max(0, rest - legend - table), legend=legend, table=table, map=0)
+    chart = max(0, rest - legend - table)
+    if note and aspect is None and chart > CHART_MIN:
+        return ColumnPlan(chart=chart - 1, legend=legend, table=table, map=1)
+    return ColumnPlan(chart=chart, legend=legend, table=table, map=0)
 
 
 class RunColumn(Vertical):
@@ -149,6 +153,11 @@ class RunColumn(Vertical):
         """The prediction rules of the latest evaluation (None: not yet evaluated), for the step
         and keep_prob on screen (the view says when they are behind)."""
         self.query_one(RulesView).set_rules(rules_snapshot, self.rule, step, keep_prob)
+
+    def show_map_note(self, note: str) -> None:
+        """Say in the map's place why there is no map (when the plan gave it a row)."""
+        roles: Roles = getattr(self.app, "roles", None) or Roles()
+        self.query_one(BoundaryMap).show(Text(note, roles.muted))
 
     def show_run(self, run: RunMetrics, history: RunView, scale: YScale, log_x: bool) -> None:
         roles: Roles = getattr(self.app, "roles", None) or Roles()

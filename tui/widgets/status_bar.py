@@ -15,7 +15,7 @@ from dropout_tui.core.snapshot import Snapshot
 
 from ..trainer import Update, speed_label
 from .diff_view import DiffView
-from .numbers import prob
+from ..numbers import prob
 from .rows import Part, fit_row, fits
 from .theme import Roles
 
@@ -84,7 +84,7 @@ class StatusBar(DiffView):
         if update.replay:
             what.append(Part("replay", [Text(" REPLAY ", roles.marker)], sep=" "))
         what += [
-            Part("dataset", [Text(config.dataset, "bold"), None]),
+            Part("dataset", [Text(config.dataset_label, "bold"), None]),
             Part("arch", [Text(update.arch), None]),
             Part("activation", [Text(config.activation), None], sep=" "),
             Part("optimizer", [Text(f"{config.optimizer} lr {config.lr:g}"), None]),
