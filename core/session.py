@@ -102,9 +102,16 @@ def versions() -> dict[str, str]:
     return {"dropout-tui": package_version(), "numpy": np.__version__, "python": platform.python_version()}
 
 
+# What a reset or dataset change counts for against MAX_STEPS at least: building an experiment
+# (weights, data, buffers) costs a replay about as much as a thousand steps of the default net, so
+# a log of nothing but resets is bounded too (at most MAX_STEPS / RESTART_STEPS = 10,000 of them).
+RESTART_STEPS = 1000
+
+
 class StepCounter:
-    """Steps a session has trained, over every reset and dataset change: what MAX_STEPS bounds.
-    The writer and the reader count alike, so whatever is written can be read back."""
+    """Steps a session has trained, over every reset and dataset change, each of those counting
+    at least RESTART_STEPS: what MAX_STEPS bounds. The writer and the reader count alike, so
+    whatever is written can be read back."""
 
     def __init__(self) -> None:
         self.done = 0  # steps of the experiments left behind by a reset or dataset change
@@ -113,11 +120,15 @@ class StepCounter:
     def total(self, step: int) -> int:
         return self.done + step
 
+    def after(self, step: int, restart: bool = False) -> int:
+        """The total once a record at ``step`` (a reset or dataset change when ``restart``) is in."""
+        return self.done + (max(self.step, step, RESTART_STEPS) if restart else step)
+
     def at(self, step: int) -> None:
         self.step = step
 
     def restart(self, step: int) -> None:
-        self.done += max(self.step, step)
+        self.done += max(self.step, step, RESTART_STEPS)
         self.step = 0
 
 
@@ -211,7 +222,7 @@ class SessionLog:
         with self._lock:
             if self._closing:
                 return
-            if self._work.total(step) > MAX_STEPS:
+            if self._work.after(step, restart) > MAX_STEPS:
                 self._stop("max steps")
             elif not self._write(record):
                 self._stop("write error")
@@ -607,9 +618,10 @@ class _Scanner:
                 what = f"{record['kind']} event" if kind == "event" else kind
                 raise SessionFormatError(f"out of order: {what} at step {step} after step {floor} "
                                          "(steps only go back after a reset or dataset change)", number)
-            if work.total(step) > MAX_STEPS:
+            if work.after(step, restart) > MAX_STEPS:
                 raise SessionFormatError(f"the session trains more than {MAX_STEPS:,} steps in all (counting "
-                                         "every reset and dataset change), the most a replay trains", number)
+                                         f"every reset and dataset change, each as at least {RESTART_STEPS:,}), "
+                                         "the most a replay trains", number)
             if restart:
                 work.restart(step)
             else:
