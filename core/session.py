@@ -63,7 +63,7 @@ from .config import MAX_STEPS, Config, ConfigError, check_memory
 from .csv_data import CsvSource
 from .fileio import OutputFile, open_with_first_record, write_all
 from .report import json_safe
-from .snapshot import RUNS, Snapshot, upgrade_legacy
+from .snapshot import LAYER_FIELDS, RUN_FIELDS, RUNS, SNAPSHOT_FIELDS, Snapshot, upgrade_legacy
 
 FORMAT = "dropout-tui-session"
 VERSION = 2
@@ -713,11 +713,43 @@ def _check_header(record: dict, number: int, memory: bool) -> HeaderRecord:
     return HeaderRecord(number, record, config, version)
 
 
+_TEXT_FIELDS = ("dataset", "name")  # the only text in a snapshot: the dataset, a layer's name
+# Fields of the typed snapshot that hold one value each (legacy names included): never a list or object.
+_SCALAR_FIELDS = frozenset((*SNAPSHOT_FIELDS, *RUN_FIELDS, *LAYER_FIELDS, "mean_eval", "norm_eval"))
+
+
+def _first_non_number(tree: object, where: str = "") -> str | None:
+    """Where a snapshot holds something other than numbers, booleans, null (a non-finite number)
+    and its text fields, and what: so a bad file is named as bad, not reported as a mismatch."""
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            if key in _TEXT_FIELDS and isinstance(value, str):
+                continue
+            path = f"{where}.{key}" if where else str(key)
+            if key in _SCALAR_FIELDS and isinstance(value, (dict, list)):
+                what = "a list" if isinstance(value, list) else "an object"
+                return f"{path!r} must be a number or null, got {what}"
+            found = _first_non_number(value, path)
+            if found is not None:
+                return found
+    elif isinstance(tree, list):
+        for i, value in enumerate(tree):
+            found = _first_non_number(value, f"{where}[{i}]")
+            if found is not None:
+                return found
+    elif not (tree is None or isinstance(tree, (bool, int, float))):
+        return f"{where!r} must be a number or null, got {json.dumps(tree)[:40]}"
+    return None
+
+
 def _snapshot(record: dict, number: int, legacy: bool) -> Snapshot:
     runs = record.get("runs")
     if not isinstance(runs, dict) or not all(isinstance(runs.get(r), dict) for r in RUNS):
         raise SessionFormatError("snapshot: 'runs' must hold 'inverted' and 'unrescaled'", number)
     snap = {k: v for k, v in record.items() if k not in ("type", "t")}
+    bad = _first_non_number(snap)
+    if bad is not None:
+        raise SessionFormatError(f"snapshot: {bad}", number)
     if legacy:
         upgrade_legacy(snap)
     return snap  # type: ignore[return-value]  # its numbers are checked when compared
