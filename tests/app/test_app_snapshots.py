@@ -67,3 +67,19 @@ def test_a_small_odd_window_with_a_deep_net_and_input_dropout(snap_compare):
     app = app_at(1000, layers=(32, 32, 32, 32), activation="leaky_relu", optimizer="momentum", lr=0.05,
                  dataset="spiral", input_keep_prob=0.8)
     assert snap_compare(app, terminal_size=(61, 19))
+
+
+async def _rules_view(pilot):
+    await pilot.press("v")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_prediction_rules_view(snap_compare, size):
+    assert snap_compare(app_at(), run_before=_rules_view, terminal_size=size)
+
+
+def test_prediction_rules_view_ascii_no_color(snap_compare, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = DropoutApp(Config(), worker=False, paused=True, prerun=STEPS, ascii_only=True)
+    assert snap_compare(app, run_before=_rules_view, terminal_size=(80, 24))

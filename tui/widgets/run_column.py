@@ -24,6 +24,7 @@ from .layer_table import LayerTable
 from .loss_chart import GLYPHS, GLYPHS_ASCII, LossChart, legend_text
 from ..numbers import fit, pct
 from .rows import Part, fit_row
+from .rules_view import RulesView
 from .theme import Roles
 
 TITLES = {
@@ -31,6 +32,7 @@ TITLES = {
     "unrescaled": ("unrescaled (no ÷ keep_prob)", "unrescaled"),
 }
 SUMMARY_ROWS = 3  # test, train, ×p at test
+RULES_MIN = 8  # the prediction rules take the map's rows too when they would have fewer than this
 CHART_MIN = 4  # three plot rows and the step axis
 CHART_TALL = 9  # the chart's height beside a map
 WIDE = 48  # from this width on, values get two spaces between them
@@ -94,6 +96,7 @@ class RunColumn(Vertical):
         self.rule = rule
         self.border_title = TITLES[rule][0]
         self.plan: ColumnPlan | None = None
+        self.rules_mode = False  # the prediction rules in place of the curves and the layer table
 
     def compose(self) -> ComposeResult:
         yield LossChart(classes="chart")
@@ -101,6 +104,7 @@ class RunColumn(Vertical):
         yield DiffView(classes="summary")
         yield DiffView(classes="scaled")
         yield LayerTable(classes="layers")
+        yield RulesView(classes="rules")
         yield BoundaryMap(classes="boundary")
 
     def on_resize(self) -> None:
@@ -113,13 +117,25 @@ class RunColumn(Vertical):
         """(width, height) inside the border and padding."""
         return self.content_region.width, self.content_region.height
 
-    def apply_plan(self, plan: ColumnPlan) -> bool:
-        """Give each part its rows (a layout pass: only when the plan changes). True if it did."""
-        if plan == self.plan:
+    def apply_plan(self, plan: ColumnPlan, rules_mode: bool | None = None) -> bool:
+        """Give each part its rows (a layout pass: only when the plan or the mode changes). True if
+        it did. In rules mode the prediction rules take the rows of the curves, their legend and
+        the layer table, and the map's too when those are fewer than ``RULES_MIN``."""
+        if rules_mode is None:
+            rules_mode = self.rules_mode
+        if plan == self.plan and rules_mode == self.rules_mode:
             return False
-        self.plan = plan
-        for selector, rows in ((".chart", plan.chart), (".legend", plan.legend), (".layers", plan.table),
-                               (".boundary", plan.map)):
+        self.plan, self.rules_mode = plan, rules_mode
+        rules = boundary = 0
+        if rules_mode:
+            rules, boundary = plan.chart + plan.legend + plan.table, plan.map
+            if rules < RULES_MIN:
+                rules, boundary = rules + boundary, 0
+            parts = ((".chart", 0), (".legend", 0), (".layers", 0), (".rules", rules), (".boundary", boundary))
+        else:
+            parts = ((".chart", plan.chart), (".legend", plan.legend), (".layers", plan.table), (".rules", 0),
+                     (".boundary", plan.map))
+        for selector, rows in parts:
             widget = self.query_one(selector)
             widget.display = rows > 0
             if rows > 0:
@@ -132,6 +148,11 @@ class RunColumn(Vertical):
         title = long if len(long) + 5 <= self.outer_size.width else short
         self.border_title = glyphs.prose(title) if getattr(self.app, "ascii_only", False) else title
         return True
+
+    def show_rules(self, rules_snapshot, step: int, keep_prob: float) -> None:
+        """The prediction rules of the latest evaluation (None: not yet evaluated), for the step
+        and keep_prob on screen (the view says when they are behind)."""
+        self.query_one(RulesView).set_rules(rules_snapshot, self.rule, step, keep_prob)
 
     def show_map_note(self, note: str) -> None:
         """Say in the map's place why there is no map (when the plan gave it a row)."""
