@@ -22,6 +22,7 @@ from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from dropout_tui.core.boundary import BoundaryMaps
 from dropout_tui.core.config import KEY_FINE_STEP, KEY_FLOOR, KEY_STEP, Config, step_keep_prob
 from dropout_tui.core.csv_data import CsvSource
 from dropout_tui.core.snapshot import Snapshot
@@ -164,7 +165,7 @@ class DropoutApp(App):
         self.rules_view = False  # v: the prediction rules in place of the curves and layer table
         self.map_spread = False  # u: the map's brightness is the Monte-Carlo spread
         self._spread: dict | None = None
-        self._maps = None  # the latest decision maps, to redraw them when a spread arrives
+        self._maps: BoundaryMaps | None = None  # the latest decision maps, to redraw them when a spread arrives
         self._resize_timer = None
         self._last_map_resize = -1e9
         self.close_reason = "quit"

@@ -2,7 +2,7 @@
 
 A rule is (id, tag, precondition, sentence builder, the numbers it quotes). A sentence is shown
 only when its rule's precondition holds on the numbers of the snapshot, and it quotes only numbers
-the screen shows, formatted as the screen formats them (``tui.widgets.numbers``), saying where they
+the screen shows, formatted as the screen formats them (``tui.numbers``), saying where they
 are when that is not obvious ("h2's mean ratio in the table"), or numbers it derives in the
 sentence itself (1/p from keep_prob). Rules are listed most important first; the panel shows them
 in order until one does not fit.
@@ -165,11 +165,11 @@ class Shown:
         return self.rule.tag
 
 
-# -- formats: the screen's (tui.widgets.numbers) ------------------------------------------------
+# -- formats: the screen's (tui.numbers) ------------------------------------------------
 
 
 def loss_text(x: float) -> str:
-    """A loss as the run columns show it: the five-character cell of ``tui.widgets.numbers.fit``
+    """A loss as the run columns show it: the five-character cell of ``tui.numbers.fit``
     (``0.346``, ``12.35``, ``4.3e12``)."""
     return fit(x, LOSS_CELL).strip()
 

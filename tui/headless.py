@@ -139,7 +139,7 @@ def _train_with_progress(exp: PairedExperiment, steps: int, on_snapshot=None,
 
 
 def _fmt(x: object, digits: int = 3) -> str:
-    """The app's number format (``tui.widgets.numbers.fmt``): huge and tiny values in scientific
+    """The app's number format (``tui.numbers.fmt``): huge and tiny values in scientific
     notation, ``nan`` / ``inf`` as such, ``—`` for a value that is not there."""
     if isinstance(x, bool):
         return "yes" if x else "no"
