@@ -437,3 +437,82 @@ class PredictionRules:
 
 
 _sum = partial(np.add.reduce, axis=None)  # all entries, as ndarray.sum(), without its wrappers
+
+
+MAP_PASSES = 20  # Monte-Carlo passes behind a map's spread: its brightness has 4 levels, not 3 digits
+
+
+class MCSpreadGrid:
+    """The Monte-Carlo predictive spread of both runs at every point of a grid (a decision map):
+    the standard deviation, over ``passes`` stochastic passes (dropout on, masks as in training:
+    mask / keep_prob for the inverted run, the bare mask for the unrescaled one), of the predicted
+    probability — binary: of p(class 1); multi-class: of the probability of the class the
+    T-pass mean predicts; regression: of the output (Gal & Ghahramani, ICML 2016, section 3; Gal's
+    thesis, 2016, section 3.3.1, population form).
+
+    ``exp``: a ``PairedExperiment``; ``points``: (n, n_features) array in the data's dtype;
+    ``passes``: at most ``min(MAP_PASSES, config.mc_max)`` by default. The masks come from the
+    Monte-Carlo stream of the current step (``mc_generator``), like the prediction rules', so the
+    spread at a step never depends on how often it was computed and touches no training stream.
+    Buffers are made once; ``compute()`` allocates only its small result dict of views.
+    Raises ValueError for a points array of the wrong width or passes < 1."""
+
+    def __init__(self, exp, points: np.ndarray, passes: int | None = None):
+        if points.ndim != 2 or points.shape[1] != exp.data.n_features:
+            raise ValueError(f"points: expected shape (n, {exp.data.n_features}), got {points.shape}")
+        passes = min(MAP_PASSES, exp.config.mc_max) if passes is None else passes
+        if passes < 1:
+            raise ValueError(f"passes: expected an integer >= 1, got {passes!r}")
+        self.exp, self.points, self.passes = exp, points, passes
+        n, dt = points.shape[0], points.dtype
+        widths = [exp.data.n_features, *exp.config.layers]
+        self._masks = [(np.empty((n, w), np.float32), np.empty((n, w), dt), np.empty((n, w), dt))
+                       for w in widths]
+        self._state = {}
+        for rule, run in exp.runs.items():
+            k = run.net.n_out
+            self._state[rule] = (run.net.workspace(n), np.empty((n, k), dt), np.empty((n, k), dt),
+                                 np.empty((n, k), dt), np.empty(n, dt))
+        self._pred = np.empty(n, np.intp)
+
+    def compute(self) -> dict[str, np.ndarray]:
+        """{run name: (n,) spread} for the current weights and keep probabilities. The arrays are
+        the object's buffers: the next ``compute()`` overwrites them."""
+        exp = self.exp
+        probs = exp.site_keep_probs
+        rng = mc_generator(exp)
+        out = {}
+        with np.errstate(all="ignore"):
+            for _, S, M2, _, _ in self._state.values():
+                S.fill(0)
+                M2.fill(0)
+            for k in range(1, self.passes + 1):
+                for (u, m, s), p in zip(self._masks, probs):
+                    if p < 1.0:
+                        draw_mask(rng, p, u, m, s)
+                for rule, run in exp.runs.items():
+                    ws, S, M2, d, _ = self._state[rule]
+                    inverted = rule == "inverted"
+                    mults = [None if p >= 1.0 else (s if inverted else m)
+                             for (_, m, s), p in zip(self._masks, probs)]
+                    run.net.forward(ws, self.points, mults)
+                    p_k = run.net.probabilities(ws)
+                    # Welford, as in _ClassHead.add: M2 += (k-1)/k · (p - mean_{k-1})².
+                    if k > 1:
+                        np.divide(S, k - 1, out=d)
+                        np.subtract(p_k, d, out=d)
+                        np.multiply(d, d, out=d)
+                        d *= (k - 1) / k
+                        M2 += d
+                    S += p_k
+            for rule in exp.runs:
+                _, S, M2, d, std = self._state[rule]
+                np.divide(M2, self.passes, out=d)
+                np.sqrt(d, out=d)
+                if d.shape[1] == 1:
+                    np.copyto(std, d[:, 0])
+                else:
+                    np.argmax(S, axis=1, out=self._pred)
+                    np.copyto(std, np.take_along_axis(d, self._pred[:, None], axis=1)[:, 0])
+                out[rule] = std
+        return out

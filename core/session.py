@@ -63,7 +63,7 @@ from .config import MAX_STEPS, Config, ConfigError, check_memory
 from .csv_data import CsvSource
 from .fileio import OutputFile, open_with_first_record, write_all
 from .report import json_safe
-from .snapshot import RUNS, Snapshot, upgrade_legacy
+from .snapshot import LAYER_FIELDS, RUN_FIELDS, RUNS, SNAPSHOT_FIELDS, Snapshot, upgrade_legacy
 
 FORMAT = "dropout-tui-session"
 VERSION = 2
@@ -102,9 +102,16 @@ def versions() -> dict[str, str]:
     return {"dropout-tui": package_version(), "numpy": np.__version__, "python": platform.python_version()}
 
 
+# What a reset or dataset change counts for against MAX_STEPS at least: building an experiment
+# (weights, data, buffers) costs a replay about as much as a thousand steps of the default net, so
+# a log of nothing but resets is bounded too (at most MAX_STEPS / RESTART_STEPS = 10,000 of them).
+RESTART_STEPS = 1000
+
+
 class StepCounter:
-    """Steps a session has trained, over every reset and dataset change: what MAX_STEPS bounds.
-    The writer and the reader count alike, so whatever is written can be read back."""
+    """Steps a session has trained, over every reset and dataset change, each of those counting
+    at least RESTART_STEPS: what MAX_STEPS bounds. The writer and the reader count alike, so
+    whatever is written can be read back."""
 
     def __init__(self) -> None:
         self.done = 0  # steps of the experiments left behind by a reset or dataset change
@@ -113,11 +120,15 @@ class StepCounter:
     def total(self, step: int) -> int:
         return self.done + step
 
+    def after(self, step: int, restart: bool = False) -> int:
+        """The total once a record at ``step`` (a reset or dataset change when ``restart``) is in."""
+        return self.done + (max(self.step, step, RESTART_STEPS) if restart else step)
+
     def at(self, step: int) -> None:
         self.step = step
 
     def restart(self, step: int) -> None:
-        self.done += max(self.step, step)
+        self.done += max(self.step, step, RESTART_STEPS)
         self.step = 0
 
 
@@ -211,7 +222,7 @@ class SessionLog:
         with self._lock:
             if self._closing:
                 return
-            if self._work.total(step) > MAX_STEPS:
+            if self._work.after(step, restart) > MAX_STEPS:
                 self._stop("max steps")
             elif not self._write(record):
                 self._stop("write error")
@@ -607,9 +618,10 @@ class _Scanner:
                 what = f"{record['kind']} event" if kind == "event" else kind
                 raise SessionFormatError(f"out of order: {what} at step {step} after step {floor} "
                                          "(steps only go back after a reset or dataset change)", number)
-            if work.total(step) > MAX_STEPS:
+            if work.after(step, restart) > MAX_STEPS:
                 raise SessionFormatError(f"the session trains more than {MAX_STEPS:,} steps in all (counting "
-                                         "every reset and dataset change), the most a replay trains", number)
+                                         f"every reset and dataset change, each as at least {RESTART_STEPS:,}), "
+                                         "the most a replay trains", number)
             if restart:
                 work.restart(step)
             else:
@@ -701,11 +713,43 @@ def _check_header(record: dict, number: int, memory: bool) -> HeaderRecord:
     return HeaderRecord(number, record, config, version)
 
 
+_TEXT_FIELDS = ("dataset", "name")  # the only text in a snapshot: the dataset, a layer's name
+# Fields of the typed snapshot that hold one value each (legacy names included): never a list or object.
+_SCALAR_FIELDS = frozenset((*SNAPSHOT_FIELDS, *RUN_FIELDS, *LAYER_FIELDS, "mean_eval", "norm_eval"))
+
+
+def _first_non_number(tree: object, where: str = "") -> str | None:
+    """Where a snapshot holds something other than numbers, booleans, null (a non-finite number)
+    and its text fields, and what: so a bad file is named as bad, not reported as a mismatch."""
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            if key in _TEXT_FIELDS and isinstance(value, str):
+                continue
+            path = f"{where}.{key}" if where else str(key)
+            if key in _SCALAR_FIELDS and isinstance(value, (dict, list)):
+                what = "a list" if isinstance(value, list) else "an object"
+                return f"{path!r} must be a number or null, got {what}"
+            found = _first_non_number(value, path)
+            if found is not None:
+                return found
+    elif isinstance(tree, list):
+        for i, value in enumerate(tree):
+            found = _first_non_number(value, f"{where}[{i}]")
+            if found is not None:
+                return found
+    elif not (tree is None or isinstance(tree, (bool, int, float))):
+        return f"{where!r} must be a number or null, got {json.dumps(tree)[:40]}"
+    return None
+
+
 def _snapshot(record: dict, number: int, legacy: bool) -> Snapshot:
     runs = record.get("runs")
     if not isinstance(runs, dict) or not all(isinstance(runs.get(r), dict) for r in RUNS):
         raise SessionFormatError("snapshot: 'runs' must hold 'inverted' and 'unrescaled'", number)
     snap = {k: v for k, v in record.items() if k not in ("type", "t")}
+    bad = _first_non_number(snap)
+    if bad is not None:
+        raise SessionFormatError(f"snapshot: {bad}", number)
     if legacy:
         upgrade_legacy(snap)
     return snap  # type: ignore[return-value]  # its numbers are checked when compared

@@ -33,6 +33,7 @@ import multiprocessing
 import os
 import re
 import signal
+import stat as file_stat
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ MAX_STEPS = 1_000_000  # a typo's guard: at ~1,000 paired steps a second, 1e6 is
 DEFAULT_CHECKPOINTS = 5
 MAX_CHECKPOINTS = 100
 MAX_VALUES = 1000  # keep_probs (or seeds) in one sweep
+MAX_RESULTS_BYTES = 1 << 30  # a results file read back whole to resume; a result line is a few kB
 STOP_CHECK_STEPS = 100  # steps between a task's looks at a stop request
 CONNECT_TIMEOUT_S = 5.0
 
@@ -350,6 +352,8 @@ def parse_seeds(text: str, option: str = "--seeds") -> tuple[int, ...]:
         n = int(text)
         if n < 1:
             raise ConfigError(option, "expected at least one seed, got 0")
+        if n > MAX_VALUES:  # before making a list of them
+            raise ConfigError(option, f"expected at most {MAX_VALUES} seeds, got {n}")
         seeds = list(range(n))
     if len(seeds) > MAX_VALUES:
         raise ConfigError(option, f"expected at most {MAX_VALUES} seeds, got {len(seeds)}")
@@ -625,6 +629,12 @@ class ResultsFile:
         path = os.fspath(path)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o644)
         try:
+            st = os.fstat(fd)
+            if not file_stat.S_ISREG(st.st_mode):  # a device or a pipe: nothing to resume, no end to its bytes
+                raise SweepError("--out", f"{path} is not a regular file")
+            if st.st_size > MAX_RESULTS_BYTES:
+                raise SweepError("--out", f"{path} is {st.st_size:,} bytes, more than a results file holds "
+                                          f"(at most {MAX_RESULTS_BYTES:,})")
             try:
                 if fcntl is not None:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

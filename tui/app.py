@@ -22,6 +22,7 @@ from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from dropout_tui.core.boundary import BoundaryMaps
 from dropout_tui.core.config import KEY_FINE_STEP, KEY_FLOOR, KEY_STEP, Config, step_keep_prob
 from dropout_tui.core.csv_data import CsvSource
 from dropout_tui.core.snapshot import Snapshot
@@ -102,11 +103,15 @@ class DropoutApp(App):
                 tooltip="faster: 1 3 10 30 100 300 1000 steps/s, max", group=SPEED_GROUP),
         Binding("m", "toggle_map", "map", id="map",
                 tooltip="decision-boundary map on or off"),
+        Binding("v", "toggle_rules", "rules", id="rules",
+                tooltip="prediction rules, or curves and layers"),
         Binding("question_mark,f1", "help", "help", key_display="?", id="help", tooltip="this help screen"),
         Binding("q,ctrl+c", "quit", "quit", key_display="q", id="quit",
                 tooltip="quit (recordings get their closing record)"),
 
         Binding("n", "step_once", "step", show=False, id="step", tooltip="one training step (while paused)"),
+        Binding("u", "toggle_spread", "map sd", show=False, id="spread",
+                tooltip="map brightness: confidence or MC spread"),
         Binding("l", "toggle_log_x", "log x", show=False, id="log_x",
                 tooltip="loss chart: linear or log step axis"),
         Binding("d", "next_dataset", "data", show=False, id="dataset",
@@ -158,6 +163,10 @@ class DropoutApp(App):
         self._boundary_shape: tuple[int, int] | None = None
         self.map_wanted: bool | None = None  # None: the window size decides; m sets it
         self.log_x = False
+        self.rules_view = False  # v: the prediction rules in place of the curves and layer table
+        self.map_spread = False  # u: the map's brightness is the Monte-Carlo spread
+        self._spread: dict | None = None
+        self._maps: BoundaryMaps | None = None  # the latest decision maps, to redraw them when a spread arrives
         self._resize_timer = None
         self._last_map_resize = -1e9
         self.close_reason = "quit"
@@ -249,7 +258,7 @@ class DropoutApp(App):
         for col in cols:
             for view in col.query(BoundaryMap):
                 view.set_aspect(self._last.map_aspect)
-            changed = col.apply_plan(plan, kind) or changed
+            changed = col.apply_plan(plan, map_kind=kind) or changed
         if changed and self._snapshot is not None:
             self._draw(self._last)
 
@@ -362,6 +371,7 @@ class DropoutApp(App):
                   or len(update.config.layers) != len(self._last.config.layers))
         if update.reset:
             self.history = History()
+            self._maps = self._spread = None
             for col in self.query(RunColumn):
                 col.clear_maps()
         for snap in update.snapshots:
@@ -396,13 +406,25 @@ class DropoutApp(App):
         if snap is None:
             return
         scale = self.history.y_scale(self.log_x)
+        if update.boundary is not None:
+            self._maps = update.boundary
+        spread_arrived = update.spread is not None and update.spread is not self._spread
+        if update.spread is not None:
+            self._spread = update.spread
         for col in self.query(RunColumn):
             col.show_run(snap["runs"][col.rule], self.history.runs[col.rule], scale, self.log_x)
-            col.show_maps(update)
+            if self.rules_view:
+                col.show_rules(update.rules, update.step, self.keep_prob)
+            if self._maps is not None and (update.boundary is not None or spread_arrived):
+                spread = self._spread.get(col.rule) if self.map_spread and self._spread else None
+                col.show_map(self._maps, spread, update.map_kind)
+            else:
+                col.show_maps(update)
         # The keep probabilities the next step will use: when they differ from the snapshot's (changed
         # while paused), the explanation says the numbers are still the old step's.
         context = Context.of(update.config, update.arch, keep_prob=self.keep_prob,
-                             input_keep_prob=update.input_keep_prob)
+                             input_keep_prob=update.input_keep_prob, rules=update.rules,
+                             rules_first=self.rules_view)
         self.query_one(Explanation).set_snapshot(snap, context)
         self._draw_status()
 
@@ -504,6 +526,34 @@ class DropoutApp(App):
         if self.map_wanted and cols and cols[0].plan is not None and not cols[0].plan.map_shown:
             self.map_wanted = None
             self.notify(f"The map needs a taller window (at least {MAP_MIN_ROWS} rows for it).", timeout=3)
+
+    def action_toggle_rules(self) -> None:
+        self.rules_view = not self.rules_view
+        for col in self.query(RunColumn):
+            if col.plan is not None:
+                col.apply_plan(col.plan, self.rules_view)
+            else:
+                col.rules_mode = self.rules_view
+        self._command("rules", self.rules_view)
+        if self._snapshot is not None:
+            self._draw(self._last)
+
+    def action_toggle_spread(self) -> None:
+        if self._last.map_aspect is None:
+            self.notify("No map: the data has more than two features.", timeout=3)
+            return
+        if self._last.map_kind != "boundary":
+            # Regression: the curve view draws its own ±2σ band; the heat map shows values.
+            self.notify("The map's Monte-Carlo spread is for class maps; the curves show a ±2σ band.", timeout=3)
+            return
+        self.map_spread = not self.map_spread
+        self._spread = None
+        self._command("map_spread", self.map_spread)
+        self.notify(self.glyph_text("Map brightness: Monte-Carlo spread (brighter = less sure)." if self.map_spread
+                                    else "Map brightness: confidence (brighter = surer)."), timeout=3)
+        if self._maps is not None and not self.map_spread:
+            for col in self.query(RunColumn):
+                col.show_map(self._maps, None, self._last.map_kind)
 
     def action_toggle_log_x(self) -> None:
         self.log_x = not self.log_x

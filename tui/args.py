@@ -109,7 +109,7 @@ class SessionFiles:
     screenshot_dir: Path = Path(".")
 
 
-def _path(option: str, stdout: bool = False) -> Callable[[str], Path]:
+def path_option(option: str, stdout: bool = False) -> Callable[[str], Path]:
     """A file name for ``option``; '-' (stdout) only where ``stdout``."""
     def parse(text: str) -> Path:
         if not text:
@@ -125,14 +125,14 @@ def add_session_file_options(parser: argparse.ArgumentParser, *, record: bool = 
                                              "as it is made ('-' for stdout with --headless)") -> None:
     group = parser.add_argument_group("files")
     if record:
-        group.add_argument("--record", metavar="FILE", type=_path("--record"),
+        group.add_argument("--record", metavar="FILE", type=path_option("--record"),
                            help="write a replayable session log (JSON Lines)")
     if cast:
-        group.add_argument("--cast", metavar="FILE", type=_path("--cast"),
+        group.add_argument("--cast", metavar="FILE", type=path_option("--cast"),
                            help="write an asciicast v2 recording of the app's own output (app only)")
-    group.add_argument("--csv", metavar="FILE", type=_path("--csv", stdout=True), help=csv_help)
+    group.add_argument("--csv", metavar="FILE", type=path_option("--csv", stdout=True), help=csv_help)
     group.add_argument("--force", action="store_true", help="overwrite existing output files")
-    group.add_argument("--screenshot-dir", metavar="DIR", type=_path("--screenshot-dir", stdout=True),
+    group.add_argument("--screenshot-dir", metavar="DIR", type=path_option("--screenshot-dir", stdout=True),
                        default=Path("."),
                        help="where the app's 's' saves SVG screenshots and 'e' CSV exports (default .)")
 

@@ -58,7 +58,7 @@ COMMANDS = (
             "replay_cmd"),
     Command("sweep", "sweep [--keep-probs 0.1:1.0:0.1] [--seeds N]",
             "final test loss and accuracy against keep_prob for every rule, over seeds, on every core "
-            "(or a Dask cluster)", "sweep_cmd"),
+            "(or a Dask cluster)", "sweep_main"),
     Command("bench", "bench [--ui]", "measure training speed (and with --ui, what the app costs a terminal)",
             "bench_cmd", signals=False),
 )

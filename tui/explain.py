@@ -2,7 +2,7 @@
 
 A rule is (id, tag, precondition, sentence builder, the numbers it quotes). A sentence is shown
 only when its rule's precondition holds on the numbers of the snapshot, and it quotes only numbers
-the screen shows, formatted as the screen formats them (``tui.widgets.numbers``), saying where they
+the screen shows, formatted as the screen formats them (``tui.numbers``), saying where they
 are when that is not obvious ("h2's mean ratio in the table"), or numbers it derives in the
 sentence itself (1/p from keep_prob). Rules are listed most important first; the panel shows them
 in order until one does not fit.
@@ -24,6 +24,11 @@ What the rules rest on (p = keep_prob, q = the input keep probability):
   normalises gradient scale, so there the step ratio is not p². Either way ×p
   beating inverted in one run is one optimisation path against another, not a verdict on the rules.
 - A run at chance (``learning`` false in the snapshot) or diverged is never compared with another.
+- Prediction rules (``core.prediction``): dropout left on at prediction is one stochastic pass, what
+  a forgotten ``model.eval()`` gives; Monte-Carlo dropout averages T such passes (Gal & Ghahramani,
+  ICML 2016). Srivastava et al. (JMLR 2014, section 7.5) found that about k = 50 sampled networks
+  match weight scaling. The sentences quote the latest evaluation (the snapshot's own, or
+  ``Context.rules``) and name its step when it is not the snapshot's.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from dropout_tui.core.config import Config, format_keep_prob
 from dropout_tui.core.metrics import is_learning
 from dropout_tui.core.snapshot import LayerStats, RunMetrics, Snapshot
 
-from .widgets.numbers import RATIO_WARN, fit, fmt, num, ok, pct, ratio
+from .numbers import RATIO_WARN, fit, fmt, num, ok, pct, ratio
 
 LOSS_CELL = 5  # characters of a loss in the run columns (tui.widgets.run_column)
 
@@ -54,6 +59,9 @@ HUGE_NORM = 1000.0  # ... and this large: >10x the initial ‖W‖ of any allowe
 CONVEX = ("relu", "leaky_relu")  # activations for which Jensen's inequality gives the drift's sign
 MEAN_IS_NOISE = ("tanh",)  # zero-centred: a mean ratio of means near zero says nothing
 
+REACH = 0.01  # Monte-Carlo dropout "reaches" a reference loss when within 1% of it
+MC_PAPER_K = 50  # Srivastava et al. 2014, section 7.5: about this many sampled networks match weight scaling
+
 TAGS = ("why", "harm", "fix", "note", "warn")
 
 
@@ -70,16 +78,21 @@ class Context:
     full_batch: bool = True
     keep_prob: float | None = None
     input_keep_prob: float | None = None
+    # The latest prediction-rules evaluation (a snapshot whose runs carry ``rules``) when the
+    # snapshot explained has none; ``rules_first``: their sentences come before the others.
+    rules: Snapshot | None = None
+    rules_first: bool = False
 
     @classmethod
     def of(cls, config: Config, arch: str | None = None, *, keep_prob: float | None = None,
-           input_keep_prob: float | None = None) -> Context:
+           input_keep_prob: float | None = None, rules: Snapshot | None = None,
+           rules_first: bool = False) -> Context:
         """The context of ``config``; ``arch`` ("2-64-64-1") gives the input count; ``keep_prob`` /
         ``input_keep_prob``: the values the next step will use, if the user changed them."""
         n_inputs = int(arch.split("-")[0]) if arch else 2
         return cls(activation=config.activation, optimizer=config.optimizer, lr=config.lr, l2=config.l2,
                    dataset=config.dataset, n_inputs=n_inputs, full_batch=config.full_batch,
-                   keep_prob=keep_prob, input_keep_prob=input_keep_prob)
+                   keep_prob=keep_prob, input_keep_prob=input_keep_prob, rules=rules, rules_first=rules_first)
 
 
 class View:
@@ -97,6 +110,11 @@ class View:
         self.chance_loss = snapshot.get("chance_loss", math.nan)
         # Regression runs carry R² and output spread in place of accuracy and confidence.
         self.regression = "test_r2" in self.inv or "test_r2" in self.unr
+        own = all("rules" in run for run in snapshot["runs"].values())
+        rules = snapshot if own else context.rules
+        if rules is not None and not all("rules" in run for run in rules["runs"].values()):
+            rules = None
+        self.rules: Snapshot | None = rules
 
     def run(self, rule: str) -> RunMetrics:
         return self.inv if rule == "inverted" else self.unr
@@ -147,11 +165,11 @@ class Shown:
         return self.rule.tag
 
 
-# -- formats: the screen's (tui.widgets.numbers) ------------------------------------------------
+# -- formats: the screen's (tui.numbers) ------------------------------------------------
 
 
 def loss_text(x: float) -> str:
-    """A loss as the run columns show it: the five-character cell of ``tui.widgets.numbers.fit``
+    """A loss as the run columns show it: the five-character cell of ``tui.numbers.fit``
     (``0.346``, ``12.35``, ``4.3e12``)."""
     return fit(x, LOSS_CELL).strip()
 
@@ -785,6 +803,120 @@ def _say_keep_prob_one(v: View, short: bool) -> str:
             "difference below comes from steps trained with dropout. Press - to drop units.")
 
 
+# -- prediction rules -------------------------------------------------------------------------------
+
+
+def _rules_of(v: View, rule: str):
+    """(run metrics, its rules) in the latest evaluation, when that run was learning and dropout
+    was on there; else None."""
+    snap = v.rules
+    if snap is None or (snap["keep_prob"] >= 1 and snap.get("input_keep_prob", 1.0) >= 1):
+        return None
+    run = snap["runs"][rule]
+    if run.get("diverged") or not run.get("learning", True):
+        return None
+    return run, run["rules"]
+
+
+def _at(v: View) -> str:
+    """"At step N, " when the rules were evaluated at another step than the snapshot's."""
+    assert v.rules is not None
+    return "" if v.rules["step"] == v.step else f"At step {v.rules['step']:,}, "
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def rise(a: float, b: float) -> float:
+    """How much b is above a, as a fraction of a."""
+    return (b - a) / a
+
+
+def _left_on(v: View) -> tuple[float, float, float, float] | None:
+    """(no-dropout loss, dropout-on loss, rise, predictive std) of the inverted run when leaving
+    dropout on raises its loss by at least 1% as printed."""
+    found = _rules_of(v, "inverted")
+    if found is None:
+        return None
+    rules = found[1]
+    a, b = rules["no_dropout"]["test_loss"], rules["dropout_on"]["test_loss"]
+    sd = rules["dropout_on"].get("predictive_std", math.nan)
+    if not _finite(a, b, sd) or a <= 0 or b <= a or round(100 * rise(a, b)) < 1:
+        return None
+    return a, b, rise(a, b), sd
+
+
+def _dropout_left_on(v: View) -> bool:
+    return _left_on(v) is not None
+
+
+def _say_dropout_left_on(v: View, short: bool) -> str:
+    a, b, r, sd = _left_on(v)  # type: ignore[misc]
+    what = "output" if v.regression else "predicted probability"
+    if short:
+        return _cap(f"{_at(v)}dropout left on at prediction (a forgotten model.eval()) raises inverted's test "
+                    f"loss by {pct(r, 0)} ({loss_text(a)} → {loss_text(b)}).")
+    return _cap(f"{_at(v)}dropout left on at prediction (one stochastic pass, what a forgotten model.eval() "
+                f"gives) raises the inverted run's test loss by {pct(r, 0)} ({loss_text(a)} → {loss_text(b)}), "
+                f"and its predictions change from call to call (sd {fit(sd, 5).strip()} of the {what}).")
+
+
+REFERENCE = {"unrescaled": ("weight_scaling", "×p at test"), "inverted": ("no_dropout", "no-dropout")}
+
+
+def mc_story(v: View, rule: str):
+    """How Monte-Carlo dropout's test loss stands to the run's deterministic rule (×p for the
+    unrescaled run, no dropout for the inverted one): ("reaches", ref, T, loss at T, last row) when
+    every T from T on is within REACH of the reference, ("above", ref, None, None, last row) when
+    the largest T is still at least 1% above it as printed; None otherwise or without two rows."""
+    found = _rules_of(v, rule)
+    if found is None:
+        return None
+    rules = found[1]
+    key = REFERENCE[rule][0]
+    mc = rules["mc_dropout"]
+    if key not in rules or len(mc) < 2:
+        return None
+    ref = rules[key]["test_loss"]
+    losses = [m["test_loss"] for m in mc]
+    if not _finite(ref, *losses) or ref <= 0:
+        return None
+    first = None
+    for i in range(len(mc) - 1, -1, -1):
+        if losses[i] <= ref * (1 + REACH):
+            first = i
+        else:
+            break
+    if first is not None:
+        return "reaches", ref, mc[first]["T"], losses[first], mc[-1]
+    if round(100 * rise(ref, losses[-1])) >= 1:
+        return "above", ref, None, None, mc[-1]
+    return None
+
+
+def _say_mc(v: View, rule: str, short: bool) -> str:
+    kind, ref, t, at_t, last = mc_story(v, rule)  # type: ignore[misc]
+    name = REFERENCE[rule][1]
+    if kind == "reaches":
+        below = (f"; at T = {last['T']} it is below it ({loss_text(last['test_loss'])})"
+                 if last["test_loss"] < ref and last["T"] != t else "")
+        if short:
+            return (f"{_at(v)}MC dropout ({rule}) is within 1% of the {name} loss {loss_text(ref)} from T = {t} "
+                    f"on{below}.")  # "MC" starts the sentence either way
+        return _cap(f"{_at(v)}averaging T passes with dropout on (Monte-Carlo dropout) brings the {rule} run's "
+                    f"test loss within 1% of its {name} loss {loss_text(ref)} from T = {t} on (T = {t}: "
+                    f"{loss_text(at_t)}){below}; Srivastava et al. (2014) found about k = {MC_PAPER_K} passes "
+                    "match weight scaling.")
+    r = rise(ref, last["test_loss"])
+    if short:
+        return (f"{_at(v)}MC dropout ({rule}) at T = {last['T']}: {loss_text(last['test_loss'])}, {pct(r, 0)} "
+                f"above the {name} loss {loss_text(ref)}.")
+    return _cap(f"{_at(v)}averaging {last['T']} passes with dropout on (Monte-Carlo dropout) gives the {rule} "
+                f"run a test loss of {loss_text(last['test_loss'])}, still {pct(r, 0)} above its {name} loss "
+                f"{loss_text(ref)}.")
+
+
 RULES: tuple[Rule, ...] = (
     Rule("both_diverged", "warn", _both_diverged, _say_both_diverged, ("runs.diverged",), last=True),
     Rule("pending", "note", _pending, _say_pending, ("keep_prob", "step")),
@@ -818,7 +950,19 @@ RULES: tuple[Rule, ...] = (
     Rule("keeps_mean", "note", _keeps_mean, _say_keeps_mean, ("inverted.h1 mean and norm ratios", "keep_prob")),
     Rule("train_above_test", "note", _train_above_test, _say_train_above_test,
          ("inverted.train_loss_dropout", "inverted.test_loss", "inverted.train_loss")),
+    Rule("dropout_left_on", "harm", _dropout_left_on, _say_dropout_left_on,
+         ("rules.inverted.no_dropout.test_loss", "rules.inverted.dropout_on.test_loss",
+          "rules.inverted.dropout_on.predictive_std")),
+    Rule("mc_unrescaled", "fix", lambda v: mc_story(v, "unrescaled") is not None,
+         lambda v, short: _say_mc(v, "unrescaled", short),
+         ("rules.unrescaled.weight_scaling.test_loss", "rules.unrescaled.mc_dropout.test_loss")),
+    Rule("mc_inverted", "note", lambda v: mc_story(v, "inverted") is not None,
+         lambda v, short: _say_mc(v, "inverted", short),
+         ("rules.inverted.no_dropout.test_loss", "rules.inverted.mc_dropout.test_loss")),
 )
+PREDICTION_RULES = ("dropout_left_on", "mc_unrescaled", "mc_inverted")
+# The notes that come first whatever is asked for: what must be said before any comparison.
+FIRST = ("both_diverged", "pending", "one_diverged", "step_zero")
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 
 
@@ -826,7 +970,11 @@ def explain(snapshot: Snapshot, context: Context | None = None, short: bool = Fa
     """The rules whose preconditions hold on ``snapshot``, with their sentences, most important first."""
     v = View(snapshot, context or Context())
     out: list[Shown] = []
-    for rule in RULES:
+    order = RULES
+    if v.ctx.rules_first:
+        ahead = [r for r in RULES if r.id in FIRST] + [r for r in RULES if r.id in PREDICTION_RULES]
+        order = tuple(ahead) + tuple(r for r in RULES if r not in ahead)
+    for rule in order:
         if rule.when(v):
             out.append(Shown(rule, rule.say(v, short)))
             if rule.last:

@@ -24,7 +24,7 @@ from .outputs import STDOUT, Outputs, Problem
 from .progress import LateProgress
 from .signals import SIGNALS, check_signals, signal_name
 from .widgets.glyphs import ascii_wanted, prose
-from .widgets.numbers import fmt, prob, ratio
+from .numbers import fmt, prob, ratio
 
 MAX_CHUNK = 64  # steps between looks at a stop request (a signal); snapshots stay where they were
 
@@ -139,7 +139,7 @@ def _train_with_progress(exp: PairedExperiment, steps: int, on_snapshot=None,
 
 
 def _fmt(x: object, digits: int = 3) -> str:
-    """The app's number format (``tui.widgets.numbers.fmt``): huge and tiny values in scientific
+    """The app's number format (``tui.numbers.fmt``): huge and tiny values in scientific
     notation, ``nan`` / ``inf`` as such, ``—`` for a value that is not there."""
     if isinstance(x, bool):
         return "yes" if x else "no"

@@ -18,6 +18,7 @@ import math
 import os
 import sys
 from dataclasses import dataclass, fields
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from .args import Parser, add_experiment_options, integer
+from .args import Parser, add_experiment_options, integer, path_option
 from .errors import UsageError, exit_for_signal
+from .outputs import STDOUT, check_distinct
 from .progress import LateProgress
 from .signals import StopOnSignals, signal_name
 from .widgets.sweep_chart import (
@@ -115,11 +117,11 @@ def _parser() -> Parser:
                    help="run on Dask distributed: tcp://host:port of a running scheduler, or 'local' for a "
                         "LocalCluster of worker processes (pip install 'dropout-tui[cluster]')")
     g = p.add_argument_group("output")
-    g.add_argument("--out", metavar="FILE.jsonl", type=Path, default=None,
+    g.add_argument("--out", metavar="FILE.jsonl", type=path_option("--out"), default=None,
                    help="append each result to this JSON Lines file as it arrives; run again with the same "
                         "file to finish an interrupted sweep (only missing tasks run)")
     g.add_argument("--json", action="store_true", help="print one JSON object (results and summary) on stdout")
-    g.add_argument("--csv", metavar="FILE", type=Path, default=None,
+    g.add_argument("--csv", metavar="FILE", type=path_option("--csv", stdout=True), default=None,
                    help="write every result as CSV, a row per task, checkpoint and rule ('-' for stdout)")
     g.add_argument("--force", action="store_true", help="overwrite an existing --csv file")
     g.add_argument("--metric", choices=("loss", "acc"), default="loss",
@@ -179,10 +181,15 @@ def parse(argv: list[str]) -> Request:
         raise UsageError("--json: not with --tui (the view is the output)")
     if args.csv == Path("-") and (args.json or args.tui):
         raise UsageError("--csv -: stdout carries --json or the --tui view; give --csv a file name")
-    if args.csv is not None and str(args.csv) == "":
-        raise UsageError("--csv: expected a file name, got an empty string")
-    if args.csv is not None and args.csv != Path("-") and not args.force and os.path.lexists(args.csv):
-        raise UsageError(f"--csv: {args.csv} exists; use --force to overwrite it")
+    # Every file is checked before the sweep's work: a results file and a CSV naming one file
+    # would leave only the CSV; a CSV that cannot be made would be found only at the end.
+    check_distinct([("--out", args.out), ("--csv", args.csv)])
+    if args.csv is not None and args.csv != STDOUT:
+        if not args.force and os.path.lexists(args.csv):
+            raise UsageError(f"--csv: {args.csv} exists; use --force to overwrite it")
+        parent = args.csv.parent
+        if not parent.is_dir():
+            raise UsageError(f"--csv: {parent} is not a directory")
     return Request(spec, args.workers, args.scheduler, args.out, args.json, args.csv, args.force,
                    "test_loss" if args.metric == "loss" else "test_acc", args.ascii, args.tui, args.screenshot_dir)
 
@@ -196,12 +203,16 @@ def _csv_record(base: Config) -> dict | None:
                           task=base.task).record()
 
 
-def run(argv: list[str]) -> int:
+def run(argv: list[str], view: Callable[[Sweep], int] | None = None) -> int:
+    """Run the sweep a command line asks for: headless, or through ``view`` (the live chart) when
+    it asks for ``--tui``. Raises UsageError."""
     try:
         request = parse(argv)
     except SweepError as exc:
         raise UsageError(str(exc)) from None
-    return Sweep(request).main()
+    if request.tui and view is None:
+        raise UsageError("--tui: this entry point has no live view; run it as 'dropout-tui sweep --tui'")
+    return Sweep(request).main(view if request.tui else None)
 
 
 def make_pool(request: Request, n_tasks: int) -> Pool:
@@ -259,13 +270,12 @@ class Sweep:
         if self.file is not None:
             self.file.close()
 
-    def main(self) -> int:
+    def main(self, view: Callable[[Sweep], int] | None = None) -> int:
+        """Open the results file, run the tasks still to do headless or in ``view``, close it."""
         self.open_file()
         try:
-            if self.request.tui:
-                from .sweep_app import run_sweep_app
-
-                return run_sweep_app(self)
+            if view is not None:
+                return view(self)
             return self._headless()
         finally:
             self.close()

@@ -10,8 +10,20 @@ that would steer away from the recording, with the note the app shows.
 
 Numbers belong to a step: a snapshot is taken once per step of an experiment, so changing keep_prob
 while paused never re-evaluates the same weights under the new value (the Update's keep_prob then
-differs from the snapshot's until a step runs, and the screen shows it as pending). When both runs
-have diverged, training changes nothing any more: the trainer pauses itself and stops counting steps.
+differs from the snapshot's until a step runs, and the screen shows it as pending).
+
+The prediction rules (``core.prediction``: no dropout, ×p, dropout left on, Monte-Carlo dropout)
+cost far more than a snapshot, so they are evaluated only while the screen asks for them (the
+``rules`` command), on their own wall-clock cadence (``RulesCadence``: at most ``RULES_SHARE`` of
+the time) while training runs, and at once when paused (after a step, a reset or the request
+itself) — except while a keep_prob change is pending, which would evaluate the old step's weights
+under the new value. Each Update carries the latest evaluation (``Update.rules``: a snapshot with
+``rules`` in each run); its step says how old it is. The Monte-Carlo masks are seeded by step, so
+when they are taken never changes what they are. The same holds for the decision map's
+Monte-Carlo spread (the ``map_spread`` command, ``core.prediction.MCSpreadGrid``).
+
+When both runs have diverged, training changes nothing any more: the trainer pauses itself and
+stops counting steps.
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ from dropout_tui.core.config import Config
 from dropout_tui.core.csv_data import CsvSource
 from dropout_tui.core.curves import CurveGrid, Curves
 from dropout_tui.core.experiment import PairedExperiment
+from dropout_tui.core.prediction import MCSpreadGrid, RulesCadence
 from dropout_tui.core.snapshot import Snapshot
 from dropout_tui.core.stepping import advance_with_snapshots
 
@@ -43,7 +56,8 @@ CURVE_ASPECT = 2.0
 MC_ROWS = 4000
 MC_MIN_PASSES = 20
 CHUNK_S = 0.02  # longest stretch of steps between command checks: bounds key latency
-COMMANDS = ("keep_prob", "pause", "step", "reset", "dataset", "speed", "boundary_shape")
+COMMANDS = ("keep_prob", "pause", "step", "reset", "dataset", "speed", "boundary_shape", "rules", "map_spread")
+SPREAD_SHARE = 0.05  # of the time the map's Monte-Carlo spread may take while training runs
 BOTH_DIVERGED = "both runs diverged: r resets"
 
 
@@ -81,6 +95,12 @@ class Update:
     map_kind: str | None = None
     curves: Curves | None = None  # 1-D regression: both runs' curves, when a map was asked for
     map_note: str | None = None  # why there is no map, for the screen (None: there is one)
+    # The latest prediction-rules evaluation of this experiment (a snapshot whose runs carry
+    # ``rules``; None: none yet, or not asked for), and the decision map's Monte-Carlo spread
+    # ({run: (rows, cols)}) when asked for, with the step it was computed at.
+    rules: Snapshot | None = None
+    spread: dict | None = None
+    spread_step: int | None = None
 
 
 class Trainer:
@@ -115,6 +135,14 @@ class Trainer:
         self.on_snapshot = on_snapshot  # called in the worker thread with every snapshot taken
         self.note = ""  # shown beside running/paused, e.g. "replay finished"
         self._aspect: tuple[object, float | None] | None = None
+        self.rules_wanted = False  # the screen shows the prediction rules
+        self.spread_wanted = False  # the decision map shows the Monte-Carlo spread
+        self._rules: Snapshot | None = None
+        self._rules_cadence = RulesCadence()
+        self._spread: tuple[int, dict] | None = None  # (step, {run: (rows, cols) spread})
+        self._spread_grid: MCSpreadGrid | None = None
+        self._spread_cadence = RulesCadence(SPREAD_SHARE)
+        self._snapped_probs: tuple[float, float] | None = None  # keep probabilities of the last snapshot
 
     # -- commands and policy, from any thread ----------------------------------------------------
 
@@ -168,6 +196,11 @@ class Trainer:
         elif name == "boundary_shape":
             self.boundary_shape = args[0]  # type: ignore[assignment]
             self._boundary = self._curves = None
+            self._spread_grid, self._spread = None, None
+        elif name == "rules":
+            self.rules_wanted = bool(args[0])
+        elif name == "map_spread":
+            self.spread_wanted = bool(args[0])
 
     def _change(self, change: Change) -> None:
         """Apply one change through the shared interpreter and record it at the step it takes effect."""
@@ -178,6 +211,8 @@ class Trainer:
             self.on_event(change, step)
         if change.kind in ("reset", "dataset"):
             self._boundary = self._curves = None
+            self._spread_grid, self._spread = None, None
+            self._rules = None  # of the old experiment
             self._restart()
 
     def _dataset_change(self) -> Change | None:
@@ -200,6 +235,7 @@ class Trainer:
     def _keep(self, snap: Snapshot) -> None:
         """Every snapshot the trainer takes goes through here: to the UI and to any recording."""
         self._snapped = snap["step"]
+        self._snapped_probs = (snap["keep_prob"], snap["input_keep_prob"])
         self._pending.append(snap)
         if self.on_snapshot:
             self.on_snapshot(snap)
@@ -285,8 +321,15 @@ class Trainer:
 
     def make_update(self, boundary: bool) -> Update:
         exp = self.exp
+        if self._reset_flag:  # a restart (here or in a replayed recording): older results are of another experiment
+            self._rules, self._spread = None, None
+        want_rules = self._rules_due()
         if self._snapped != exp.step:
-            self._keep(exp.snapshot())
+            self._keep(self._snapshot(want_rules))
+        elif want_rules:
+            # This step's snapshot has gone out already (to the charts and any recording): the
+            # rules travel in the Update alone, not as a second snapshot of the same step.
+            self._snapshot(True)
         next_dataset = None if self.refusal("dataset") else self._dataset_change()
         update = Update(step=exp.step, keep_prob=exp.keep_prob, input_keep_prob=exp.input_keep_prob,
                         paused=self.paused, speed=self.speed,
@@ -295,7 +338,7 @@ class Trainer:
                         next_dataset=None if next_dataset is None else str(next_dataset.value),
                         snapshots=self._pending, reset=self._reset_flag, events=self._events,
                         applied=self.applied, note=self.note, map_aspect=self._map_aspect(),
-                        map_kind=map_kind(exp.data))
+                        map_kind=map_kind(exp.data), rules=self._rules if self.rules_wanted else None)
         if update.map_aspect is None:
             update.map_note = no_map_note(exp.data.n_features)
         if boundary and self.boundary_shape and exp.data.n_features == 2:
@@ -307,9 +350,55 @@ class Trainer:
                 n = self.boundary_shape[0]
                 self._curves = CurveGrid(exp, n, passes=max(MC_MIN_PASSES, min(50, MC_ROWS // n)))
             update.curves = self._curves.compute()
+        if self.spread_wanted and self.boundary_shape and exp.data.n_features == 2:
+            self._update_spread()
+            if self._spread is not None:
+                update.spread_step, update.spread = self._spread
         self._pending, self._events, self._reset_flag = [], [], False
         return update
 
+
+    def _pending_keep_prob(self) -> bool:
+        """A keep probability changed since this step's snapshot (it applies from the next step)."""
+        exp = self.exp
+        return self._snapped == exp.step and self._snapped_probs != (exp.keep_prob, exp.input_keep_prob)
+
+    def _rules_due(self) -> bool:
+        """Evaluate the prediction rules now? Only when asked for and not yet done at this step;
+        then at once when paused or when there are none yet, else when the cadence allows."""
+        rules = self._rules
+        if not self.rules_wanted or (rules is not None and rules["step"] == self.exp.step):
+            return False
+        if self._pending_keep_prob():
+            return False
+        return self.paused or rules is None or self._rules_cadence.due()
+
+    def _snapshot(self, rules: bool) -> Snapshot:
+        if not rules:
+            return self.exp.snapshot()
+        t0 = time.perf_counter()
+        snap = self.exp.snapshot(rules=True)
+        self._rules_cadence.spent(time.perf_counter() - t0)
+        self._rules = snap
+        return snap
+
+    def _update_spread(self) -> None:
+        exp = self.exp
+        if self._spread is not None and self._spread[0] == exp.step:
+            return
+        if self._spread is not None and not (self.paused or self._spread_cadence.due()):
+            return
+        if self._pending_keep_prob():
+            return
+        if self._boundary is None:
+            self._boundary = BoundaryGrid(exp, *self.boundary_shape)  # type: ignore[misc]
+        grid = self._boundary
+        if self._spread_grid is None or self._spread_grid.exp is not exp or self._spread_grid.points is not grid.points:
+            self._spread_grid = MCSpreadGrid(exp, grid.points)
+        t0 = time.perf_counter()
+        spread = self._spread_grid.compute()
+        self._spread_cadence.spent(time.perf_counter() - t0)
+        self._spread = (exp.step, {rule: s.reshape(grid.rows, grid.cols).copy() for rule, s in spread.items()})
 
     def _map_aspect(self) -> float | None:
         data = self.exp.data

@@ -100,3 +100,19 @@ def test_saddle_heat_map_no_color(snap_compare, monkeypatch):
         await pilot.pause()
 
     assert snap_compare(regression_app("saddle"), run_before=show_map, terminal_size=(100, 33))
+
+
+async def _rules_view(pilot):
+    await pilot.press("v")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_prediction_rules_view(snap_compare, size):
+    assert snap_compare(app_at(), run_before=_rules_view, terminal_size=size)
+
+
+def test_prediction_rules_view_ascii_no_color(snap_compare, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = DropoutApp(Config(), worker=False, paused=True, prerun=STEPS, ascii_only=True)
+    assert snap_compare(app, run_before=_rules_view, terminal_size=(80, 24))

@@ -16,7 +16,8 @@ from dropout_tui.core.metrics import CHANCE_MARGIN
 
 NUMBER = re.compile(r"(?<![\w.‖])[-+]?\d+(?:,\d{3})*(?:\.\d+)?(?:e[-+]?\d+)?%?")
 N = r"([-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?%?)"  # one printed number, as a group
-CONSTANTS = {1.0, 2014.0}  # "1/p", "ratio 1", "(Srivastava et al. 2014)"
+CONSTANTS = {1.0, 2014.0, 50.0}  # "1/p", "ratio 1", "(Srivastava et al. 2014)", their "k = 50"
+REACH = 0.01  # "within 1%" of a reference loss
 DRIFT = 0.15  # the layer table's warning colour: a mean ratio further than this from 1
 ACC_POINTS, ERR_RATIO = 0.02, 1.25
 # What the run columns show: the *_own / *_theory ratios, gradient norms, the output layer's weight
@@ -64,12 +65,34 @@ def screen_values(snap: dict, ctx) -> list[float]:
             vals += [layer[k] for k in LAYER_ON_SCREEN]
             vals.append(ratio(layer["mean_train"], layer["mean_pred"]))
             vals.append(ratio(layer["norm_train"], layer["norm_pred"]))
+    rules = rules_snapshot(snap, ctx)
+    if rules is not None:
+        vals += [rules["step"], REACH]
+        for run in rules["runs"].values():
+            for name, rule in run["rules"].items():
+                for m in (rule if name == "mc_dropout" else [rule]):
+                    vals += [v for k, v in m.items()]
+            # Rises the sentences derive: dropout on over no dropout, the largest T over the reference.
+            r = run["rules"]
+            ref = r.get("weight_scaling", r["no_dropout"])["test_loss"]
+            vals += [ratio(r["dropout_on"]["test_loss"] - r["no_dropout"]["test_loss"], r["no_dropout"]["test_loss"]),
+                     ratio(r["mc_dropout"][-1]["test_loss"] - ref, ref)]
     p, q = snap["keep_prob"], snap["input_keep_prob"]
     vals += [1 / p, 1 / math.sqrt(p), p * p, 1 / q, q * q, ctx.lr, ctx.n_inputs, (1 - q) ** ctx.n_inputs]
     if ctx.l2:
         vals += [ctx.l2 / (p * p), ctx.l2 / (q * q)]
     vals += [x for x in (ctx.keep_prob, ctx.input_keep_prob) if x is not None]
     return [v for v in vals if finite(v)]
+
+
+def rules_snapshot(snap: dict, ctx):
+    """The prediction rules a sentence may quote: the snapshot's own, or the context's latest."""
+    if all("rules" in run for run in snap["runs"].values()):
+        return snap
+    rules = getattr(ctx, "rules", None)
+    if rules is not None and all("rules" in run for run in rules["runs"].values()):
+        return rules
+    return None
 
 
 def learning(run: dict, snap: dict) -> bool:
@@ -255,6 +278,8 @@ def check(snap: dict, ctx, shown) -> list[str]:
                 if not (matches(m.group(3), layer["mean_pred"]) and matches(m.group(4), layer["norm_pred"])
                         and abs(layer["mean_pred"]) <= 0.05 * layer["norm_pred"]):
                     bad(rid, "mean not near zero beside the norm, or misquoted", text)
+        if rid in ("dropout_left_on", "mc_unrescaled", "mc_inverted"):
+            _check_prediction(rid, text, snap, ctx, bad)
         # 3. Words that must never appear.
         if re.search(r"(about|≈) ?×? ?√", text):
             bad(rid, "presents √(1/p) as the norm ratio to expect", text)
@@ -267,3 +292,56 @@ def check(snap: dict, ctx, shown) -> list[str]:
     if "both_diverged" in ids and len(ids) > 1 + ("pending" in ids):
         problems.append(f"more than the divergence note when both diverged: {ids}")
     return problems
+
+
+def _check_prediction(rid: str, text: str, snap: dict, ctx, bad) -> None:
+    """The prediction-rule sentences: their numbers are the latest evaluation's, of a learning run
+    with dropout on, and every comparison holds."""
+    rules_snap = rules_snapshot(snap, ctx)
+    if rules_snap is None:
+        bad(rid, "speaks of prediction rules without an evaluation", text)
+        return
+    at = re.match(r"At step " + N + ", ", text)
+    if (rules_snap["step"] != snap["step"]) != bool(at) or (at and not matches(at.group(1), rules_snap["step"])):
+        bad(rid, "does not name the step of an evaluation from another step (or names a wrong one)", text)
+    if rules_snap["keep_prob"] >= 1 and rules_snap["input_keep_prob"] >= 1:
+        bad(rid, "prediction rules without dropout", text)
+    run_name = "unrescaled" if rid == "mc_unrescaled" else "inverted"
+    run = rules_snap["runs"][run_name]
+    if not learning(run, rules_snap):
+        bad(rid, "speaks of a run that is not learning", text)
+    rules = run["rules"]
+    if rid == "dropout_left_on":
+        m = re.search(r"by " + N + r" \(" + N + " → " + N + r"\)", text)
+        a, b = rules["no_dropout"]["test_loss"], rules["dropout_on"]["test_loss"]
+        if not m or not (matches(m.group(2), a) and matches(m.group(3), b)):
+            bad(rid, "unparsed, or not the no-dropout and dropout-on losses", text)
+        elif not (b > a and matches(m.group(1), (b - a) / a) and parse(m.group(1))[0] >= 0.01):
+            bad(rid, "no rise, or a wrong one", text)
+        return
+    ref = rules["weight_scaling" if run_name == "unrescaled" else "no_dropout"]["test_loss"]
+    mc = rules["mc_dropout"]
+    m = re.search(r"within 1% of (?:its |the )?\S+(?: at test)? loss " + N + r" from T = (\d+) on", text)
+    if m:
+        t = int(m.group(2))
+        if not matches(m.group(1), ref):
+            bad(rid, "misquotes the reference loss", text)
+        later = [row for row in mc if row["T"] >= t]
+        if not later or later[0]["T"] != t or any(row["test_loss"] > ref * (1 + REACH) for row in later):
+            bad(rid, "not within 1% from that T on", text)
+        earlier = [row for row in mc if row["T"] < t]
+        if earlier and earlier[-1]["test_loss"] <= ref * (1 + REACH):
+            bad(rid, "already within 1% before that T", text)
+        below = re.search(r"at T = (\d+) it is below it \(" + N + r"\)", text)
+        if below and not (mc[-1]["T"] == int(below.group(1)) and matches(below.group(2), mc[-1]["test_loss"])
+                          and mc[-1]["test_loss"] < ref):
+            bad(rid, "the largest T is not below the reference", text)
+        return
+    m = re.search(N + r", (?:still )?" + N + r" above (?:its |the )?\S+(?: at test)? loss " + N, text)
+    if not m:
+        bad(rid, "unparsed", text)
+        return
+    last = mc[-1]["test_loss"]
+    if not (matches(m.group(1), last) and matches(m.group(3), ref) and last > ref
+            and matches(m.group(2), (last - ref) / ref) and parse(m.group(2))[0] >= 0.01):
+        bad(rid, "not above the reference by what it says", text)

@@ -25,7 +25,7 @@ from dropout_tui.tui.explain import (
     loss_text,
     sentences,
 )
-from dropout_tui.tui.widgets.numbers import num, pct
+from dropout_tui.tui.numbers import num, pct
 
 
 def run_story(steps: int, **changes):

@@ -2,7 +2,10 @@
 input keep 0.3-1, lr 1e-3 to 1e3, float32 and float64 — the explanation tells the truth: for each
 snapshot (half-way and at the end of a run), every sentence's precondition holds and no sentence
 contradicts a number the screen shows (``claims.check``), in the long and the short form, with and
-without a keep_prob still pending.
+without a keep_prob still pending. The end-of-run snapshot carries the prediction rules (no
+dropout, ×p, dropout left on, Monte-Carlo dropout up to a drawn mc_max); the half-way one is also
+explained beside them as the app does (``Context.rules``: an evaluation of a later step), with the
+prediction sentences first.
 
 Sizes are small (60 training and 100 test points, up to 16 units a layer) and runs are capped at
 1,500 steps, so ~150 settings run in well under a minute on an idle machine.
@@ -47,12 +50,16 @@ def experiments(draw):
         batch_size=draw(st.sampled_from([0, 16])),
         dtype=draw(st.sampled_from(["float64", "float32"])),
         seed=draw(st.integers(0, 3)),
-        train_size=60, test_size=100, eval_every=100,
+        train_size=60, test_size=100, eval_every=100, mc_max=draw(st.sampled_from([1, 2, 10, 50, 200])),
     ).validate()
 
 
-def _check(snap, config, arch, pending):
-    for ctx in (Context.of(config, arch), Context.of(config, arch, keep_prob=pending)):
+def _check(snap, config, arch, pending, rules=None):
+    contexts = [Context.of(config, arch), Context.of(config, arch, keep_prob=pending)]
+    if rules is not None:
+        contexts += [Context.of(config, arch, rules=rules, rules_first=True),
+                     Context.of(config, arch, keep_prob=pending, rules=rules)]
+    for ctx in contexts:
         for short in (False, True):
             shown = explain(snap, ctx, short=short)
             problems = check(snap, ctx, shown)
@@ -82,7 +89,10 @@ def test_every_sentence_holds_for_generated_settings(config, steps, pending):
     limit_blas_threads()
     exp = PairedExperiment(config)
     exp.advance(steps // 2)
-    _check(exp.snapshot(), config, exp.arch, pending)
+    half = exp.snapshot()
+    _check(half, config, exp.arch, pending)
     exp.advance(steps - steps // 2)
-    _check(exp.snapshot(), config, exp.arch, pending)
+    end = exp.snapshot(rules=True)
+    _check(end, config, exp.arch, pending)
+    _check(half, config, exp.arch, pending, rules=end)
     event(f"ran {steps // 500 * 500}-{steps // 500 * 500 + 499} steps")

@@ -57,10 +57,22 @@ def test_work_steps_are_counted_over_every_reset(tmp_path):
         read_session(path)
 
 
+def test_work_a_log_of_resets_alone_is_bounded(tmp_path):
+    """Each reset builds an experiment: a file of nothing but resets must not ask for unbounded work."""
+    resets = MAX_STEPS // session_module.RESTART_STEPS + 1
+    path = tmp_path / "s.jsonl"
+    with open(path, "w") as f:
+        f.write(json.dumps(header()) + "\n")
+        f.writelines('{"type": "event", "kind": "reset", "step": 0, "t": 0}\n' for _ in range(resets))
+    with pytest.raises(SessionFormatError, match=rf"^line {resets + 1}: the session trains more than"):
+        read_session(path)
+
+
 def test_work_the_writer_stops_where_the_reader_would(tmp_path, monkeypatch, small_config):
     """A live session past MAX_STEPS (over resets) closes its log at the last step it may hold,
     says so once, and the log replays."""
     monkeypatch.setattr(session_module, "MAX_STEPS", 25)
+    monkeypatch.setattr(session_module, "RESTART_STEPS", 1)
     told = []
     config = small_config()
     log = SessionLog(tmp_path / "s.jsonl", config, on_error=told.append)

@@ -145,3 +145,18 @@ def test_validation_any_value_of_any_header_field_reads_or_is_named(tmp_path, na
     assert session.config == Config.from_dict(head["config"])
     rep = Replayer(session).run()
     assert rep.exp.step == 2 and rep.exp.config == session.config
+
+
+@pytest.mark.parametrize("value", ["abc", [1], {"x": 1}])
+def test_validation_a_snapshot_number_that_is_not_a_number_is_a_bad_file_not_a_mismatch(tmp_path, capsys, small_config,
+                                                                                          value):
+    from dropout_tui.core.experiment import PairedExperiment
+    from dropout_tui.core.report import json_safe
+
+    exp = PairedExperiment(Config(**{**SMALL, "layers": (8, 8)}))
+    snap = json_safe(dict(exp.snapshot()))
+    snap["runs"]["inverted"]["test_loss"] = value
+    path = write(tmp_path / "s.jsonl", header(), {"type": "snapshot", "t": 0, **snap})
+    code, out, err = cli(capsys, "replay", path, "--verify")
+    assert code == 2 and out == ""
+    assert "line 2: snapshot: 'runs.inverted.test_loss' must be a number or null" in one_line(err)

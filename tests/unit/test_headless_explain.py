@@ -16,7 +16,8 @@ def expected() -> list[str]:
     config = Config(layers=(8, 8), train_size=60, test_size=100, eval_every=50)
     exp = PairedExperiment(config)
     exp.advance(120)
-    return [text for _, text in sentences(exp.snapshot(), Context.of(config, exp.arch))]
+    # The final snapshot carries the prediction rules, and the sentences about them.
+    return [text for _, text in sentences(exp.snapshot(rules=True), Context.of(config, exp.arch))]
 
 
 def test_json_carries_the_explanation_when_asked(capsys):

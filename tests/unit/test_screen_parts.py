@@ -28,7 +28,7 @@ from dropout_tui.tui.widgets.loss_chart import (
     x_axis,
     x_position,
 )
-from dropout_tui.tui.widgets.numbers import MIN_WIDTH, fit, fmt, pct, prob, steps
+from dropout_tui.tui.numbers import MIN_WIDTH, fit, fmt, pct, prob, steps
 from dropout_tui.tui.widgets.rows import Part, fit_row
 from dropout_tui.tui.widgets.run_column import (
     CHART_MIN,

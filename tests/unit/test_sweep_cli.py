@@ -45,6 +45,11 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     (["--json", "--tui"], "--json"),
     (["--metric", "auc"], "--metric"),
     (["--lr", "-1"], "--lr"),
+    (["--seeds", "100000000"], "--seeds"),  # refused before a list of them is made
+    (["--out", ""], "--out"),
+    (["--csv", ""], "--csv"),
+    (["--csv", "/nonexistent-dir/x.csv"], "--csv"),
+    (["--out", "/dev/null"], "--out"),  # not a regular file: nothing to resume, no end to its bytes
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, args, option):
     code, out, err = run(capsys, *SMALL, *args)
@@ -183,3 +188,12 @@ def test_errors_raised_in_a_worker_survive_pickling():
     assert str(e) == "f.csv: line 3, column 2 (b): bad" and (e.line, e.column) == (3, 2)
     c = pickle.loads(pickle.dumps(ConfigError("--lr", "expected a number")))
     assert str(c) == "--lr: expected a number" and c.option == "--lr"
+
+
+def test_the_results_file_and_the_csv_cannot_be_one_file(capsys, tmp_path):
+    """Otherwise the CSV, written last, would replace every result; found before any work."""
+    path = tmp_path / "same"
+    code, out, err = run(capsys, *SMALL, "--keep-probs", "0.5", "--seeds", "1", "--out", str(path),
+                         "--csv", str(path), "--force")
+    assert code == 2 and out == "" and "--csv" in err and "--out" in err
+    assert not path.exists()  # refused before the results file was made

@@ -105,3 +105,110 @@ def test_a_resume_after_both_diverged_pauses_again(small_config):
     step = trainer.step
     trainer._train(5)
     assert trainer.step == step and trainer.paused
+
+
+# -- prediction rules and the map's Monte-Carlo spread ------------------------------------------
+
+
+class _Clock:
+    """A clock the test moves by hand, for RulesCadence."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _fresh_rules(config, steps):
+    from dropout_tui.core.experiment import PairedExperiment
+    exp = PairedExperiment(config)
+    exp.advance(steps)
+    return exp.snapshot(rules=True)
+
+
+def test_rules_only_when_asked_and_at_once_when_paused(small_config):
+    config = small_config(mc_max=10)
+    trainer = Trainer(config, paused=True)
+    trainer.prerun(30)
+    assert trainer.make_update(boundary=False).rules is None  # nobody asked: no Monte-Carlo work
+
+    trainer.send("rules", True)
+    trainer.process_commands()
+    update = trainer.make_update(boundary=False)
+    assert update.rules is not None and update.rules["step"] == 30
+    # The numbers of the step, whenever they are taken: a fresh experiment gives the same.
+    fresh = _fresh_rules(config, 30)
+    for rule in ("inverted", "unrescaled"):
+        assert update.rules["runs"][rule]["rules"] == fresh["runs"][rule]["rules"]
+
+    trainer.send("step")
+    trainer.process_commands()
+    stepped = trainer.make_update(boundary=False)
+    assert stepped.rules["step"] == 31  # paused: evaluated again at once after a step
+
+    trainer.send("rules", False)
+    trainer.process_commands()
+    assert trainer.make_update(boundary=False).rules is None
+
+
+def test_rules_wait_for_a_pending_keep_prob_and_a_reset_drops_them(small_config):
+    trainer = Trainer(small_config(mc_max=5), paused=True)
+    trainer.prerun(20)
+    trainer.send("keep_prob", 0.8)
+    trainer.send("rules", True)
+    trainer.process_commands()
+    # Step 20's weights are never evaluated under the keep_prob meant for step 21 onwards.
+    assert trainer.make_update(boundary=False).rules is None
+    trainer.send("step")
+    trainer.process_commands()
+    update = trainer.make_update(boundary=False)
+    assert update.rules["step"] == 21 and update.rules["keep_prob"] == 0.8
+
+    trainer.send("reset")
+    trainer.process_commands()
+    reset = trainer.make_update(boundary=False)
+    assert reset.reset and reset.rules is not None and reset.rules["step"] == 0
+
+
+def test_rules_follow_their_cadence_while_running(small_config):
+    from dropout_tui.core.prediction import RULES_SHARE, RulesCadence
+    clock = _Clock()
+    trainer = Trainer(small_config(mc_max=5), paused=False)
+    trainer._rules_cadence = RulesCadence(clock=clock)
+    trainer.send("rules", True)
+    trainer.process_commands()
+    first = trainer.make_update(boundary=False).rules
+    assert first is not None and first["step"] == 0  # none yet: evaluated at once
+    trainer._train(7)
+    # The evaluation took no time on this clock, so the next is due at once; then space them out.
+    trainer._rules_cadence.spent(1.0)
+    assert trainer.make_update(boundary=False).rules["step"] == 0  # not due: the old one, with its step
+    clock.now += (1 - RULES_SHARE) / RULES_SHARE * 1.0
+    trainer._train(3)
+    assert trainer.make_update(boundary=False).rules["step"] == 10
+
+
+def test_map_spread_only_when_asked_and_independent_of_when(small_config):
+    trainer = Trainer(small_config(mc_max=10), paused=True)
+    trainer.prerun(40)
+    trainer.boundary_shape = (12, 8)
+    assert trainer.make_update(boundary=True).spread is None
+    trainer.send("map_spread", True)
+    trainer.process_commands()
+    update = trainer.make_update(boundary=True)
+    assert update.spread_step == 40
+    assert set(update.spread) == {"inverted", "unrescaled"}
+    assert update.spread["inverted"].shape == update.boundary.probs["inverted"].shape[:2]
+    # A second trainer asked at a different moment (after other evaluations) gets the same numbers.
+    other = Trainer(small_config(mc_max=10), paused=True)
+    other.prerun(40)
+    other.boundary_shape = (12, 8)
+    other.send("rules", True)
+    other.process_commands()
+    other.make_update(boundary=True)
+    other.send("map_spread", True)
+    other.process_commands()
+    again = other.make_update(boundary=True)
+    for rule in ("inverted", "unrescaled"):
+        assert (again.spread[rule] == update.spread[rule]).all()

@@ -5,7 +5,10 @@ grid keeps the data's aspect ratio (a circle stays round) and sits centred in th
 of which stays background.
 
 Colour says which class a point is predicted as and how sure the network is (brighter = surer),
-quantised to a few levels so that a map that did not change re-renders identically. Training
+quantised to a few levels so that a map that did not change re-renders identically. With a
+Monte-Carlo spread (``set_map(..., spread)``: the standard deviation of the predicted probability
+over stochastic passes, ``core.prediction.MCSpreadGrid``) brightness shows that instead: brighter
+= less sure, full at ``SPREAD_FULL``; without colour the "unsure" glyph marks the uncertain cells. Training
 points are drawn on top. Without colour (NO_COLOR) shading characters and o/x/+ stand in, one
 probability row per cell (every other pixel row, which keeps the aspect); in ASCII mode the same
 with ASCII characters, coloured when there is colour.
@@ -36,6 +39,7 @@ MONO_POINT = ("o", "x", "+", "*", "#", "%", "@", "&", "=", "?", "a", "b", "c", "
 MONO_UNSURE = "·"  # near the boundary, whatever the class
 ASCII_SHADE = (" ", ":", "=")
 ASCII_UNSURE = "."
+SPREAD_FULL = 0.25  # a probability's std over passes from which a pixel is at full brightness (at most 0.5)
 MIN_ROWS = 8  # below this a map is a sliver nobody can read: the layout hides it instead
 
 
@@ -80,18 +84,22 @@ class BoundaryMap(DiffView):
         """(cols, rows) of probability pixels this widget shows: two rows per cell."""
         return grid_for(self.size.width, self.size.height, self.aspect)
 
-    def set_map(self, probs: np.ndarray, train) -> None:
+    def set_map(self, probs: np.ndarray, train, spread: np.ndarray | None = None) -> None:
+        """Draw ``probs`` ((rows, cols, n_classes)) with the training points; with ``spread``
+        ((rows, cols) Monte-Carlo std) brightness shows the spread instead of the confidence."""
         cols, rows = self.grid_shape
         if probs.shape[0] != rows or probs.shape[1] != cols:
             return  # made for an older size; a map of the new size is on its way
+        if spread is not None and spread.shape != probs.shape[:2]:
+            spread = None
         ascii_only = self.ascii_only
         if self.app.no_color:
             text = _render_mono(probs, train, ASCII_SHADE if ascii_only else MONO_SHADE,
-                                ASCII_UNSURE if ascii_only else MONO_UNSURE)
+                                ASCII_UNSURE if ascii_only else MONO_UNSURE, spread)
         elif ascii_only:
-            text = _render_ascii_colour(probs, train)
+            text = _render_ascii_colour(probs, train, spread)
         else:
-            text = _render_colour(probs, train)
+            text = _render_colour(probs, train, spread)
         self.show(_centred(text, cols, rows // 2, self.size.width, self.size.height))
 
     def clear(self) -> None:
@@ -104,11 +112,18 @@ def _centred(text: Text, cols: int, rows: int, width: int, height: int) -> Text:
     return Text("\n").join(lines)
 
 
-def _levels(probs: np.ndarray) -> np.ndarray:
-    """Predicted class × LEVELS + confidence level, per pixel."""
+def _levels(probs: np.ndarray, spread: np.ndarray | None = None, sure: bool = False) -> np.ndarray:
+    """Predicted class × LEVELS + brightness level, per pixel: the confidence, or with ``spread``
+    the Monte-Carlo spread (``sure``: turned round, so a high level means little spread, for the
+    glyphs that mark confident cells)."""
     k = probs.shape[2]
     cls = probs.argmax(axis=2)
-    conf = np.nan_to_num((probs.max(axis=2) - 1 / k) / (1 - 1 / k))  # a diverged net: no confidence
+    if spread is None:
+        conf = np.nan_to_num((probs.max(axis=2) - 1 / k) / (1 - 1 / k))  # a diverged net: no confidence
+    else:
+        conf = np.nan_to_num(np.asarray(spread) / SPREAD_FULL, nan=1.0)  # a diverged net: all unsure
+        if sure:
+            conf = 1 - conf
     lvl = np.clip((conf * LEVELS).astype(int), 0, LEVELS - 1)
     return cls * LEVELS + lvl
 
@@ -139,8 +154,8 @@ def _palette():
     return colour
 
 
-def _render_colour(probs, train) -> Text:
-    codes = _levels(probs)
+def _render_colour(probs, train, spread=None) -> Text:
+    codes = _levels(probs, spread)
     rows = codes.shape[0] // 2
     points = _point_cells(train, rows)
     colour = _palette()
@@ -158,9 +173,9 @@ def _render_colour(probs, train) -> Text:
     return Text("\n").join(lines)
 
 
-def _render_ascii_colour(probs, train) -> Text:
+def _render_ascii_colour(probs, train, spread=None) -> Text:
     """One pixel per cell (every other pixel row), drawn as a coloured space; points as o x +."""
-    codes = _levels(probs[::2])
+    codes = _levels(probs[::2], None if spread is None else spread[::2])
     points = _point_cells(train, codes.shape[0])
     colour = _palette()
     lines = []
@@ -195,8 +210,9 @@ def _runs(cells, colour) -> Text:
     return line
 
 
-def _render_mono(probs, train, shade=MONO_SHADE, unsure=MONO_UNSURE) -> Text:
-    codes = _levels(probs[::2])  # one probability row per cell: no half blocks without colour
+def _render_mono(probs, train, shade=MONO_SHADE, unsure=MONO_UNSURE, spread=None) -> Text:
+    # One probability row per cell: no half blocks without colour.
+    codes = _levels(probs[::2], None if spread is None else spread[::2], sure=True)
     points = _point_cells(train, codes.shape[0])
     lines = []
     for r in range(codes.shape[0]):

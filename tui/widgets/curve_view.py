@@ -27,7 +27,7 @@ from dropout_tui.core.curves import Curves
 
 from .boundary_map import BoundaryMap
 from .diff_view import DiffView
-from .numbers import fmt
+from ..numbers import fmt
 from .rows import Part, fit_row
 from .theme import Roles
 

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from .diff_view import DiffView
 from .rows import Part, fit_row
 
-DROP = ("map", "speed", "reset")  # binding ids (or group names) that leave first, in this order
+DROP = ("rules", "map", "speed", "reset")  # binding ids (or group names) that leave first, in this order
 
 
 class KeyBar(DiffView):

@@ -16,7 +16,7 @@ from rich.text import Text
 from dropout_tui.core.snapshot import LayerStats, RunMetrics
 
 from .diff_view import DiffView
-from .numbers import RATIO_WARN, fit, fmt, ratio, spark
+from ..numbers import RATIO_WARN, fit, fmt, ratio, spark
 from .theme import Roles
 
 VALUE = 5  # characters of each value in a train→pred pair

@@ -26,8 +26,8 @@ from rich.text import Text
 
 from ..history import YScale, nice_ceiling
 from .diff_view import DiffView
-from .numbers import fmt
-from .numbers import steps as step_label
+from ..numbers import fmt
+from ..numbers import steps as step_label
 from .rows import Part, fit_row
 from .theme import Roles
 

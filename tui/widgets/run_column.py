@@ -27,8 +27,9 @@ from . import glyphs
 from .diff_view import DiffView
 from .layer_table import LayerTable
 from .loss_chart import GLYPHS, GLYPHS_ASCII, LossChart, legend_text
-from .numbers import fit, num, ok, pct
+from ..numbers import fit, num, ok, pct
 from .rows import Part, fit_row
+from .rules_view import RulesView
 from .theme import Roles
 
 TITLES = {
@@ -38,6 +39,7 @@ TITLES = {
 # The widget each kind of map (``Update.map_kind``) is drawn by, by its class in the column.
 MAP_VIEWS = {"boundary": ".boundary", "values": ".values", "curve": ".curve"}
 SUMMARY_ROWS = 3  # test, train, ×p at test
+RULES_MIN = 8  # the prediction rules take the map's rows too when they would have fewer than this
 CHART_MIN = 4  # three plot rows and the step axis
 CHART_TALL = 9  # the chart's height beside a map
 WIDE = 48  # from this width on, values get two spaces between them
@@ -108,6 +110,7 @@ class RunColumn(Vertical):
         self.border_title = TITLES[rule][0]
         self.plan: ColumnPlan | None = None
         self.map_kind: str | None = None
+        self.rules_mode = False  # the prediction rules in place of the curves and the layer table
 
     def compose(self) -> ComposeResult:
         yield LossChart(classes="chart")
@@ -115,6 +118,7 @@ class RunColumn(Vertical):
         yield DiffView(classes="summary")
         yield DiffView(classes="scaled")
         yield LayerTable(classes="layers")
+        yield RulesView(classes="rules")
         yield BoundaryMap(classes="boundary")
         yield CurveView(classes="curve")
         yield ValueMap(classes="values")
@@ -134,11 +138,17 @@ class RunColumn(Vertical):
         """The widget that draws this column's kind of map (the boundary map when there is none)."""
         return self.query_one(MAP_VIEWS.get(self.map_kind or "", ".boundary"))
 
+    def show_map(self, maps, spread, kind: str | None) -> None:
+        """Draw a grid of 2-D outputs: class probabilities (with the Monte-Carlo ``spread`` when
+        given) on the boundary map, or for regression (``kind`` "values") predicted values."""
+        if kind == "values":
+            self.query_one(ValueMap).set_map(maps.probs[self.rule], maps.train)
+        else:
+            self.query_one(".boundary", BoundaryMap).set_map(maps.probs[self.rule], maps.train, spread)
+
     def show_maps(self, update) -> None:
-        """Draw the maps an Update brought (``boundary``: a grid of 2-D outputs, ``curves``)."""
-        if update.boundary is not None:
-            view = self.query_one(".values" if update.map_kind == "values" else ".boundary", BoundaryMap)
-            view.set_map(update.boundary.probs[self.rule], update.boundary.train)
+        """Draw what an Update brought besides a 2-D grid: 1-D regression ``curves``, or the note
+        saying why there is no map."""
         if update.curves is not None:
             self.query_one(CurveView).set_curves(update.curves, self.rule)
         elif update.boundary is None and update.map_note:
@@ -150,16 +160,30 @@ class RunColumn(Vertical):
             if isinstance(view, (BoundaryMap, CurveView)):
                 view.clear()
 
-    def apply_plan(self, plan: ColumnPlan, map_kind: str | None = None) -> bool:
-        """Give each part its rows (a layout pass: only when the plan or the kind of map changes).
-        True if it did."""
-        if plan == self.plan and map_kind == self.map_kind:
+    def apply_plan(self, plan: ColumnPlan, rules_mode: bool | None = None, map_kind: str | None = "keep") -> bool:
+        """Give each part its rows (a layout pass: only when the plan, the mode or the kind of map
+        changes). True if it did. In rules mode the prediction rules take the rows of the curves,
+        their legend and the layer table, and the map's too when those are fewer than
+        ``RULES_MIN``. ``map_kind``: ``Update.map_kind`` ("keep": as before)."""
+        if rules_mode is None:
+            rules_mode = self.rules_mode
+        if map_kind == "keep":
+            map_kind = self.map_kind
+        if plan == self.plan and rules_mode == self.rules_mode and map_kind == self.map_kind:
             return False
-        self.plan, self.map_kind = plan, map_kind
+        self.plan, self.rules_mode, self.map_kind = plan, rules_mode, map_kind
         shown = MAP_VIEWS.get(map_kind or "", ".boundary")
-        maps = [(selector, plan.map if selector == shown else 0) for selector in MAP_VIEWS.values()]
-        for selector, rows in ((".chart", plan.chart), (".legend", plan.legend), (".layers", plan.table),
-                               *maps):
+        rules = boundary = 0
+        if rules_mode:
+            rules, boundary = plan.chart + plan.legend + plan.table, plan.map
+            if rules < RULES_MIN:
+                rules, boundary = rules + boundary, 0
+            parts = [(".chart", 0), (".legend", 0), (".layers", 0), (".rules", rules)]
+        else:
+            boundary = plan.map
+            parts = [(".chart", plan.chart), (".legend", plan.legend), (".layers", plan.table), (".rules", 0)]
+        parts += [(selector, boundary if selector == shown else 0) for selector in MAP_VIEWS.values()]
+        for selector, rows in parts:
             widget = self.query_one(selector)
             widget.display = rows > 0
             if rows > 0:
@@ -172,6 +196,11 @@ class RunColumn(Vertical):
         title = long if len(long) + 5 <= self.outer_size.width else short
         self.border_title = glyphs.prose(title) if getattr(self.app, "ascii_only", False) else title
         return True
+
+    def show_rules(self, rules_snapshot, step: int, keep_prob: float) -> None:
+        """The prediction rules of the latest evaluation (None: not yet evaluated), for the step
+        and keep_prob on screen (the view says when they are behind)."""
+        self.query_one(RulesView).set_rules(rules_snapshot, self.rule, step, keep_prob)
 
     def show_map_note(self, note: str) -> None:
         """Say in the map's place why there is no map (when the plan gave it a row)."""

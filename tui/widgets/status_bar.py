@@ -15,7 +15,7 @@ from dropout_tui.core.snapshot import Snapshot
 
 from ..trainer import Update, speed_label
 from .diff_view import DiffView
-from .numbers import prob
+from ..numbers import prob
 from .rows import Part, fit_row, fits
 from .theme import Roles
 

@@ -19,7 +19,7 @@ from rich.style import Style
 from rich.text import Text
 
 from .boundary_map import BoundaryMap, grid_for
-from .numbers import fmt
+from ..numbers import fmt
 from .rows import Part, fit_row
 
 LOW = np.array((59, 130, 246), float)
@@ -82,7 +82,8 @@ class ValueMap(BoundaryMap):
         if self._last is not None:
             self.set_map(*self._last)
 
-    def set_map(self, probs: np.ndarray, train) -> None:
+    def set_map(self, probs: np.ndarray, train, spread: np.ndarray | None = None) -> None:
+        """``spread`` is ignored: a heat map of values has no Monte-Carlo brightness."""
         self._last = (probs, train)
         if self.size.height < 2 or self.size.width < 1:
             return
