@@ -37,6 +37,7 @@ from .widgets import glyphs
 from .widgets.boundary_map import BoundaryMap
 from .widgets.diff_view import DiffView
 from .widgets.boundary_map import MIN_ROWS as MAP_MIN_ROWS
+from .widgets.curve_view import MIN_ROWS as CURVE_MIN_ROWS
 from .widgets.explanation import Explanation
 from .widgets.help_screen import HelpScreen, key_names
 from .widgets.key_bar import KeyBar
@@ -246,12 +247,18 @@ class DropoutApp(App):
         if not cols or cols[0].inner_size[1] <= 0:
             return
         width, height = cols[0].inner_size
-        plan = plan_column(height, width, len(self._last.config.layers), self.map_wanted, self._last.map_aspect,
-                           note=self._last.map_note is not None)
+        kind = self._last.map_kind
+        # A 1-D regression's curves are its picture: shown unless m hid them, the loss curves
+        # making room for them.
+        wanted = True if self.map_wanted is None and kind == "curve" else self.map_wanted
+        plan = plan_column(height, width, len(self._last.config.layers), wanted, self._last.map_aspect,
+                           note=self._last.map_note is not None,
+                           map_min=CURVE_MIN_ROWS if kind == "curve" else MAP_MIN_ROWS, keep_table=kind == "curve")
         changed = False
         for col in cols:
-            col.query_one(BoundaryMap).set_aspect(self._last.map_aspect)
-            changed = col.apply_plan(plan) or changed
+            for view in col.query(BoundaryMap):
+                view.set_aspect(self._last.map_aspect)
+            changed = col.apply_plan(plan, map_kind=kind) or changed
         if changed and self._snapshot is not None:
             self._draw(self._last)
 
@@ -282,8 +289,8 @@ class DropoutApp(App):
 
     def _boundary_size_settled(self) -> None:
         self._resize_timer = None
-        maps = list(self.query(BoundaryMap))
-        if not maps or not maps[0].display or maps[0].size.height < MAP_MIN_ROWS:
+        maps = [col.map_view for col in self.query(RunColumn)]
+        if not maps or not maps[0].display or maps[0].size.height < getattr(maps[0], "min_rows", MAP_MIN_ROWS):
             return
         shape = maps[0].grid_shape
         if shape != self._boundary_shape:
@@ -360,13 +367,13 @@ class DropoutApp(App):
     # -- drawing ---------------------------------------------------------------------------------
 
     def _apply(self, update: Update) -> None:
-        replan = (update.map_aspect != self._last.map_aspect
+        replan = (update.map_aspect != self._last.map_aspect or update.map_kind != self._last.map_kind
                   or len(update.config.layers) != len(self._last.config.layers))
         if update.reset:
             self.history = History()
             self._maps = self._spread = None
-            for bm in self.query(BoundaryMap):
-                bm.clear()
+            for col in self.query(RunColumn):
+                col.clear_maps()
         for snap in update.snapshots:
             self.history.add(snap)
         if update.snapshots:
@@ -410,9 +417,9 @@ class DropoutApp(App):
                 col.show_rules(update.rules, update.step, self.keep_prob)
             if self._maps is not None and (update.boundary is not None or spread_arrived):
                 spread = self._spread.get(col.rule) if self.map_spread and self._spread else None
-                col.query_one(BoundaryMap).set_map(self._maps.probs[col.rule], self._maps.train, spread)
-            elif update.boundary is None and update.map_note:
-                col.show_map_note(update.map_note)
+                col.show_map(self._maps, spread, update.map_kind)
+            else:
+                col.show_maps(update)
         # The keep probabilities the next step will use: when they differ from the snapshot's (changed
         # while paused), the explanation says the numbers are still the old step's.
         context = Context.of(update.config, update.arch, keep_prob=self.keep_prob,
@@ -535,6 +542,10 @@ class DropoutApp(App):
         if self._last.map_aspect is None:
             self.notify("No map: the data has more than two features.", timeout=3)
             return
+        if self._last.map_kind != "boundary":
+            # Regression: the curve view draws its own ±2σ band; the heat map shows values.
+            self.notify("The map's Monte-Carlo spread is for class maps; the curves show a ±2σ band.", timeout=3)
+            return
         self.map_spread = not self.map_spread
         self._spread = None
         self._command("map_spread", self.map_spread)
@@ -542,7 +553,7 @@ class DropoutApp(App):
                                     else "Map brightness: confidence (brighter = surer)."), timeout=3)
         if self._maps is not None and not self.map_spread:
             for col in self.query(RunColumn):
-                col.query_one(BoundaryMap).set_map(self._maps.probs[col.rule], self._maps.train)
+                col.show_map(self._maps, None, self._last.map_kind)
 
     def action_toggle_log_x(self) -> None:
         self.log_x = not self.log_x

@@ -556,8 +556,11 @@ STRETCH = 1.10  # an output spread this far above 1, and above the inverted run'
 
 def _stretched(v: View) -> bool:
     u, i = v.unr, v.inv
+    # Both learning: beside a run that is not (its spread near 0, a flat line), "stretched
+    # compared with inverted" would compare with nothing.
     return (v.regression and v.dropping and v.step > 0 and not v.diverged("inverted")
-            and not v.diverged("unrescaled") and _finite(u.get("test_spread"), i.get("test_spread"))
+            and not v.diverged("unrescaled") and v.both_learning
+            and _finite(u.get("test_spread"), i.get("test_spread"))
             and u["test_spread"] > STRETCH and u["test_spread"] > i["test_spread"] * STRETCH)
 
 

@@ -46,6 +46,12 @@ SHOTS = [
     Shot("dropout-tui-no-color-80x24.svg", (80, 24), no_color=True),
     Shot("dropout-tui-61x19.svg", (61, 19), DEEP),
     Shot("dropout-tui-light-120x40.svg", (120, 40), theme="textual-light"),
+    # Regression: the prediction curves (sine) and the heat map of the predicted value (saddle).
+    Shot("regression-sine-80x24.svg", (80, 24), {"dataset": "sine"}),
+    Shot("regression-sine-no-color-80x24.svg", (80, 24), {"dataset": "sine"}, no_color=True),
+    Shot("regression-sine-ascii-80x24.svg", (80, 24), {"dataset": "sine"}, ascii_only=True),
+    Shot("regression-saddle-80x24.svg", (80, 24), {"dataset": "saddle"}),
+    Shot("regression-saddle-no-color-120x40.svg", (120, 40), {"dataset": "saddle"}, no_color=True),
     *([Shot("dataset-iris-petals.svg", (120, 40), {"dataset": "csv", "data": str(IRIS_PETALS)})]
       if IRIS_PETALS.is_file() else []),
 ]

@@ -38,6 +38,7 @@ from dropout_tui.core.boundary import BoundaryGrid, BoundaryMaps, aspect
 from dropout_tui.core.changes import Change, apply_change, next_dataset_change
 from dropout_tui.core.config import Config
 from dropout_tui.core.csv_data import CsvSource
+from dropout_tui.core.curves import CurveGrid, Curves
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.prediction import MCSpreadGrid, RulesCadence
 from dropout_tui.core.snapshot import Snapshot
@@ -48,6 +49,12 @@ from dropout_tui.core.stepping import advance_with_snapshots
 SPEEDS: tuple[float | None, ...] = (1, 3, 10, 30, 100, 300, 1000, None)
 PUBLISH_S = 0.25  # UI updates while free-running: 4 Hz keeps terminal output small over SSH
 BOUNDARY_S = 1.0  # the decision-boundary map is the priciest thing on screen; 1 Hz is plenty
+# Regression curves: width / height the curve view asks for (it takes any height it is given), and
+# the Monte-Carlo rows per curve (grid points × passes) that keep one curve under ~30 ms, 3% of
+# the time at BOUNDARY_S: T = 50 at 80 columns, fewer on wider screens, never under MC_MIN_PASSES.
+CURVE_ASPECT = 2.0
+MC_ROWS = 4000
+MC_MIN_PASSES = 20
 CHUNK_S = 0.02  # longest stretch of steps between command checks: bounds key latency
 COMMANDS = ("keep_prob", "pause", "step", "reset", "dataset", "speed", "boundary_shape", "rules", "map_spread")
 SPREAD_SHARE = 0.05  # of the time the map's Monte-Carlo spread may take while training runs
@@ -83,6 +90,10 @@ class Update:
     note: str = ""
     events: list[tuple[Change, int]] = field(default_factory=list)  # changes since the last update, with steps
     map_aspect: float | None = None  # width / height of the data plane a map shows (None: no map)
+    # Which map the data gets: "boundary" (2-D classes), "values" (2-D regression: a heat map of
+    # the predicted value), "curve" (1-D regression: the prediction curves), None (no map).
+    map_kind: str | None = None
+    curves: Curves | None = None  # 1-D regression: both runs' curves, when a map was asked for
     map_note: str | None = None  # why there is no map, for the screen (None: there is one)
     # The latest prediction-rules evaluation of this experiment (a snapshot whose runs carry
     # ``rules``; None: none yet, or not asked for), and the decision map's Monte-Carlo spread
@@ -110,6 +121,7 @@ class Trainer:
         self.speed_index = speed_index
         self.boundary_shape: tuple[int, int] | None = None
         self._boundary: BoundaryGrid | None = None
+        self._curves: CurveGrid | None = None
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
         self._wake = threading.Event()
         self._pending: list[Snapshot] = []
@@ -183,7 +195,7 @@ class Trainer:
                 self._change(Change("speed", speed_label(self.speed)))
         elif name == "boundary_shape":
             self.boundary_shape = args[0]  # type: ignore[assignment]
-            self._boundary = None
+            self._boundary = self._curves = None
             self._spread_grid, self._spread = None, None
         elif name == "rules":
             self.rules_wanted = bool(args[0])
@@ -198,7 +210,7 @@ class Trainer:
         if self.on_event:
             self.on_event(change, step)
         if change.kind in ("reset", "dataset"):
-            self._boundary = None
+            self._boundary = self._curves = None
             self._spread_grid, self._spread = None, None
             self._rules = None  # of the old experiment
             self._restart()
@@ -326,13 +338,18 @@ class Trainer:
                         next_dataset=None if next_dataset is None else str(next_dataset.value),
                         snapshots=self._pending, reset=self._reset_flag, events=self._events,
                         applied=self.applied, note=self.note, map_aspect=self._map_aspect(),
-                        rules=self._rules if self.rules_wanted else None)
+                        map_kind=map_kind(exp.data), rules=self._rules if self.rules_wanted else None)
         if update.map_aspect is None:
             update.map_note = no_map_note(exp.data.n_features)
         if boundary and self.boundary_shape and exp.data.n_features == 2:
             if self._boundary is None:
                 self._boundary = BoundaryGrid(exp, *self.boundary_shape)
             update.boundary = self._boundary.compute()
+        elif boundary and self.boundary_shape and update.map_kind == "curve" and self.boundary_shape[0] >= 2:
+            if self._curves is None:
+                n = self.boundary_shape[0]
+                self._curves = CurveGrid(exp, n, passes=max(MC_MIN_PASSES, min(50, MC_ROWS // n)))
+            update.curves = self._curves.compute()
         if self.spread_wanted and self.boundary_shape and exp.data.n_features == 2:
             self._update_spread()
             if self._spread is not None:
@@ -386,8 +403,17 @@ class Trainer:
     def _map_aspect(self) -> float | None:
         data = self.exp.data
         if self._aspect is None or self._aspect[0] is not data:
-            self._aspect = (data, aspect(data))
+            self._aspect = (data, CURVE_ASPECT if map_kind(data) == "curve" else aspect(data))
         return self._aspect[1]
+
+
+def map_kind(data) -> str | None:
+    """Which map ``data`` gets (see ``Update.map_kind``)."""
+    if data.n_features == 2:
+        return "values" if data.regression else "boundary"
+    if data.n_features == 1 and data.regression:
+        return "curve"
+    return None
 
 
 class _RateMeter:

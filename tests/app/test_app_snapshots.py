@@ -69,6 +69,39 @@ def test_a_small_odd_window_with_a_deep_net_and_input_dropout(snap_compare):
     assert snap_compare(app, terminal_size=(61, 19))
 
 
+def regression_app(dataset: str, steps: int = STEPS, ascii_only: bool = False, **changes) -> DropoutApp:
+    return DropoutApp(Config.for_dataset(dataset, **changes), worker=False, paused=True, prerun=steps,
+                      ascii_only=ascii_only)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_sine_prediction_curves(snap_compare, size):
+    assert snap_compare(regression_app("sine"), terminal_size=size)
+
+
+def test_sine_prediction_curves_no_color(snap_compare, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(regression_app("sine"), terminal_size=(80, 24))
+
+
+def test_sine_prediction_curves_ascii(snap_compare):
+    assert snap_compare(regression_app("sine", ascii_only=True), terminal_size=(80, 24))
+
+
+def test_saddle_heat_map_of_the_predicted_value(snap_compare):
+    assert snap_compare(regression_app("saddle"), terminal_size=(120, 40))
+
+
+def test_saddle_heat_map_no_color(snap_compare, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def show_map(pilot):
+        await pilot.press("m")  # at 100×33 the map takes the loss curves' place on request
+        await pilot.pause()
+
+    assert snap_compare(regression_app("saddle"), run_before=show_map, terminal_size=(100, 33))
+
+
 async def _rules_view(pilot):
     await pilot.press("v")
     await pilot.pause()

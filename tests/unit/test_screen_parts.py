@@ -295,3 +295,14 @@ def test_roles_reach_the_contrast_target_on_a_pale_theme():
         for surface in roles.surfaces[name]:
             assert contrast(colour, surface) >= need - 1e-9, name
     assert contrast(Color.parse("#FEA62B"), Color.parse("#E0E0E0")) < MIN_CONTRAST  # the raw hue would fail
+
+
+def test_regression_curves_shrink_to_keep_the_layer_table():
+    # 61×19: eight rows under the summary. The curves asked for keep the table whole (the
+    # explanation quotes it) when they can shrink to their minimum; a fixed-aspect map cannot.
+    kept = plan_column(11, 28, 2, True, 2.0, map_min=5, keep_table=True)
+    assert (kept.map, kept.table, kept.chart) == (5, 3, 0)
+    taken = plan_column(11, 28, 2, True, 2.0, map_min=5)
+    assert taken.table == 0 and taken.map == 8
+    too_short = plan_column(10, 28, 2, True, 2.0, map_min=5, keep_table=True)
+    assert too_short.table == 0 and too_short.map == 7

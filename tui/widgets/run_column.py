@@ -1,4 +1,6 @@
-"""One run's column: loss curves, loss/accuracy, per-layer table, decision boundary.
+"""One run's column: loss curves, loss/accuracy (regression: MSE, R², spread), per-layer table, and a
+map: the decision boundary, for regression the prediction curves (1-D) or a heat map of the
+predicted value (2-D).
 
 Both columns have the same structure, the same widths and the same rows (``plan_column`` decides
 the rows from the column's size alone), so they line up row for row; the unrescaled column's
@@ -7,6 +9,7 @@ the rows from the column's size alone), so they line up row for row; the unresca
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -18,11 +21,13 @@ from dropout_tui.core.snapshot import RunMetrics
 from ..history import RunView, YScale
 from .boundary_map import MIN_ROWS as MAP_MIN
 from .boundary_map import BoundaryMap, rows_needed
+from .curve_view import CurveView
+from .value_map import ValueMap
 from . import glyphs
 from .diff_view import DiffView
 from .layer_table import LayerTable
 from .loss_chart import GLYPHS, GLYPHS_ASCII, LossChart, legend_text
-from ..numbers import fit, pct
+from ..numbers import fit, num, ok, pct
 from .rows import Part, fit_row
 from .rules_view import RulesView
 from .theme import Roles
@@ -31,6 +36,8 @@ TITLES = {
     "inverted": ("inverted (÷ keep_prob in training)", "inverted (÷p)"),
     "unrescaled": ("unrescaled (no ÷ keep_prob)", "unrescaled"),
 }
+# The widget each kind of map (``Update.map_kind``) is drawn by, by its class in the column.
+MAP_VIEWS = {"boundary": ".boundary", "values": ".values", "curve": ".curve"}
 SUMMARY_ROWS = 3  # test, train, ×p at test
 RULES_MIN = 8  # the prediction rules take the map's rows too when they would have fewer than this
 CHART_MIN = 4  # three plot rows and the step axis
@@ -54,13 +61,17 @@ class ColumnPlan:
 
 
 def plan_column(height: int, width: int, n_layers: int, map_wanted: bool | None,
-                aspect: float | None, *, note: bool = False) -> ColumnPlan:
+                aspect: float | None, *, note: bool = False, map_min: int = MAP_MIN,
+                keep_table: bool = False) -> ColumnPlan:
     """Rows for the chart, legend, layer table and map in a column ``height`` × ``width`` (inside
     its border). The summary rows always show. ``map_wanted``: None lets the size decide (a map
     beside the curves when both have room), True asks for the map — in place of the curves and
     the table when it cannot have both —, False hides it. A map shows only with ``MAP_MIN`` rows,
     and only as many rows as it needs at this width; the curves take the rest. ``note``: the data
-    has no map (``aspect`` None) and the map's place gets one row saying why, taken from the curves."""
+    has no map (``aspect`` None) and the map's place gets one row saying why, taken from the curves.
+    ``map_min``: the fewest rows the map is legible in (``MAP_MIN``; the regression curves need
+    fewer). ``keep_table``: a map asked for shrinks down to ``map_min`` rather than hide the layer
+    table (the curve view fills any height; the explanation quotes the table)."""
     rest = height - SUMMARY_ROWS
     table_full = 1 + n_layers
     legend = 1 if width >= LEGEND_ONE_LINE else 2
@@ -68,13 +79,15 @@ def plan_column(height: int, width: int, n_layers: int, map_wanted: bool | None,
         need = rows_needed(width, aspect)
         beside = rest - legend - table_full - (CHART_TALL if map_wanted is None else CHART_MIN)
         rows = min(need, beside)
-        if rows >= MAP_MIN:
+        if rows >= map_min:
             return ColumnPlan(chart=rest - legend - table_full - rows, legend=legend, table=table_full, map=rows)
         if map_wanted:
             rows = min(need, rest)
-            if rows >= MAP_MIN:
+            if rows >= map_min:
                 # The map in place of the curves; the table too if it fits whole in what is left.
                 left = rest - rows
+                if keep_table and left < table_full and rest - table_full >= map_min:
+                    rows, left = rest - table_full, table_full
                 table = table_full if left >= table_full else 0
                 return ColumnPlan(chart=0, legend=0, table=table, map=rows + left - table)
     # No map: the curves get what the table leaves, but at least CHART_MIN rows; the legend's
@@ -96,6 +109,7 @@ class RunColumn(Vertical):
         self.rule = rule
         self.border_title = TITLES[rule][0]
         self.plan: ColumnPlan | None = None
+        self.map_kind: str | None = None
         self.rules_mode = False  # the prediction rules in place of the curves and the layer table
 
     def compose(self) -> ComposeResult:
@@ -106,6 +120,8 @@ class RunColumn(Vertical):
         yield LayerTable(classes="layers")
         yield RulesView(classes="rules")
         yield BoundaryMap(classes="boundary")
+        yield CurveView(classes="curve")
+        yield ValueMap(classes="values")
 
     def on_resize(self) -> None:
         plan = getattr(self.app, "plan_columns", None)
@@ -117,24 +133,56 @@ class RunColumn(Vertical):
         """(width, height) inside the border and padding."""
         return self.content_region.width, self.content_region.height
 
-    def apply_plan(self, plan: ColumnPlan, rules_mode: bool | None = None) -> bool:
-        """Give each part its rows (a layout pass: only when the plan or the mode changes). True if
-        it did. In rules mode the prediction rules take the rows of the curves, their legend and
-        the layer table, and the map's too when those are fewer than ``RULES_MIN``."""
+    @property
+    def map_view(self):
+        """The widget that draws this column's kind of map (the boundary map when there is none)."""
+        return self.query_one(MAP_VIEWS.get(self.map_kind or "", ".boundary"))
+
+    def show_map(self, maps, spread, kind: str | None) -> None:
+        """Draw a grid of 2-D outputs: class probabilities (with the Monte-Carlo ``spread`` when
+        given) on the boundary map, or for regression (``kind`` "values") predicted values."""
+        if kind == "values":
+            self.query_one(ValueMap).set_map(maps.probs[self.rule], maps.train)
+        else:
+            self.query_one(".boundary", BoundaryMap).set_map(maps.probs[self.rule], maps.train, spread)
+
+    def show_maps(self, update) -> None:
+        """Draw what an Update brought besides a 2-D grid: 1-D regression ``curves``, or the note
+        saying why there is no map."""
+        if update.curves is not None:
+            self.query_one(CurveView).set_curves(update.curves, self.rule)
+        elif update.boundary is None and update.map_note:
+            self.show_map_note(update.map_note)
+
+    def clear_maps(self) -> None:
+        for selector in MAP_VIEWS.values():
+            view = self.query_one(selector)
+            if isinstance(view, (BoundaryMap, CurveView)):
+                view.clear()
+
+    def apply_plan(self, plan: ColumnPlan, rules_mode: bool | None = None, map_kind: str | None = "keep") -> bool:
+        """Give each part its rows (a layout pass: only when the plan, the mode or the kind of map
+        changes). True if it did. In rules mode the prediction rules take the rows of the curves,
+        their legend and the layer table, and the map's too when those are fewer than
+        ``RULES_MIN``. ``map_kind``: ``Update.map_kind`` ("keep": as before)."""
         if rules_mode is None:
             rules_mode = self.rules_mode
-        if plan == self.plan and rules_mode == self.rules_mode:
+        if map_kind == "keep":
+            map_kind = self.map_kind
+        if plan == self.plan and rules_mode == self.rules_mode and map_kind == self.map_kind:
             return False
-        self.plan, self.rules_mode = plan, rules_mode
+        self.plan, self.rules_mode, self.map_kind = plan, rules_mode, map_kind
+        shown = MAP_VIEWS.get(map_kind or "", ".boundary")
         rules = boundary = 0
         if rules_mode:
             rules, boundary = plan.chart + plan.legend + plan.table, plan.map
             if rules < RULES_MIN:
                 rules, boundary = rules + boundary, 0
-            parts = ((".chart", 0), (".legend", 0), (".layers", 0), (".rules", rules), (".boundary", boundary))
+            parts = [(".chart", 0), (".legend", 0), (".layers", 0), (".rules", rules)]
         else:
-            parts = ((".chart", plan.chart), (".legend", plan.legend), (".layers", plan.table), (".rules", 0),
-                     (".boundary", plan.map))
+            boundary = plan.map
+            parts = [(".chart", plan.chart), (".legend", plan.legend), (".layers", plan.table), (".rules", 0)]
+        parts += [(selector, boundary if selector == shown else 0) for selector in MAP_VIEWS.values()]
         for selector, rows in parts:
             widget = self.query_one(selector)
             widget.display = rows > 0
@@ -157,7 +205,7 @@ class RunColumn(Vertical):
     def show_map_note(self, note: str) -> None:
         """Say in the map's place why there is no map (when the plan gave it a row)."""
         roles: Roles = getattr(self.app, "roles", None) or Roles()
-        self.query_one(BoundaryMap).show(Text(note, roles.muted))
+        self.query_one(".boundary", BoundaryMap).show(Text(note, roles.muted))
 
     def show_run(self, run: RunMetrics, history: RunView, scale: YScale, log_x: bool) -> None:
         roles: Roles = getattr(self.app, "roles", None) or Roles()
@@ -188,10 +236,45 @@ def _cells(label: str, label_style: str, loss, acc, third: list[Text | None], wi
     return fit_row(parts, ["third", "third"], width)
 
 
+def _spread(x, label: str = "spread ") -> Text:
+    # num(), as the explanation quotes it: the same digits here and in its sentence.
+    return Text.assemble((label, ""), (num(x, 3, width=5).rjust(5), "bold"), "×")
+
+
+def regression_summary(run: RunMetrics, width: int, roles: Roles | None = None) -> Text:
+    """The test and train rows of a regression run: MSE (the loss), RMSE (with room), R² and the
+    output spread (predictions' std ÷ targets' std) of the test set; the training MSE and RMSE
+    without dropout and the loss with dropout. Short of width RMSE goes first, then R², then
+    the training row's dropout loss shortens."""
+    roles = roles or Roles()
+    sep = "  " if width >= WIDE else " "
+    test_loss, train_loss = run.get("test_loss"), run.get("train_loss")
+    test = fit_row([
+        Part("label", [Text("test ", roles.series["test_loss"])], sep=""),
+        Part("mse", [Text.assemble("MSE ", (fit(test_loss, 5), "bold"))], sep=sep),
+        Part("rmse", [Text.assemble(("RMSE ", roles.muted), fit(run.get("test_rmse"), 5)), None], sep=sep),
+        Part("r2", [Text.assemble(("R² ", roles.muted), fit(run.get("test_r2"), 4, 2)), None], sep=sep),
+        Part("spread", [_spread(run.get("test_spread")), _spread(run.get("test_spread"), "spr ")], sep=sep),
+    ], ["rmse", "r2", "spread"], width)
+    rmse = "RMSE" in test.plain
+    train_rmse = math.sqrt(train_loss) if ok(train_loss) and train_loss >= 0 else train_loss
+    drop = run.get("train_loss_dropout")
+    train = fit_row([
+        Part("label", [Text("train", roles.series["train_loss"])], sep=""),
+        Part("mse", [Text.assemble("MSE ", (fit(train_loss, 5), "bold"))], sep=sep),
+        Part("rmse", [Text.assemble(("RMSE ", roles.muted), fit(train_rmse, 5))] if rmse else [None], sep=sep),
+        Part("drop", [Text.assemble(("w/ dropout ", roles.muted), fit(drop, 5)),
+                      Text.assemble(("drop ", roles.muted), fit(drop, 5)), None], sep=sep),
+    ], ["drop", "drop"], width)
+    return Text("\n").join([test, train])
+
+
 def summary_text(run: RunMetrics, width: int, roles: Roles | None = None) -> Text:
     """The test and train rows. Their cells have fixed widths, so what drops out at a width is the
     same in both columns whatever the values: first the confidence (and the training loss with
     dropout) shorten, then they go."""
+    if "test_r2" in run:
+        return regression_summary(run, width, roles)
     roles = roles or Roles()
     conf = run.get("test_confidence")
     test = _cells("test ", roles.series["test_loss"], run.get("test_loss"), run.get("test_acc"),
@@ -221,6 +304,14 @@ def scaled_text(run: RunMetrics, width: int, roles: Roles | None = None) -> Text
                         Part("why", [Text("not needed: ÷p in training", roles.muted),
                                      Text("not needed", roles.muted)], sep=" ")], ["why"], width)
     sep = "  " if width >= WIDE else " "
+    if "test_spread_scaled" in run:  # regression: MSE, R² and the output spread of that evaluation
+        return fit_row([
+            Part("label", [label], sep=""),
+            Part("loss", [Text.assemble("MSE ", (fit(run.get("test_loss_scaled"), 5), "bold"))], sep=" "),
+            Part("r2", [Text.assemble(("R² ", roles.muted), fit(run.get("test_r2_scaled"), 4, 2)), None], sep=sep),
+            Part("spread", [_spread(run.get("test_spread_scaled")),
+                            _spread(run.get("test_spread_scaled"), "spr ")], sep=sep),
+        ], ["r2", "spread"], width)
     return fit_row([
         Part("label", [label], sep=""),
         Part("loss", [Text.assemble("loss ", (fit(run.get("test_loss_scaled"), 5), "bold"))], sep=" "),
