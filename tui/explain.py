@@ -59,7 +59,7 @@ HUGE_NORM = 1000.0  # ... and this large: >10x the initial ‖W‖ of any allowe
 CONVEX = ("relu", "leaky_relu")  # activations for which Jensen's inequality gives the drift's sign
 MEAN_IS_NOISE = ("tanh",)  # zero-centred: a mean ratio of means near zero says nothing
 
-REACH = 0.01  # Monte-Carlo dropout "reaches" a reference loss when within 1% of it
+REACH = 0.01  # Monte-Carlo dropout "reaches" a reference loss when at most 1% above it
 MC_PAPER_K = 50  # Srivastava et al. 2014, section 7.5: about this many sampled networks match weight scaling
 
 TAGS = ("why", "harm", "fix", "note", "warn")
@@ -902,10 +902,10 @@ def _say_mc(v: View, rule: str, short: bool) -> str:
         below = (f"; at T = {last['T']} it is below it ({loss_text(last['test_loss'])})"
                  if last["test_loss"] < ref and last["T"] != t else "")
         if short:
-            return (f"{_at(v)}MC dropout ({rule}) is within 1% of the {name} loss {loss_text(ref)} from T = {t} "
+            return (f"{_at(v)}MC dropout ({rule}) is at most 1% above the {name} loss {loss_text(ref)} from T = {t} "
                     f"on{below}.")  # "MC" starts the sentence either way
         return _cap(f"{_at(v)}averaging T passes with dropout on (Monte-Carlo dropout) brings the {rule} run's "
-                    f"test loss within 1% of its {name} loss {loss_text(ref)} from T = {t} on (T = {t}: "
+                    f"test loss to at most 1% above its {name} loss {loss_text(ref)} from T = {t} on (T = {t}: "
                     f"{loss_text(at_t)}){below}; Srivastava et al. (2014) found about k = {MC_PAPER_K} passes "
                     "match weight scaling.")
     r = rise(ref, last["test_loss"])

@@ -3,8 +3,9 @@
 
 The app drives itself (Textual's ``run_test``) from a fixed seed and a fixed number of steps, so
 the pictures are reproducible and show what a user sees after a few seconds of training: at the
-sizes the README names, per dataset (and the Iris petals CSV), in ASCII mode, without colour (NO_COLOR), in a small odd
-window with a deep net, and in a light theme.
+sizes the README names, per dataset (and the Iris petals CSV), in ASCII mode, without colour
+(NO_COLOR), in a small odd window with a deep net, in a light theme, and with the prediction rules
+shown.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Shot:
     ascii_only: bool = False
     no_color: bool = False
     theme: str | None = None
+    keys: tuple[str, ...] = ()  # pressed before the picture (e.g. v: the prediction rules)
 
 
 SHOTS = [
@@ -46,6 +48,9 @@ SHOTS = [
     Shot("dropout-tui-no-color-80x24.svg", (80, 24), no_color=True),
     Shot("dropout-tui-61x19.svg", (61, 19), DEEP),
     Shot("dropout-tui-light-120x40.svg", (120, 40), theme="textual-light"),
+    # The prediction rules (v): no dropout, ×p, dropout left on, Monte-Carlo dropout against T.
+    Shot("prediction-rules-120x40.svg", (120, 40), keys=("v",)),
+    Shot("prediction-rules-80x24.svg", (80, 24), keys=("v",)),
     # Regression: the prediction curves (sine) and the heat map of the predicted value (saddle).
     Shot("regression-sine-80x24.svg", (80, 24), {"dataset": "sine"}),
     Shot("regression-sine-no-color-80x24.svg", (80, 24), {"dataset": "sine"}, no_color=True),
@@ -73,6 +78,9 @@ async def _shoot(out_dir: Path, shot: Shot) -> Path:
     async with app.run_test(size=shot.size) as pilot:
         if shot.theme:
             app.theme = shot.theme
+        for key in shot.keys:
+            await pilot.press(key)
+            await pilot.pause()
         await pilot.pause()
         await pilot.pause()
         path = app.save_screenshot(filename=shot.name, path=str(out_dir))

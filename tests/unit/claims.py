@@ -17,7 +17,7 @@ from dropout_tui.core.metrics import CHANCE_MARGIN
 NUMBER = re.compile(r"(?<![\w.‖])[-+]?\d+(?:,\d{3})*(?:\.\d+)?(?:e[-+]?\d+)?%?")
 N = r"([-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?%?)"  # one printed number, as a group
 CONSTANTS = {1.0, 2014.0, 50.0}  # "1/p", "ratio 1", "(Srivastava et al. 2014)", their "k = 50"
-REACH = 0.01  # "within 1%" of a reference loss
+REACH = 0.01  # "at most 1% above" a reference loss
 DRIFT = 0.15  # the layer table's warning colour: a mean ratio further than this from 1
 ACC_POINTS, ERR_RATIO = 0.02, 1.25
 # What the run columns show: the *_own / *_theory ratios, gradient norms, the output layer's weight
@@ -321,17 +321,17 @@ def _check_prediction(rid: str, text: str, snap: dict, ctx, bad) -> None:
         return
     ref = rules["weight_scaling" if run_name == "unrescaled" else "no_dropout"]["test_loss"]
     mc = rules["mc_dropout"]
-    m = re.search(r"within 1% of (?:its |the )?\S+(?: at test)? loss " + N + r" from T = (\d+) on", text)
+    m = re.search(r"at most 1% above (?:its |the )?\S+(?: at test)? loss " + N + r" from T = (\d+) on", text)
     if m:
         t = int(m.group(2))
         if not matches(m.group(1), ref):
             bad(rid, "misquotes the reference loss", text)
         later = [row for row in mc if row["T"] >= t]
         if not later or later[0]["T"] != t or any(row["test_loss"] > ref * (1 + REACH) for row in later):
-            bad(rid, "not within 1% from that T on", text)
+            bad(rid, "not at most 1% above from that T on", text)
         earlier = [row for row in mc if row["T"] < t]
         if earlier and earlier[-1]["test_loss"] <= ref * (1 + REACH):
-            bad(rid, "already within 1% before that T", text)
+            bad(rid, "already at most 1% above before that T", text)
         below = re.search(r"at T = (\d+) it is below it \(" + N + r"\)", text)
         if below and not (mc[-1]["T"] == int(below.group(1)) and matches(below.group(2), mc[-1]["test_loss"])
                           and mc[-1]["test_loss"] < ref):
