@@ -723,7 +723,9 @@ def _difference(header: dict, identity: dict) -> str | None:
     if not isinstance(theirs, dict):
         return "no configuration"
     for name in sorted(set(theirs) | set(ours), key=lambda n: list(names).index(n) if n in names else 99):
-        a, b = theirs.get(name), ours.get(name)
+        # A field added since the file was made (--data, --mc-max...) counts as its default there.
+        default = names[name].default if name in names else None
+        a, b = theirs.get(name, default), ours.get(name)
         if a != b:
             spelling = option_name(names[name]) if name in names else name
             return f"{spelling} {_shown(a)}, not {_shown(b)}"

@@ -197,3 +197,20 @@ def test_the_results_file_and_the_csv_cannot_be_one_file(capsys, tmp_path):
                          "--csv", str(path), "--force")
     assert code == 2 and out == "" and "--csv" in err and "--out" in err
     assert not path.exists()  # refused before the results file was made
+
+
+def test_a_results_file_from_before_a_new_option_still_resumes(tmp_path):
+    """Options added since a results file was made (e.g. --data, --mc-max) count as their defaults
+    in it, so an unchanged sweep keeps its finished results."""
+    path = tmp_path / "r.jsonl"
+    spec = parse([*SMALL, "--keep-probs", "0.5", "--seeds", "1"]).spec
+    ResultsFile.open(path, spec).close()
+    lines = path.read_text().splitlines()
+    header = json.loads(lines[0])
+    for name in ("data", "test_data", "label", "mc_max"):
+        header["config"].pop(name)
+    path.write_text(json.dumps(header) + "\n")
+    ResultsFile.open(path, spec).close()  # no error: the same sweep
+    changed = parse([*SMALL, "--keep-probs", "0.5", "--seeds", "1", "--mc-max", "50"]).spec
+    with pytest.raises(Exception, match="--mc-max 200, not 50"):
+        ResultsFile.open(path, changed)
