@@ -19,9 +19,10 @@ a few hundred cells in runs of one colour, and ``DiffView`` sends only the cells
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
+from rich.style import StyleType
 from rich.text import Text
 
 from ..history import YScale, nice_ceiling
@@ -190,8 +191,7 @@ def plot_lines(steps, series, plot_w: int, rows: int, y0: float, y1: float, wher
     """Rows of text plotting each series on the shared y range: braille dots in colour, one
     glyph per cell and series without (``mono``)."""
     px_w, px_h = (plot_w, rows) if mono else (plot_w * 2, rows * 4)
-    bits = np.zeros((rows, plot_w), int)
-    owners = np.zeros((rows, plot_w), int)  # bit i: series i has a dot in the cell
+    images = []
     if steps and y1 > y0:
         xs = np.clip(np.rint(where(np.asarray(steps, float)) * (px_w - 1)), 0, px_w - 1).astype(int)
         for index, name in enumerate(SERIES):
@@ -199,38 +199,60 @@ def plot_lines(steps, series, plot_w: int, rows: int, y0: float, y1: float, wher
             if len(values) == 0:
                 continue
             values = ema(values) if name in SMOOTHED else np.asarray(values, float)
-            image = series_pixels(xs[:len(values)], values, px_w, px_h, y0, y1)
-            if mono:
-                owners |= image.astype(int) << index
-                continue
-            # Braille: each cell is 4 pixel rows by 2 pixel columns, one bit per dot.
-            cells = image.reshape(rows, 4, plot_w, 2)
-            for dot_row in range(4):
-                for dot_col in range(2):
-                    bits |= cells[:, dot_row, :, dot_col].astype(int) * _BITS[dot_row][dot_col]
-            owners |= cells.any(axis=(1, 3)).astype(int) << index
+            images.append((index, series_pixels(xs[:len(values)], values, px_w, px_h, y0, y1)))
+    bits, owners = stack_pixels(images, rows, plot_w, mono)
     styles = {name: roles.series.get(name, "") for name in (*SERIES, "overlap")}
-    lines = []
-    for r in range(rows):
-        line = Text()
-        run_style: str | None = None
-        run: list[str] = []
-        for c, who in enumerate(owners[r].tolist()):
+    return [plotted_line(owners[r], bits[r], SERIES, styles, glyphs, mono) for r in range(rows)]
+
+
+def stack_pixels(images: Iterable[tuple[int, np.ndarray]], rows: int, cols: int,
+                 mono: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Overlay pixel images, each with its series index i: bool arrays of (rows·4, cols·2) pixels,
+    or (rows, cols) when ``mono``. Returns (the braille dot bits of each cell, its owners: bit i set
+    where series i has a pixel in the cell), both (rows, cols) ints."""
+    bits = np.zeros((rows, cols), int)
+    owners = np.zeros((rows, cols), int)
+    for index, image in images:
+        if mono:
+            owners |= image.astype(int) << index
+            continue
+        # Braille: each cell is 4 pixel rows by 2 pixel columns, one bit per dot.
+        cells = image.reshape(rows, 4, cols, 2)
+        for dot_row in range(4):
+            for dot_col in range(2):
+                bits |= cells[:, dot_row, :, dot_col].astype(int) * _BITS[dot_row][dot_col]
+        owners |= cells.any(axis=(1, 3)).astype(int) << index
+    return bits, owners
+
+
+def plotted_line(owners: np.ndarray, bits: np.ndarray, names, styles: dict, glyphs: dict[str, str],
+                 mono: bool) -> Text:
+    """One row of ``stack_pixels``: each cell the braille dots (or, ``mono``, the glyph) of the
+    series ``names[i]`` that owns it, in its style, or "overlap" where several share it."""
+    def cells():
+        for who, dots in zip(owners.tolist(), bits.tolist()):
             if not who:
-                drawn, style, ch = None, None, " "
-            else:
-                drawn = "overlap" if who & (who - 1) else SERIES[who.bit_length() - 1]
-                style = styles[drawn]
-                ch = glyphs[drawn] if mono else chr(0x2800 + int(bits[r, c]))
-            if style != run_style and run:
-                line.append("".join(run), run_style)
-                run = []
-            run_style = style
-            run.append(ch)
-        if run:
+                yield " ", None
+                continue
+            drawn = "overlap" if who & (who - 1) else names[who.bit_length() - 1]
+            yield (glyphs[drawn] if mono else chr(0x2800 + dots)), styles[drawn]
+    return styled_runs(cells())
+
+
+def styled_runs(cells: Iterable[tuple[str, StyleType | None]]) -> Text:
+    """A line of (character, style) cells, one span per run of equal style."""
+    line = Text()
+    run_style: StyleType | None = None
+    run: list[str] = []
+    for ch, style in cells:
+        if style != run_style and run:
             line.append("".join(run), run_style)
-        lines.append(line)
-    return lines
+            run = []
+        run_style = style
+        run.append(ch)
+    if run:
+        line.append("".join(run), run_style)
+    return line
 
 
 def legend_text(width: int, rows: int, roles: Roles, mono: bool, glyphs: dict[str, str], scale: YScale,

@@ -24,7 +24,7 @@ from rich.text import Text
 from dropout_tui.core.snapshot import RunMetrics
 
 from .diff_view import DiffView
-from .loss_chart import AXIS, tick_label, series_pixels
+from .loss_chart import AXIS, plotted_line, series_pixels, stack_pixels, tick_label
 from ..numbers import fit, fmt, ok, pct, prob
 from .rows import Part, fit_row
 from .theme import Roles
@@ -47,7 +47,6 @@ MC_MIN = 2
 CHART_MIN = 5  # legend, three plot rows, the T axis
 CHART_PREF = 8
 OFF_CHART = 2.0  # a reference line further above the curve than this many times its span is written, not drawn
-_BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))  # braille [dot row][dot col]
 MONO = {"mc": "o", "no_dropout": "-", "weight_scaling": "=", "overlap": "*"}
 
 
@@ -218,30 +217,13 @@ def chart_lines(rules, width: int, rows: int, roles: Roles, mono: bool) -> list[
     styles = {"mc": roles.series.get("test_loss", ""), "no_dropout": roles.series.get("train_loss", ""),
               "weight_scaling": roles.fix, "overlap": roles.series.get("overlap", "bold")}
     names = [name for name, _ in series]
-    bits = np.zeros((plot_h, plot_w), int)
-    owners = np.zeros((plot_h, plot_w), int)
-    for index, (_, image) in enumerate(series):
-        if mono:
-            owners |= image.astype(int) << index
-            continue
-        cells = image.reshape(plot_h, 4, plot_w, 2)
-        for r in range(4):
-            for c in range(2):
-                bits |= cells[:, r, :, c].astype(int) * _BITS[r][c]
-        owners |= cells.any(axis=(1, 3)).astype(int) << index
+    bits, owners = stack_pixels(((i, image) for i, (_, image) in enumerate(series)), plot_h, plot_w, mono)
     out = [_legend(refs, off, width, roles, mono, styles)]
     ticks = {0: y1, plot_h - 1: y0}
     for r in range(plot_h):
         gutter = Text(tick_label(ticks[r]) + "┤", roles.muted) if r in ticks else Text(" " * (AXIS - 1) + "│",
                                                                                      roles.faint)
-        line = Text()
-        for c, who in enumerate(owners[r].tolist()):
-            if not who:
-                line.append(" ")
-                continue
-            name = "overlap" if who & (who - 1) else names[who.bit_length() - 1]
-            line.append(MONO[name] if mono else chr(0x2800 + int(bits[r, c])), styles[name])
-        out.append(gutter + line)
+        out.append(gutter + plotted_line(owners[r], bits[r], names, styles, MONO, mono))
     out.append(Text("T".ljust(AXIS), roles.muted) + _t_axis(ts[-1], top, plot_w, roles))
     return out
 

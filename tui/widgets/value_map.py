@@ -19,6 +19,7 @@ from rich.style import Style
 from rich.text import Text
 
 from .boundary_map import BoundaryMap, grid_for
+from .loss_chart import styled_runs
 from ..numbers import fmt
 from .rows import Part, fit_row
 
@@ -149,26 +150,15 @@ def _render_colour(codes: np.ndarray, train, half: bool) -> Text:
             palette[code] = colour(code)
         return palette[code]
 
-    lines = []
-    for r in range(rows):
+    def cells(r: int):
+        """(character, style) of each cell of text row ``r``."""
         top, bottom = codes[2 * r], codes[2 * r + 1] if half else codes[2 * r]
-        line = Text()
-        run_style: Style | None = None
-        run_text: list[str] = []
         for c in range(codes.shape[1]):
             if (r, c) in points:
-                ch, style = ("●" if half else "o"), Style(color=Color.from_rgb(*POINT), bgcolor=col(bottom[c]),
-                                                         bold=True)
+                yield ("●" if half else "o"), Style(color=Color.from_rgb(*POINT), bgcolor=col(bottom[c]), bold=True)
             elif half:
-                ch, style = "▀", Style(color=col(top[c]), bgcolor=col(bottom[c]))
+                yield "▀", Style(color=col(top[c]), bgcolor=col(bottom[c]))
             else:
-                ch, style = " ", Style(bgcolor=col(top[c]))
-            if style != run_style and run_text:
-                line.append("".join(run_text), run_style)
-                run_text = []
-            run_style = style
-            run_text.append(ch)
-        if run_text:
-            line.append("".join(run_text), run_style)
-        lines.append(line)
-    return Text("\n").join(lines)
+                yield " ", Style(bgcolor=col(top[c]))
+
+    return Text("\n").join(styled_runs(cells(r)) for r in range(rows))
