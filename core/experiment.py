@@ -13,6 +13,7 @@ the earlier streams exactly as they were.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -147,11 +148,11 @@ class PairedExperiment:
         self._plans: dict[int, tuple[tuple[float, float], list[MaskSite], int, dict]] = {}
         self._snapshotter = Snapshotter(self)
 
-    def snapshot(self, rules: bool = False) -> Snapshot:
+    def snapshot(self, rules: bool = False, should_stop: Callable[[], bool] | None = None) -> Snapshot:
         """Metrics of both runs at the current step (see ``core.snapshot``); with ``rules``, every
-        prediction rule too (Monte-Carlo dropout up to ``config.mc_max`` passes: costly). Changes no
-        training state."""
-        return self._snapshotter.take(rules)
+        prediction rule too (Monte-Carlo dropout up to ``config.mc_max`` passes: costly), unless
+        ``should_stop()`` turns true midway: then none. Changes no training state."""
+        return self._snapshotter.take(rules, should_stop)
 
     def set_keep_prob(self, p: float) -> None:
         """keep_prob of every hidden layer from the next step on. Raises ConfigError if invalid."""

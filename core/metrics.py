@@ -29,6 +29,7 @@ The snapshot's shape is defined in ``core.snapshot``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import partial
 
 import numpy as np
@@ -119,10 +120,11 @@ class Snapshotter:
             ws = self._ws[key] = run.net.workspace(n)
         return ws
 
-    def take(self, rules: bool = False) -> Snapshot:
+    def take(self, rules: bool = False, should_stop: Callable[[], bool] | None = None) -> Snapshot:
         """Both runs at the experiment's current step; with ``rules``, each run also carries every
-        prediction rule (``core.prediction``: far more work than the rest). Changes no training
-        state and draws from no training stream."""
+        prediction rule (``core.prediction``: far more work than the rest) unless ``should_stop``
+        says to abandon them midway (then the snapshot has none). Changes no training state and
+        draws from no training stream."""
         exp = self.exp
         with np.errstate(all="ignore"):
             masks = self._metric_masks()
@@ -130,7 +132,7 @@ class Snapshotter:
         if rules:
             if self._rules is None:
                 self._rules = PredictionRules(exp, exp.config.mc_max)
-            for rule, result in self._rules.evaluate().items():
+            for rule, result in (self._rules.evaluate(should_stop) or {}).items():
                 runs[rule]["rules"] = result
         # The dataset too: after a reset or a dataset change, steps start again at 0, and a CSV of
         # the history must still tell the experiments apart.

@@ -351,9 +351,11 @@ class PredictionRules:
             self._state = {rule: _RunState(run.net, x, data.y_test, B) for rule, run in exp.runs.items()}
         return self._state
 
-    def evaluate(self) -> dict[str, RulesResult]:
+    def evaluate(self, should_stop: Callable[[], bool] | None = None) -> dict[str, RulesResult] | None:
         """{run name: RulesResult} at the current step. Changes no training state and no other
-        random stream; the same step always gives the same numbers."""
+        random stream; the same step always gives the same numbers. ``should_stop`` is asked
+        between stacks of passes: when it says yes the evaluation is abandoned (None), so a
+        caller with work waiting (a key pressed) is not held up by a whole evaluation."""
         exp = self.exp
         state = self._buffers()
         x = exp.data.x_test
@@ -368,6 +370,8 @@ class PredictionRules:
 
             rng = mc_generator(exp)
             for first in range(0, self.passes, B):
+                if should_stop is not None and should_stop():
+                    return None
                 self._draw(rng, probs, n, B)
                 for rule, run in exp.runs.items():
                     self._passes(run, state[rule], first, out[rule]["mc_dropout"], n, B)

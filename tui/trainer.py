@@ -17,7 +17,8 @@ cost far more than a snapshot, so they are evaluated only while the screen asks 
 ``rules`` command), on their own wall-clock cadence (``RulesCadence``: at most ``RULES_SHARE`` of
 the time) while training runs, and at once when paused (after a step, a reset or the request
 itself) — except while a keep_prob change is pending, which would evaluate the old step's weights
-under the new value. Each Update carries the latest evaluation (``Update.rules``: a snapshot with
+under the new value. A command arriving midway abandons an evaluation, so a key is never held up
+by the Monte-Carlo passes. Each Update carries the latest evaluation (``Update.rules``: a snapshot with
 ``rules`` in each run); its step says how old it is. The Monte-Carlo masks are seeded by step, so
 when they are taken never changes what they are. The same holds for the decision map's
 Monte-Carlo spread (the ``map_spread`` command, ``core.prediction.MCSpreadGrid``).
@@ -377,9 +378,12 @@ class Trainer:
         if not rules:
             return self.exp.snapshot()
         t0 = time.perf_counter()
-        snap = self.exp.snapshot(rules=True)
+        # A command waiting (a key pressed) abandons the evaluation: the key is served first, and
+        # the rules are evaluated again when next due (they are a fixed function of the step).
+        snap = self.exp.snapshot(rules=True, should_stop=lambda: not self._commands.empty())
         self._rules_cadence.spent(time.perf_counter() - t0)
-        self._rules = snap
+        if all("rules" in run for run in snap["runs"].values()):
+            self._rules = snap
         return snap
 
     def _update_spread(self) -> None:

@@ -420,3 +420,22 @@ def test_regression_mc_is_the_mean_of_single_passes(changes):
             assert row["test_spread"] == pytest.approx(np.std(mean) / np.std(y), rel=1e-12)
             assert row["predictive_std"] == pytest.approx(zs[:T, :, 0].std(axis=0).mean(), rel=1e-10, abs=1e-15)
         assert "test_acc" not in res[rule]["no_dropout"]
+
+
+def test_an_evaluation_abandoned_midway_returns_none_and_leaves_no_trace():
+    """A caller with work waiting stops the Monte-Carlo passes between stacks; the next evaluation
+    of the same step is the one a fresh evaluator gives."""
+    exp = PairedExperiment(_config(mc_max=50))
+    exp.advance(20)
+    pr = PredictionRules(exp, mc_max=50)
+    asked = []
+
+    def stop_on_third_look() -> bool:
+        asked.append(1)
+        return len(asked) >= 3
+
+    assert pr.evaluate(should_stop=stop_on_third_look) is None
+    assert len(asked) == 3  # looked between stacks, and stopped at once when told
+    assert pr.evaluate() == PredictionRules(exp, mc_max=50).evaluate()
+    snap = exp.snapshot(rules=True, should_stop=lambda: True)
+    assert all("rules" not in run for run in snap["runs"].values())

@@ -212,3 +212,21 @@ def test_map_spread_only_when_asked_and_independent_of_when(small_config):
     again = other.make_update(boundary=True)
     for rule in ("inverted", "unrescaled"):
         assert (again.spread[rule] == update.spread[rule]).all()
+
+
+def test_a_key_pressed_during_an_evaluation_is_served_first(small_config):
+    """A command waiting abandons the rules' evaluation (no rules in that update); they come with
+    the next one, the same numbers as ever."""
+    config = small_config(mc_max=10)
+    trainer = Trainer(config, paused=True)
+    trainer.prerun(30)
+    trainer.send("rules", True)
+    trainer.process_commands()
+    trainer.send("step")  # waiting in the queue while the update is made
+    assert trainer.make_update(boundary=False).rules is None
+    trainer.process_commands()
+    update = trainer.make_update(boundary=False)
+    assert update.rules is not None and update.rules["step"] == 31
+    fresh = _fresh_rules(config, 31)
+    for rule in ("inverted", "unrescaled"):
+        assert update.rules["runs"][rule]["rules"] == fresh["runs"][rule]["rules"]
