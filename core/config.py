@@ -23,6 +23,7 @@ TASKS = ("classification", "regression")
 # interactive speed. Whether a setting within them fits in this machine's memory is
 # ``check_memory``'s question.
 MAX_WIDTH = 4096
+FLOAT32_MAX = 3.4028234663852886e38  # the largest finite float32
 MAX_DEPTH = 16
 MAX_POINTS = 1_000_000
 MC_MAX = 200  # the top of the Monte-Carlo ladder
@@ -133,6 +134,11 @@ class Config:
         _choice("--activation", self.activation, tuple(ACTIVATIONS))
         _choice("--optimizer", self.optimizer, OPTIMIZERS)
         _choice("--dtype", self.dtype, DTYPES)
+        if self.dtype == "float32":
+            for option, p in (("--keep-prob", self.keep_prob), ("--input-keep-prob", self.input_keep_prob)):
+                if 1.0 / p > FLOAT32_MAX:  # inverted dropout's 1/p would be inf in the layers
+                    raise ConfigError(option, f"with --dtype float32, expected a number with 1/p below "
+                                              f"{FLOAT32_MAX:.3g}, got {p!r}")
         if not _int(self.seed) or self.seed < 0:
             raise ConfigError("--seed", f"expected an integer >= 0, got {self.seed!r}")
         smallest = min_size(self.dataset)

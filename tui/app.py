@@ -134,8 +134,6 @@ class DropoutApp(App):
         super().__init__()
         limit_blas_threads()
         self.ascii_only = ascii_only
-        if ascii_only:
-            self.add_class("-ascii")
         for name in UNCHECKABLE_THEMES:
             if name in self.available_themes:
                 self.unregister_theme(name)
@@ -195,6 +193,9 @@ class DropoutApp(App):
         return glyphs.prose(text) if self.ascii_only else text
 
     def on_mount(self) -> None:
+        # Here, not in __init__: before Textual 8 a class change restyles the screen, which does
+        # not exist yet there. Mounting comes before the first frame, so every frame has it.
+        self.set_class(self.ascii_only, "-ascii")
         # Textual's scroll bars draw with one renderer per process: each app sets the one it needs.
         ScrollBar.renderer = glyphs.ascii_scrollbar_render() if self.ascii_only else ScrollBarRender
         self._theme_changed()
@@ -295,8 +296,8 @@ class DropoutApp(App):
         shape = maps[0].grid_shape
         if shape != self._boundary_shape:
             self._boundary_shape = shape
-            self._last_map_resize = time.monotonic()
             self._command("boundary_shape", shape)
+            self._last_map_resize = time.monotonic()  # after: without a worker the map is made here
 
     def _on_signal(self, signum: int) -> None:
         # SIGHUP (the SSH link dropped), SIGTERM, SIGINT: the recordings get their closing record

@@ -37,7 +37,11 @@ async def test_sine_shows_the_prediction_curves_with_a_legend(size):
         assert shown_map(app) is CurveView
         for rule in ("inverted", "unrescaled"):
             view = app.query_one(f"#col-{rule}").query_one(CurveView)
-            lines = view._text.plain.split("\n")
+            for _ in range(40):  # the curves for the final size follow a resize once it settles
+                lines = view._text.plain.split("\n")
+                if len(lines) == view.size.height:
+                    break
+                await pilot.pause(0.05)
             assert len(lines) == view.size.height  # every row used: no blank rows below
             assert any(0x2800 < ord(ch) <= 0x28FF for ch in view._text.plain)  # a braille curve
             legend = lines[-1]

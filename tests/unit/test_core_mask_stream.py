@@ -6,10 +6,10 @@ probabilities whose float32 rounds to 1, tiny ones, float32 layers, and any choi
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from dropout_tui.core.config import Config
+from dropout_tui.core.config import FLOAT32_MAX, Config
 from dropout_tui.core.dropout import MaskSite, MaskStream, draw_mask, keep_threshold
 from dropout_tui.core.experiment import PairedExperiment
 
@@ -27,7 +27,9 @@ steps = st.lists(st.lists(st.tuples(probs, site_shape), min_size=1, max_size=4),
        want=st.sampled_from([(True, True), (True, False), (False, True)]))
 def test_mask_stream_matches_draw_mask_bit_for_bit(steps, seed, dtype, want):
     want_mask, want_scaled = want
-    # float32 layers with a keep_prob below ~3e-39 overflow 1/p: both sides must make the same inf/nan.
+    # A float32 1/p that overflows is refused by Config (and NumPy 1.x and 2.x multiply 0 by it
+    # differently: 0 or nan), so it is not compared.
+    assume(dtype is np.float64 or all(1.0 / p < FLOAT32_MAX for step in steps for p, _ in step))
     with np.errstate(over="ignore", invalid="ignore"):
         _compare(steps, seed, dtype, want_mask, want_scaled)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 
 from dropout_tui.core import fileio
 from dropout_tui.tui import app as app_module
@@ -100,12 +101,17 @@ async def test_resizes_coalesce_the_boundary_map_requests(small_config, monkeypa
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.pause(2.5)
         settled = len(sent)
+        storm_started = time.monotonic()
         for i in range(30):
             await pilot.resize_terminal(100 + i, 40 + i % 5)
+        storm = time.monotonic() - storm_started
         await pilot.pause(2.5)
         maps = list(app.query(BoundaryMap))
         assert maps and maps[0].display
         final = maps[0].grid_shape
-    # at most the storm's first size (at once, after a quiet spell) and the size it settled on
-    assert settled >= 1 and 1 <= len(sent) - settled <= 2, sent
-    assert sent[-1] == final and len(set(sent[settled:])) == len(sent) - settled
+    # The storm's first size (at once, after a quiet spell) and the size it settled on; a slow
+    # machine (or Textual) can stretch the storm past the settling time, which lets one more
+    # through per settling time it lasted. Never one per resize.
+    assert settled >= 1 and 1 <= len(sent) - settled <= 2 + int(storm / 2.0), (sent, storm)
+    storm_sent = sent[settled:]
+    assert sent[-1] == final and all(a != b for a, b in zip(storm_sent, storm_sent[1:]))  # no size twice running
