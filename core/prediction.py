@@ -115,6 +115,23 @@ def mc_generator(exp) -> np.random.Generator:
     return np.random.default_rng([seed.entropy, *seed.spawn_key, exp.step])
 
 
+def fold(S: np.ndarray, M2: np.ndarray, x: np.ndarray, k: int, tmp: np.ndarray) -> None:
+    """Fold sample number ``k`` (1 = the first) of a stream into its running sum ``S`` and its
+    sum of squared deviations ``M2``, in place (``tmp``: scratch of their shape). Welford's update
+    (Welford 1962; Knuth, TAOCP vol. 2, 4.2.2), M2 += (k-1)/k · (x - mean_{k-1})²: never negative,
+    and stable where the two-sum form Σx² - (Σx)²/k cancels."""
+    if k == 1:
+        np.copyto(S, x)
+        M2.fill(0)
+        return
+    np.divide(S, k - 1, out=tmp)
+    np.subtract(x, tmp, out=tmp)
+    np.multiply(tmp, tmp, out=tmp)
+    tmp *= (k - 1) / k
+    M2 += tmp
+    S += x
+
+
 class _ClassHead:
     """Cross-entropy, accuracy, confidence and predictive std of classification outputs, from
     one pass (a deterministic rule) or streamed over passes (Monte-Carlo dropout).
@@ -185,20 +202,11 @@ class _ClassHead:
         """Fold in the prepared rows ``part`` (one pass, n rows) as pass number ``k`` (1 = the
         first)."""
         z, p, logp = self._z[part], self._p[part], self._logp[part]
+        fold(self.S, self.M2, p, k, self.tmp)
         if k == 1:
-            np.copyto(self.S, p)
-            self.M2.fill(0)
             np.copyto(self.R, logp)
             self.finite = True
         else:
-            # Welford: M2 += (k-1)/k · (p - mean_{k-1})², never negative.
-            d = self.tmp
-            np.divide(self.S, k - 1, out=d)
-            np.subtract(p, d, out=d)
-            np.multiply(d, d, out=d)
-            d *= (k - 1) / k
-            self.M2 += d
-            self.S += p
             np.logaddexp(self.R, logp, out=self.R)
         if self.finite and not math.isfinite(_sum(z)):
             self.finite = False  # nan logits predict nothing; see metrics()
@@ -267,18 +275,9 @@ class _RegHead:
 
     def add(self, k: int, part: slice) -> None:
         z = self._z[part]
+        fold(self.S, self.M2, z, k, self.tmp)
         if k == 1:
-            np.copyto(self.S, z)
-            self.M2.fill(0)
             self.finite = True
-        else:
-            d = self.tmp
-            np.divide(self.S, k - 1, out=d)
-            np.subtract(z, d, out=d)
-            np.multiply(d, d, out=d)
-            d *= (k - 1) / k
-            self.M2 += d
-            self.S += z
         if self.finite and not math.isfinite(_sum(z)):
             self.finite = False
 
@@ -489,9 +488,6 @@ class MCSpreadGrid:
         rng = mc_generator(exp)
         out = {}
         with np.errstate(all="ignore"):
-            for _, S, M2, _, _ in self._state.values():
-                S.fill(0)
-                M2.fill(0)
             for k in range(1, self.passes + 1):
                 for (u, m, s), p in zip(self._masks, probs):
                     if p < 1.0:
@@ -502,15 +498,7 @@ class MCSpreadGrid:
                     mults = [None if p >= 1.0 else (s if inverted else m)
                              for (_, m, s), p in zip(self._masks, probs)]
                     run.net.forward(ws, self.points, mults)
-                    p_k = run.net.probabilities(ws)
-                    # Welford, as in _ClassHead.add: M2 += (k-1)/k · (p - mean_{k-1})².
-                    if k > 1:
-                        np.divide(S, k - 1, out=d)
-                        np.subtract(p_k, d, out=d)
-                        np.multiply(d, d, out=d)
-                        d *= (k - 1) / k
-                        M2 += d
-                    S += p_k
+                    fold(S, M2, run.net.probabilities(ws), k, d)
             for rule in exp.runs:
                 _, S, M2, d, std = self._state[rule]
                 np.divide(M2, self.passes, out=d)
