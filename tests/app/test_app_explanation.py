@@ -47,3 +47,17 @@ async def test_both_runs_diverged_stops_stepping_and_says_so(small_config):
         # the state stays on the status line; its note gives way at 80 columns, the panel says it whole
         assert "paused" in status and "inverted & unrescaled diverged" in status
         assert panel(app).startswith("Both runs diverged")
+
+
+async def test_a_narrower_window_wraps_the_same_sentences_anew(small_config):
+    """Paused, nothing new arrives: a resize alone must re-wrap the panel, whose text is the same
+    at both widths, rather than crop lines laid out for the old width."""
+    app = DropoutApp(small_config(), worker=False, paused=True, prerun=200)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.resize_terminal(61, 19)
+        await pilot.pause()
+        await pilot.pause(0.2)
+        explanation = app.query_one(Explanation)
+        width = explanation.size.width
+        assert explanation._strips and all(strip.cell_length == width for strip in explanation._strips)

@@ -58,8 +58,10 @@ class DiffView(Widget):
     def show(self, text: Text) -> None:
         if self.ascii_only:
             text = text_cells(text)
+        # The same text at the same width: nothing to draw. At a new width (a resize with nothing
+        # new to say) it is wrapped anew.
         if self._text is not None and text.plain == self._text.plain and text.spans == self._text.spans \
-                and text.style == self._text.style:
+                and text.style == self._text.style and self.size.width == self._width:
             return
         self._text = text
         self._relayout(self.size.width)

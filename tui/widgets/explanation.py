@@ -49,10 +49,13 @@ class Explanation(DiffView):
         self.show_for_width(lambda width: self._text_for(snapshot, context, max(20, width)))
 
     def on_resize(self) -> None:
-        # DiffView's handler rebuilds on a new width; a new height changes how many sentences fit.
+        # A new height changes how many sentences fit; a new width alone is DiffView's to handle
+        # (this handler takes its place, so it is called here).
         if self.size.height != self._height:
             self._height = self.size.height
             self.rebuild()
+        else:
+            super().on_resize()
 
     def _lines(self) -> int:
         return max(1, self.size.height or 3)  # the content's rows (the top border is not in size)
