@@ -404,8 +404,11 @@ def _say_silent(v: View, short: bool) -> str:
 
 def _input_story(v: View) -> bool:
     return (v.q < 1 and not v.regression and not v.diverged("inverted") and v.learning("unrescaled")
-            and _finite(v.inv["test_acc"], v.unr["test_acc"])
-            and v.inv["test_acc"] < v.unr["test_acc"] - ACC_POINTS)
+            and _finite(v.inv["test_acc"], v.unr["test_acc"], v.inv["test_loss"], v.unr["test_loss"])
+            and v.inv["test_acc"] < v.unr["test_acc"] - ACC_POINTS
+            # Told only when inverted reads the test set worse by its loss too: beside a lower
+            # inverted loss (an over-confident unrescaled run), "misreads" would not hold.
+            and v.inv["test_loss"] > v.unr["test_loss"])
 
 
 def _say_input_story(v: View, short: bool) -> str:

@@ -303,6 +303,18 @@ def test_input_dropout_opens_with_the_run_it_breaks(circles_input):
     assert_truthful(snap, ctx)
 
 
+def test_input_story_is_not_told_beside_a_lower_inverted_loss(circles_input):
+    """Lower accuracy alone does not make inverted the run that "misreads" the test set when its
+    test loss is the lower one (an over-confident unrescaled run)."""
+    import copy
+
+    snap, ctx = circles_input
+    snap = copy.deepcopy(snap)
+    snap["runs"]["unrescaled"]["test_loss"] = 2 * snap["runs"]["inverted"]["test_loss"]
+    assert "input_story" not in ids(snap, ctx)
+    assert_truthful(snap, ctx)
+
+
 def test_scaling_the_input_at_test_is_reported_as_what_it_did(circles_input):
     snap, ctx = circles_input
     unr = snap["runs"]["unrescaled"]
