@@ -122,8 +122,9 @@ MEMORY_ERROR = "not enough memory for this experiment; try smaller --layers, --t
 
 
 def main(argv: list[str] | None = None) -> int:
+    whole_process = argv is None  # the console script; tests call main([...]) in-process
     argv = sys.argv[1:] if argv is None else list(argv)
-    with process_signals():
+    with process_signals(until_exit=whole_process):
         try:
             code = _dispatch(argv)
             sys.stdout.flush()  # a full disk under stdout is found here, not silently at exit

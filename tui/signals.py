@@ -209,8 +209,11 @@ SIGNALS = Signals()
 
 
 @contextmanager
-def process_signals() -> Iterator[Signals]:
-    """``SIGNALS`` installed afresh (nothing noted yet) for one command; restored after."""
+def process_signals(*, until_exit: bool = False) -> Iterator[Signals]:
+    """``SIGNALS`` installed afresh (nothing noted yet) for one command; restored after, unless
+    ``until_exit`` (the command is the whole process): then a signal that comes after the command
+    has finished, on its way to exit, is only noted, so it neither kills the process nor changes
+    the exit status that the command (or the first signal) decided."""
     SIGNALS.signum = None
     SIGNALS.insist = False
     SIGNALS.listen(None)
@@ -218,7 +221,8 @@ def process_signals() -> Iterator[Signals]:
     try:
         yield SIGNALS
     finally:
-        SIGNALS.restore()
+        if not until_exit:
+            SIGNALS.restore()
         SIGNALS.listen(None)
         SIGNALS.signum = None
         SIGNALS.insist = False

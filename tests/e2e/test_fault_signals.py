@@ -173,3 +173,25 @@ def test_signals_a_storm_of_resizes_keeps_memory_flat_and_keys_working(tmp_path)
     finally:
         app.close()
     assert after < before + 40, (before, after)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM])
+def test_a_signal_after_the_command_has_finished_does_not_change_its_exit_status(sig):
+    # The console script calls main() and then exits; a second signal sent just after the first
+    # can arrive in between, once the command has closed its files. It must be noted, not kill
+    # the process by its default action (which would turn exit 143 into death by SIGHUP).
+    code = (
+        "import os, sys\n"
+        "from dropout_tui.tui.cli import main\n"
+        "sys.argv = ['dropout-tui', '--headless', '--layers', '4', '--steps', '3', '--train-size', '20',"
+        " '--test-size', '20']\n"
+        "status = main()\n"
+        f"os.kill(os.getpid(), {int(sig)})\n"
+        "print('exiting', status, flush=True)\n"
+        "sys.exit(status)\n"
+    )
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "exiting 0" in done.stdout
