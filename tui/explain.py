@@ -295,6 +295,13 @@ def _say_neither_learning(v: View, short: bool) -> str:
                 f"--lr (now {v.ctx.lr:g}) or more steps.")
     ai, au = v.inv["test_acc"], v.unr["test_acc"]
     li, lu = v.inv["test_loss"], v.unr["test_loss"]
+    if not (ok(ai) and ok(au)):
+        # A run whose outputs without dropout overflow (weights still finite) has no accuracy.
+        scores = [f"test accuracy {pct(a)} ({name})" for name, a in (("inverted", ai), ("unrescaled", au)) if ok(a)]
+        quoted = (": " + scores[0] + " and the other's outputs beyond floating point,") if scores \
+            else ": their outputs without dropout are beyond floating point,"
+        return (f"Neither run is learning{quoted} no better than the {pct(v.chance_acc)} of always predicting "
+                f"the most frequent class. Comparing them would mean nothing; try another --lr (now {v.ctx.lr:g}).")
     if short:
         return (f"Neither run beats chance ({pct(v.chance_acc)}): test accuracy {pct(ai)} and {pct(au)}. "
                 "Nothing to compare.")
@@ -326,6 +333,15 @@ def _say_one_stuck(v: View, short: bool) -> str:
         theirs = f" The {_other(bad)} run reaches {score(v, good)}." if ok(good.get("test_r2")) else ""
         return (f"The {bad} run is not learning{mine} no better than always predicting the mean, and it does "
                 f"not fit its training data with dropout on either.{theirs}")
+    if not ok(run["test_acc"]):
+        # Its weights are still finite (else it would have diverged), but without dropout its
+        # outputs overflow the float type: there is no accuracy to quote.
+        if short:
+            return (f"The {bad} run's outputs without dropout are beyond floating point: no test accuracy "
+                    f"({_other(bad)}: {pct(good['test_acc'])}).")
+        return (f"The {bad} run is not learning: without dropout its outputs are beyond floating point, so it "
+                f"has no test accuracy (always predicting the most frequent class gives {pct(v.chance_acc)}). "
+                f"The {_other(bad)} run reaches {pct(good['test_acc'])}.")
     if short:
         return (f"The {bad} run is no better than chance: test accuracy {pct(run['test_acc'])} "
                 f"(chance {pct(v.chance_acc)}; {_other(bad)}: {pct(good['test_acc'])}).")
