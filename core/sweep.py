@@ -50,7 +50,7 @@ except ImportError:  # pragma: no cover - Windows: results files are not locked
     fcntl = None  # type: ignore[assignment]
 
 FORMAT = "dropout-tui-sweep"
-VERSION = 1
+VERSION = 2  # 2: the stochastic rules, regression metrics
 DEFAULT_STEPS = 3000
 MAX_STEPS = 1_000_000  # a typo's guard: at ~1,000 paired steps a second, 1e6 is a quarter of an hour per task
 DEFAULT_CHECKPOINTS = 5
@@ -83,35 +83,69 @@ class Stopped(Exception):
 
 @dataclass(frozen=True)
 class PredictionRule:
-    """How a trained network predicts: which training run's weights, and which snapshot fields
-    (``test_loss`` + ``suffix`` etc.) hold that rule's test metrics."""
+    """How a trained network predicts: which training run's weights, and where its test metrics
+    are in the snapshot: flat run fields (``test_loss`` + ``suffix`` etc.) for a deterministic rule,
+    or ``run["rules"][path...]`` for a rule computed only with ``snapshot(rules=True)`` — the
+    stochastic ones, which a task takes at its last checkpoint only (``final_only``)."""
     name: str  # the key in results and JSON
     label: str  # tables and legends
     run: str  # "inverted" or "unrescaled": the training run whose weights predict
-    suffix: str  # snapshot field suffix of this rule's test metrics
     meaning: str
+    suffix: str = ""  # snapshot field suffix of a deterministic rule's test metrics
+    path: tuple[str | int, ...] = ()  # into the run's ``rules``: a stochastic rule
+    final_only: bool = False
 
 
+# Dropout left on at prediction: one stochastic pass, masks as in training (the model.eval() that
+# was forgotten). Monte-Carlo dropout (Gal & Ghahramani, ICML 2016, eq. 8): the predictions of T
+# such passes averaged; T is the largest of the ladder up to the sweep's --mc-max, 50 by default,
+# where Srivastava et al. (JMLR 2014, section 7.5) found the average matches weight scaling.
 PREDICTION_RULES = (
-    PredictionRule("inverted", "inverted", "inverted", "",
+    PredictionRule("inverted", "inverted", "inverted",
                    "trained with inverted dropout (kept units ÷ keep_prob); no dropout at prediction"),
-    PredictionRule("unrescaled", "unrescaled", "unrescaled", "",
+    PredictionRule("unrescaled", "unrescaled", "unrescaled",
                    "trained with dropout and no rescale; no dropout at prediction"),
     # Weight scaling (Srivastava et al., JMLR 2014, section 1 and Fig. 2): the unrescaled run's
     # weights with each dropped layer's output multiplied by its keep probability at test time.
-    PredictionRule("unrescaled_scaled", "unrescaled ×p", "unrescaled", "_scaled",
+    PredictionRule("unrescaled_scaled", "unrescaled ×p", "unrescaled",
                    "trained with dropout and no rescale; each dropped layer's output ×keep_prob at prediction "
-                   "(weight scaling)"),
+                   "(weight scaling)", suffix="_scaled"),
+    PredictionRule("inverted_dropout_on", "inverted, dropout on", "inverted",
+                   "trained with inverted dropout; dropout left on at prediction, one pass (masks ÷ keep_prob)",
+                   path=("dropout_on",), final_only=True),
+    PredictionRule("unrescaled_dropout_on", "unrescaled, dropout on", "unrescaled",
+                   "trained with dropout and no rescale; dropout left on at prediction, one pass (bare masks)",
+                   path=("dropout_on",), final_only=True),
+    PredictionRule("inverted_mc", "inverted, MC", "inverted",
+                   "trained with inverted dropout; Monte-Carlo dropout at prediction: T passes with dropout on, "
+                   "predictions averaged", path=("mc_dropout", -1), final_only=True),
+    PredictionRule("unrescaled_mc", "unrescaled, MC", "unrescaled",
+                   "trained with dropout and no rescale; Monte-Carlo dropout at prediction: T passes with "
+                   "dropout on, predictions averaged", path=("mc_dropout", -1), final_only=True),
 )
 RULE_NAMES = tuple(r.name for r in PREDICTION_RULES)
-METRICS = ("test_loss", "test_acc", "test_confidence")
+RULES = {r.name: r for r in PREDICTION_RULES}
+CHECKPOINT_RULES = tuple(r.name for r in PREDICTION_RULES if not r.final_only)
+DEFAULT_MC_MAX = 50
+
+# The test metrics of a rule: classification or regression (mean squared error, R², output spread).
+CLASSIFICATION_METRICS = ("test_loss", "test_acc", "test_confidence")
+REGRESSION_METRICS = ("test_loss", "test_r2", "test_spread")
+METRICS = tuple(dict.fromkeys(CLASSIFICATION_METRICS + REGRESSION_METRICS))
 
 
-class RuleMetrics(TypedDict):
-    """One prediction rule's test metrics at one step (nan for a value that is not finite)."""
+def metrics_of(regression: bool) -> tuple[str, ...]:
+    return REGRESSION_METRICS if regression else CLASSIFICATION_METRICS
+
+
+class RuleMetrics(TypedDict, total=False):
+    """One prediction rule's test metrics at one step (nan for a value that is not finite):
+    ``CLASSIFICATION_METRICS`` or ``REGRESSION_METRICS``, and ``diverged``."""
     test_loss: float
     test_acc: float
     test_confidence: float
+    test_r2: float
+    test_spread: float
     diverged: bool  # its training run's weights became non-finite
 
 
@@ -122,7 +156,8 @@ class Checkpoint(TypedDict):
 
 class TaskResult(TypedDict):
     """A finished task: its key, the metrics of every rule at the last step (``final``, the same as
-    ``curve[-1]["rules"]``) and at every checkpoint (``curve``)."""
+    ``curve[-1]["rules"]``) and at every checkpoint (``curve``; the stochastic rules at the last
+    one only)."""
     keep_prob: float
     input_keep_prob: float
     seed: int
@@ -131,18 +166,37 @@ class TaskResult(TypedDict):
     curve: list[Checkpoint]
 
 
+def mc_passes(mc_max: int) -> int:
+    """T of the Monte-Carlo rules: the largest of the ladder (``core.prediction.MC_LADDER``) up to
+    ``mc_max``. Raises ValueError outside 1..200."""
+    from .prediction import mc_ladder
+
+    return mc_ladder(mc_max)[-1]
+
+
+def is_regression(results: Iterable[TaskResult]) -> bool:
+    """Whether results are of a regression sweep (their metrics are MSE, R², spread)."""
+    return any("test_r2" in m for r in results for m in r["final"].values())
+
+
 def rule_metrics(snapshot: Snapshot) -> dict[str, RuleMetrics]:
-    """The test metrics of every rule in ``PREDICTION_RULES`` from one snapshot. Raises KeyError
-    if the snapshot lacks a rule's fields."""
+    """The test metrics of every rule in ``PREDICTION_RULES`` that ``snapshot`` holds: the
+    deterministic rules always, the stochastic ones when it was taken with ``rules=True``. Raises
+    KeyError if the snapshot lacks a deterministic rule's fields."""
     out: dict[str, RuleMetrics] = {}
     for rule in PREDICTION_RULES:
         run: Any = snapshot["runs"][rule.run]
-        out[rule.name] = {
-            "test_loss": float(run["test_loss" + rule.suffix]),
-            "test_acc": float(run["test_acc" + rule.suffix]),
-            "test_confidence": float(run["test_confidence" + rule.suffix]),
-            "diverged": bool(run["diverged"]),
-        }
+        names = metrics_of("test_r2" in run)
+        if rule.path:
+            source: Any = run.get("rules")
+            if source is None:
+                continue
+            for step in rule.path:
+                source = source[step]
+            values = {m: float(source[m]) for m in names}
+        else:
+            values = {m: float(run[m + rule.suffix]) for m in names}
+        out[rule.name] = {**values, "diverged": bool(run["diverged"])}  # type: ignore[typeddict-item]
     return out
 
 
@@ -192,7 +246,8 @@ def run_task(task: Task, should_stop: Callable[[], bool] | None = None) -> TaskR
                 if should_stop is not None and should_stop():
                     raise Stopped()
                 exp.advance(min(STOP_CHECK_STEPS, target - exp.step))
-            curve.append({"step": exp.step, "rules": rule_metrics(exp.snapshot())})
+            last = exp.step == task.checkpoints[-1]
+            curve.append({"step": exp.step, "rules": rule_metrics(exp.snapshot(rules=last))})
     c = task.config
     return {"keep_prob": c.keep_prob, "input_keep_prob": c.input_keep_prob, "seed": c.seed,
             "steps": task.steps, "final": curve[-1]["rules"], "curve": curve}
@@ -691,7 +746,8 @@ def _parse_results(path: str, data: bytes, identity: dict) -> tuple[dict[TaskKey
     if header.get("type") != "header" or header.get("format") != FORMAT:
         raise SweepError("--out", f"{path}: not a dropout-tui sweep results file")
     if header.get("version") != VERSION:
-        raise SweepError("--out", f"{path}: sweep file version {header.get('version')!r}; this reads {VERSION}")
+        raise SweepError("--out", f"{path}: sweep file version {header.get('version')!r}; this dropout-tui reads "
+                                  f"version {VERSION} (give another --out file)")
     difference = _difference(header, identity)
     if difference:
         raise SweepError("--out", f"{path} holds another sweep: it was made with {difference}; "
@@ -761,16 +817,18 @@ def _number(x: object) -> float:
     return float(x)
 
 
-def _rules_from_json(obj: object) -> dict[str, RuleMetrics]:
+def _rules_from_json(obj: object, final: bool) -> dict[str, RuleMetrics]:
+    """One checkpoint's rules: every rule at the last (``final``), the deterministic ones before it;
+    every rule with the same metrics, of classification or of regression."""
     if not isinstance(obj, dict):
         raise TypeError
     out: dict[str, RuleMetrics] = {}
-    for name in RULE_NAMES:
+    names = metrics_of(any(isinstance(m, dict) and "test_r2" in m for m in obj.values()))
+    for name in RULE_NAMES if final else CHECKPOINT_RULES:
         m = obj[name]
         if not isinstance(m["diverged"], bool):
             raise TypeError
-        out[name] = {"test_loss": _number(m["test_loss"]), "test_acc": _number(m["test_acc"]),
-                     "test_confidence": _number(m["test_confidence"]), "diverged": m["diverged"]}
+        out[name] = {**{k: _number(m[k]) for k in names}, "diverged": m["diverged"]}  # type: ignore[typeddict-item]
     return out
 
 
@@ -783,11 +841,13 @@ def _result_from_json(path: str, obj: dict, number: int) -> TaskResult:
         seed, steps = obj["seed"], obj["steps"]
         if not _int(seed) or not _int(steps) or not isinstance(obj["curve"], list) or not obj["curve"]:
             raise TypeError
-        curve: list[Checkpoint] = [{"step": c["step"], "rules": _rules_from_json(c["rules"])} for c in obj["curve"]]
+        raw = obj["curve"]
+        curve: list[Checkpoint] = [{"step": c["step"], "rules": _rules_from_json(c["rules"], i == len(raw) - 1)}
+                                   for i, c in enumerate(raw)]
         if any(not _int(c["step"]) for c in curve):
             raise TypeError
         return {"keep_prob": keep_prob, "input_keep_prob": input_keep_prob, "seed": seed, "steps": steps,
-                "final": _rules_from_json(obj["final"]), "curve": curve}
+                "final": _rules_from_json(obj["final"], True), "curve": curve}
     except (KeyError, TypeError, ValueError):
         raise SweepError("--out", f"{path}: line {number} is not a sweep result") from None
 
@@ -824,7 +884,8 @@ Point = tuple[float, float]  # (keep_prob, input_keep_prob)
 
 def summarize(results: Iterable[TaskResult], metric: str) -> dict[Point, dict[str, Stat]]:
     """``metric`` (one of ``METRICS``) of every rule at every point, over the seeds there, from the
-    final metrics. Points in ascending order; every rule present at every point."""
+    final metrics (nan where the results lack that metric: accuracy of a regression sweep). Points
+    in ascending order; every rule present at every point."""
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}")
     by_point: dict[Point, list[TaskResult]] = {}
@@ -833,16 +894,16 @@ def summarize(results: Iterable[TaskResult], metric: str) -> dict[Point, dict[st
     out: dict[Point, dict[str, Stat]] = {}
     for point in sorted(by_point):
         rs = by_point[point]
-        out[point] = {rule: stat([r["final"][rule][metric] for r in rs],  # type: ignore[literal-required]
+        out[point] = {rule: stat([r["final"][rule].get(metric, math.nan) for r in rs],  # type: ignore[misc]
                                  sum(r["final"][rule]["diverged"] for r in rs))
                       for rule in RULE_NAMES}
     return out
 
 
 def summary_rows(results: Sequence[TaskResult]) -> list[dict[str, Any]]:
-    """The summary as JSON-ready rows: one per point, rule and metric."""
+    """The summary as JSON-ready rows: one per point, rule and metric (of the results' kind)."""
     rows = []
-    for metric in METRICS:
+    for metric in metrics_of(is_regression(results)):
         for (p, q), rules in summarize(results, metric).items():
             for rule, s in rules.items():
                 rows.append({"keep_prob": p, "input_keep_prob": q, "rule": rule, "metric": metric,
@@ -851,17 +912,18 @@ def summary_rows(results: Sequence[TaskResult]) -> list[dict[str, Any]]:
     return rows
 
 
-CSV_COLUMNS = ("keep_prob", "input_keep_prob", "seed", "step", "rule", *METRICS, "diverged")
+def csv_columns(regression: bool) -> tuple[str, ...]:
+    return ("keep_prob", "input_keep_prob", "seed", "step", "rule", *metrics_of(regression), "diverged")
 
 
-def csv_rows(results: Iterable[TaskResult]) -> Iterator[list[str]]:
-    """Long-format rows (``CSV_COLUMNS``): one per task, checkpoint and rule. Empty cells stand for
-    non-finite values."""
+def csv_rows(results: Sequence[TaskResult]) -> Iterator[list[str]]:
+    """Long-format rows (``csv_columns``): one per task, checkpoint and rule that checkpoint holds
+    (the stochastic rules at the last one only). Empty cells stand for non-finite values."""
+    names = metrics_of(is_regression(results))
     for r in results:
         for cp in r["curve"]:
-            for rule in RULE_NAMES:
-                m = cp["rules"][rule]
+            for rule, m in cp["rules"].items():
+                values = [m.get(k, math.nan) for k in names]
                 yield [repr(r["keep_prob"]), repr(r["input_keep_prob"]), str(r["seed"]), str(cp["step"]), rule,
-                       *(repr(v) if math.isfinite(v) else "" for v in (m["test_loss"], m["test_acc"],
-                                                                        m["test_confidence"])),
+                       *(repr(v) if math.isfinite(v) else "" for v in values),  # type: ignore[arg-type]
                        "1" if m["diverged"] else "0"]

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import ClassVar
 
-from dropout_tui.core.sweep import Pool, Task, TaskResult, run_tasks
+from dropout_tui.core.sweep import RULES, Pool, Task, TaskResult, mc_passes, run_tasks
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
@@ -34,20 +34,22 @@ from .sweep_cmd import (
     chart_series,
     make_pool_or_usage,
     parse,
-    summary_table,
+    print_tables,
+    table_metrics,
     values_at,
 )
 from .widgets.sweep_chart import (
     COLOUR,
-    METRIC_LABELS,
     Glyphs,
     SweepChart,
     choose_glyphs,
+    metric_label,
     rule_label,
     value_label,
 )
 
 POLL_S = 0.25  # how often the view looks for new results
+CHART_MIN_ROWS = 10  # the chart's min-height in CSS
 
 
 class SweepRunner:
@@ -119,7 +121,7 @@ class SweepApp(App):
     TITLE = "dropout-tui sweep"
     CSS = """
     #status { height: 1; background: $boost; padding: 0 1; }
-    SweepChart { height: 1fr; min-height: 10; padding: 0 1; }
+    SweepChart { height: 1fr; min-height: 10; padding: 0 1; }  /* CHART_MIN_ROWS */
     #values { height: auto; padding: 0 1; }
     """
     KEYS: ClassVar[list[Binding]] = [
@@ -127,7 +129,7 @@ class SweepApp(App):
         Binding("right", "cursor(1)", "keep_prob→", key_display="→", id="sweep.right"),
         Binding("up", "seed(-1)", "seed", key_display="↑↓", id="sweep.seed_up"),
         Binding("down", "seed(1)", "seed", show=False, id="sweep.seed_down"),
-        Binding("m", "metric", "loss/acc", id="sweep.metric"),
+        Binding("m", "metric", "metric", id="sweep.metric"),
         Binding("enter", "open", "open live app", id="sweep.open"),
         Binding("s", "save_svg", "svg", id="sweep.svg"),
         Binding("q", "quit", "quit", id="sweep.quit"),
@@ -183,9 +185,9 @@ class SweepApp(App):
         except NoMatches:  # the app is closing
             return
         self._shown = (len(results), done)
-        xs, series = chart_series(self.spec, results, self.metric)
-        chart.set_data(xs, series, metric=self.metric, cursor=self.cursor,
-                                            seeds=len(self.spec.seeds))
+        xs, series = chart_series(self.spec, results, self.metric, rules=self.sweep.request.chart_rules)
+        chart.set_data(xs, series, metric=self.metric, cursor=self.cursor, seeds=len(self.spec.seeds),
+                       regression=self.sweep.request.regression)
         self.query_one("#status", Static).update(self._status(len(results)))
         self.query_one("#values", Static).update("\n".join(self._values(results)))
 
@@ -205,20 +207,46 @@ class SweepApp(App):
             parts.append("done")
         return " · ".join(parts)
 
+    def on_resize(self) -> None:
+        self.redraw()  # the panel below the chart fits its rows to the window
+
     def _values(self, results: list[TaskResult]) -> list[str]:
+        """The panel under the chart, fitted to the window: no row wider than it (elements drop
+        out whole), and no more rows than leave the chart its minimum height (the seed's line goes
+        first, then the header, then rule rows from the end, saying how many are hidden)."""
+        width = max(20, self.size.width - 2)
+        room = max(1, self.size.height - 2 - CHART_MIN_ROWS)  # status line, footer, the chart
         p = self.spec.keep_probs[self.cursor]
         seed = self.spec.seeds[self.seed_index]
-        lines = [f"keep_prob {p:g} · {METRIC_LABELS['test_loss']} and accuracy over seeds:"]
-        lines += values_at(self.spec, results, p, self.glyphs)
+        regression = self.sweep.request.regression
+        first, second = (metric_label(m, regression, self.glyphs) for m in table_metrics(self.spec))
+        mc = (f"{self.glyphs.sep}MC: T = {mc_passes(self.spec.base.mc_max)}"
+              if any(RULES[r].path for r in self.sweep.request.rules) else "")
+        sep, pm = self.glyphs.sep, "±" if self.glyphs.colour or self.glyphs.name == "mono" else "+-"
+        header = _fit([f"keep_prob {p:g}{sep}{first} and {second.removeprefix('test ')}, mean {pm} std over seeds{mc}",
+                       f"keep_prob {p:g}{sep}mean {pm} std over seeds{mc}", f"keep_prob {p:g}{mc}"], width)
+        rows = values_at(self.spec, results, p, self.glyphs, self.sweep.request.rules, width)
         own = next((r for r in results if r["keep_prob"] == p and r["seed"] == seed
                     and r["input_keep_prob"] == self.spec.input_keep_probs[0]), None)
         if own is None:
-            lines.append(f"seed {seed}: no result yet · Enter opens the live app at keep_prob {p:g}, seed {seed}")
+            seed_line = _fit([f"seed {seed}: no result yet{sep}Enter opens the live app at keep_prob {p:g}, "
+                              f"seed {seed}", f"seed {seed}: no result yet"], width)
         else:
-            each = "  ".join(f"{rule_label(rule, self.glyphs)} {value_label(m['test_loss'], 6).strip()}"
-                             for rule, m in own["final"].items())
-            lines.append(f"seed {seed} test loss: {each} · Enter opens the live app")
-        return lines
+            # The rules the live app's columns show without its rules view: no dropout at prediction.
+            seed_line = f"seed {seed} {first}:"
+            for rule, m in own["final"].items():
+                entry = f"{rule_label(rule, self.glyphs)} {value_label(m['test_loss'], 6).strip()}"
+                entry = (" " if seed_line.endswith(":") else "  ") + entry
+                if not RULES[rule].path and len(seed_line) + len(entry) <= width:
+                    seed_line += entry
+        if len(rows) + 2 <= room:
+            return [header, *rows, seed_line]
+        if len(rows) + 1 <= room:
+            return [header, *rows]
+        if len(rows) <= room:
+            return rows
+        hidden = len(rows) - (room - 1)
+        return [*rows[:room - 1], f"… {hidden} more rule{'s' if hidden != 1 else ''} in a taller window"[:width]]
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -231,7 +259,8 @@ class SweepApp(App):
         self.redraw()
 
     def action_metric(self) -> None:
-        self.metric = "test_acc" if self.metric == "test_loss" else "test_loss"
+        loss, other = table_metrics(self.spec)
+        self.metric = other if self.metric == loss else loss
         self.redraw()
 
     def action_open(self) -> None:
@@ -246,6 +275,11 @@ class SweepApp(App):
             self.notify(f"Could not save the screenshot: {exc}", severity="error")
             return
         self.notify(f"Screenshot saved to {path}", timeout=4)
+
+
+def _fit(choices: list[str], width: int) -> str:
+    """The first of ``choices`` (richest first) that fits ``width``; else the last, cut."""
+    return next((c for c in choices if len(c) <= width), choices[-1][:width])
 
 
 def _duration(seconds: float) -> str:
@@ -292,8 +326,7 @@ def run_sweep_app(sweep: Sweep) -> int:
         from rich.console import Console
 
         console = Console()
-        for m in ("test_loss", "test_acc"):
-            console.print(summary_table(sweep.spec, results, m, choose_glyphs(ascii=request.ascii)))
+        print_tables(console, request, results, choose_glyphs(ascii=request.ascii))
     return status
 
 

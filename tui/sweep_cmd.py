@@ -1,8 +1,9 @@
-"""``dropout-tui sweep``: test loss and accuracy against keep_prob for every prediction rule, over
-seeds, on every core or on a Dask cluster (see ``core.sweep``).
+"""``dropout-tui sweep``: test loss and accuracy (regression: MSE and R²) against keep_prob for
+every prediction rule, over seeds, on every core or on a Dask cluster (see ``core.sweep``).
 
-Output: two Rich tables (test loss, test accuracy: keep_prob × rule, mean and min–max over the
-seeds) and a chart; or ``--json`` (one object on stdout), ``--csv`` (long format, a row per task,
+Output: Rich tables per metric (rows keep_prob, columns rule, cells mean and min–max over the
+seeds; the rules without dropout at prediction in one table, those with it on in another) and a
+chart; or ``--json`` (one object on stdout), ``--csv`` (long format, a row per task,
 checkpoint and rule); or ``--tui`` (the chart filling in as tasks finish). ``--out FILE.jsonl``
 keeps every result as it arrives, and a sweep given the same file again runs only what is missing.
 
@@ -27,14 +28,15 @@ from dropout_tui.core.csv_data import CsvSource
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.fileio import OutputExistsError, open_new, write_all
 from dropout_tui.core.report import json_safe
+from dropout_tui.core.data import is_regression
 from dropout_tui.core.sweep import (
-    CSV_COLUMNS,
     DEFAULT_CHECKPOINTS,
+    DEFAULT_MC_MAX,
     DEFAULT_STEPS,
     MAX_STEPS,
-    METRICS,
     PREDICTION_RULES,
     RULE_NAMES,
+    RULES,
     DaskPool,
     LocalPool,
     Pool,
@@ -45,8 +47,11 @@ from dropout_tui.core.sweep import (
     Task,
     TaskResult,
     check_scheduler,
+    csv_columns,
     csv_rows,
     default_workers,
+    mc_passes,
+    metrics_of,
     parse_keep_probs,
     parse_seeds,
     run_tasks,
@@ -68,6 +73,7 @@ from .widgets.sweep_chart import (
     Glyphs,
     chart_lines,
     choose_glyphs,
+    metric_label,
     rule_label,
 )
 
@@ -76,14 +82,24 @@ DEFAULT_SEEDS = "5"
 CHART_HEIGHT = 18
 # The experiment options a sweep sets per task, and what to give instead.
 PER_TASK = {"keep_prob": "--keep-probs", "input_keep_prob": "--input-keep-probs", "seed": "--seeds"}
+METRIC_CHOICES = {"loss": "test_loss", "acc": "test_acc", "r2": "test_r2"}
+# Seven series are more than a character chart keeps apart; one pass with dropout on runs beside the
+# Monte-Carlo average of such passes, a little worse, so by default the chart leaves it to the tables.
+CHART_RULES = tuple(r.name for r in PREDICTION_RULES if not r.name.endswith("_dropout_on"))
+TABLE_GROUPS = (
+    ("no dropout at prediction", tuple(r.name for r in PREDICTION_RULES if not r.path)),
+    ("dropout on at prediction", tuple(r.name for r in PREDICTION_RULES if r.path)),
+)
 
 
 def _parser() -> Parser:
     p = Parser(
         prog="dropout-tui sweep",
         description="Train one paired experiment per keep_prob and seed (in parallel) and show final test "
-                    "loss and accuracy against keep_prob for every prediction rule: inverted, unrescaled, "
-                    "and unrescaled with outputs ×keep_prob at test (weight scaling).",
+                    "loss and accuracy (regression: MSE and R²) against keep_prob for every prediction rule: "
+                    "each run with no dropout at prediction, the unrescaled one with outputs ×keep_prob at test "
+                    "(weight scaling), and each with dropout left on: one pass, or the average of T passes "
+                    "(Monte-Carlo dropout).",
         epilog="examples:\n  dropout-tui sweep --keep-probs 0.1:1.0:0.1 --seeds 5\n"
                "  dropout-tui sweep --keep-probs 0.3,0.5,0.8 --seeds 3,7,9 --out moons.jsonl --tui\n"
                "  dropout-tui sweep --scheduler tcp://10.0.0.5:8786 --json > sweep.json",
@@ -96,6 +112,10 @@ def _parser() -> Parser:
     for action in p._actions:
         if action.dest in PER_TASK or action.dest == "eval_every":
             action.help = argparse.SUPPRESS
+        elif action.dest == "mc_max":
+            action.help = (f"the Monte-Carlo rules average T passes: the largest of 1, 2, 5, 10, 20, 50, 100, 200 "
+                           f"up to this (default {DEFAULT_MC_MAX}, where Srivastava et al. 2014 found the average "
+                           "matches weight scaling)")
     g = p.add_argument_group("sweep")
     g.add_argument("--keep-probs", metavar="LIST|RANGE", default=DEFAULT_KEEP_PROBS,
                    help="keep_probs: a list 0.3,0.5,0.8 or an inclusive range START:STOP:STEP "
@@ -124,8 +144,13 @@ def _parser() -> Parser:
     g.add_argument("--csv", metavar="FILE", type=path_option("--csv", stdout=True), default=None,
                    help="write every result as CSV, a row per task, checkpoint and rule ('-' for stdout)")
     g.add_argument("--force", action="store_true", help="overwrite an existing --csv file")
-    g.add_argument("--metric", choices=("loss", "acc"), default="loss",
-                   help="what the chart shows: test loss or test accuracy (default loss)")
+    g.add_argument("--metric", choices=tuple(METRIC_CHOICES), default="loss",
+                   help="what the chart shows: test loss (regression: MSE), test accuracy, or for regression "
+                        "test R² (default loss)")
+    g.add_argument("--rules", metavar="LIST", default=None,
+                   help=f"the prediction rules the tables and chart show, of {','.join(RULE_NAMES)} (default: "
+                        "all in the tables; in the chart all but dropout left on for one pass, whose curve runs "
+                        "beside the Monte-Carlo one; the results, --json and --csv always hold every rule)")
     g.add_argument("--ascii", action="store_true",
                    help="only ASCII characters in tables and chart (the default with TERM=linux)")
     g.add_argument("--tui", action="store_true",
@@ -149,6 +174,27 @@ class Request:
     ascii: bool
     tui: bool
     screenshot_dir: Path
+    rules: tuple[str, ...] = RULE_NAMES  # shown in the tables
+    chart_rules: tuple[str, ...] = RULE_NAMES  # shown in the chart
+
+    @property
+    def regression(self) -> bool:
+        return spec_is_regression(self.spec)
+
+
+def spec_is_regression(spec: SweepSpec) -> bool:
+    """A regression sweep: a built-in regression set, or a CSV with --task regression."""
+    base = spec.base
+    return base.task == "regression" if base.dataset == CSV else is_regression(base.dataset)
+
+
+def parse_rules(text: str) -> tuple[str, ...]:
+    """Rule names from ``inverted,unrescaled_mc`` (in the table's order). Raises UsageError."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in RULES]
+    if unknown or not names:
+        raise UsageError(f"--rules: expected names from {','.join(RULE_NAMES)}, got {text!r}")
+    return tuple(n for n in RULE_NAMES if n in names)
 
 
 def parse(argv: list[str]) -> Request:
@@ -163,6 +209,7 @@ def parse(argv: list[str]) -> Request:
               if f.name not in PER_TASK and f.name != "eval_every" and getattr(args, f.name) is not None}
     if values.get("data") and "dataset" not in values:
         values["dataset"] = CSV  # --data FILE.csv sweeps over that file, as it trains on it
+    values.setdefault("mc_max", DEFAULT_MC_MAX)
     base = Config.for_dataset(**values)
     keep_probs = parse_keep_probs(args.keep_probs, "--keep-probs")
     input_keep_probs = (parse_keep_probs(args.input_keep_probs, "--input-keep-probs")
@@ -190,8 +237,15 @@ def parse(argv: list[str]) -> Request:
         parent = args.csv.parent
         if not parent.is_dir():
             raise UsageError(f"--csv: {parent} is not a directory")
+    metric = METRIC_CHOICES[args.metric]
+    if metric not in metrics_of(spec_is_regression(spec)):
+        raise UsageError(f"--metric {args.metric}: " + ("a regression sweep has no accuracy; use r2 or loss"
+                                                        if metric == "test_acc" else
+                                                        "R² is for regression; use acc or loss"))
+    rules = RULE_NAMES if args.rules is None else parse_rules(args.rules)
+    chart_rules = CHART_RULES if args.rules is None else rules
     return Request(spec, args.workers, args.scheduler, args.out, args.json, args.csv, args.force,
-                   "test_loss" if args.metric == "loss" else "test_acc", args.ascii, args.tui, args.screenshot_dir)
+                   metric, args.ascii, args.tui, args.screenshot_dir, rules, chart_rules)
 
 
 def _csv_record(base: Config) -> dict | None:
@@ -322,12 +376,11 @@ class Sweep:
         elif request.csv != Path("-"):
             console = Console()
             glyphs = choose_glyphs(ascii=request.ascii, colour=console.color_system is not None)
-            for metric in ("test_loss", "test_acc"):
-                console.print(summary_table(self.spec, results, metric, glyphs))
+            print_tables(console, request, results, glyphs)
             width = min(console.width, 100)
-            xs, series = chart_series(self.spec, results, request.metric)
+            xs, series = chart_series(self.spec, results, request.metric, rules=request.chart_rules)
             for line in chart_lines(xs, series, width, CHART_HEIGHT, metric=request.metric, glyphs=glyphs,
-                                    seeds=len(self.spec.seeds)):
+                                    seeds=len(self.spec.seeds), regression=request.regression):
                 console.print(line, soft_wrap=True)
 
 
@@ -379,6 +432,7 @@ def json_result(spec: SweepSpec, results: list[TaskResult], complete: bool) -> d
     return json_safe({
         **identity, "keep_probs": list(spec.keep_probs), "input_keep_probs": list(spec.input_keep_probs),
         "seeds": list(spec.seeds), "rules": {r.name: r.meaning for r in PREDICTION_RULES},
+        "mc_passes": mc_passes(spec.base.mc_max),
         "complete": complete, "results": results, "summary": summary_rows(results),
     })
 
@@ -389,7 +443,7 @@ def write_csv(path: Path, results: list[TaskResult], force: bool) -> None:
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_columns(any("test_r2" in m for r in results for m in r["final"].values())))
     writer.writerows(csv_rows(results))
     data = buf.getvalue().encode()
     if path == Path("-"):
@@ -411,41 +465,55 @@ def points(spec: SweepSpec) -> list[tuple[float, float]]:
     return [(p, q) for p in spec.keep_probs for q in spec.input_keep_probs]
 
 
-def cell(s: Stat | None, glyphs: Glyphs, digits: int = 3) -> str:
-    """``mean (min–max)``, with the count of diverged seeds; ``—`` without a finite value."""
+def _number(v: float, digits: int) -> str:
+    """``digits`` decimals, or 3 significant digits for a value too large for them (an exploding
+    regression's MSE)."""
+    return f"{v:.{digits}f}" if abs(v) < 10_000 else f"{v:.3g}"
+
+
+def cell(s: Stat | None, glyphs: Glyphs, digits: int = 3, compact: bool = False) -> str:
+    """``mean (min–max)`` (``compact``: the mean alone), with the count of diverged seeds; ``—``
+    without a finite value."""
     if s is None or s.n == 0:
         return ""
     dash = glyphs.dash
     if s.n_finite == 0:
         text = "—" if glyphs is not ASCII else "-"
-    elif s.n_finite == 1:
-        text = f"{s.mean:.{digits}f}"
+    elif s.n_finite == 1 or compact:
+        text = _number(s.mean, digits)
     else:
-        text = f"{s.mean:.{digits}f} ({s.min:.{digits}f}{dash}{s.max:.{digits}f})"
+        text = f"{_number(s.mean, digits)} ({_number(s.min, digits)}{dash}{_number(s.max, digits)})"
     if s.diverged:
         text += f" {s.diverged}/{s.n} diverged"
     return text
 
 
-def summary_table(spec: SweepSpec, results: list[TaskResult], metric: str, glyphs: Glyphs) -> Table:
-    """Rows: keep_prob (× input keep_prob); columns: rules; cells: mean (min–max) over the seeds.
-    The best mean of each rule is bold."""
+def summary_table(spec: SweepSpec, results: list[TaskResult], metric: str, glyphs: Glyphs,
+                  rules: tuple[str, ...] = RULE_NAMES, group: str = "", compact: bool = False) -> Table:
+    """Rows: keep_prob (× input keep_prob); columns: ``rules``; cells: mean (min–max) over the
+    seeds (``compact``: the mean). The best mean of each rule is bold: the lowest loss, the highest
+    accuracy or R²."""
     stats = summarize(results, metric)
     base = spec.base
     seeds = len(spec.seeds)
     sep = glyphs.sep
-    title = (f"{'test loss' if metric == 'test_loss' else 'test accuracy'} after {spec.steps:,} steps{sep}"
-             f"mean (min{glyphs.dash}max) over {seeds} seed{'s' if seeds != 1 else ''}")
-    caption = (f"{base.dataset_label}{sep}hidden {','.join(map(str, base.layers))} {base.activation}{sep}"
+    spread = "mean" if compact else f"mean (min{glyphs.dash}max)"
+    title = metric_label(metric, spec_is_regression(spec), glyphs) + (f"{sep}{group}" if group else "")
+    caption = (f"{spread} over {seeds} seed{'s' if seeds != 1 else ''} after {spec.steps:,} steps\n"
+               f"{base.dataset_label}{sep}hidden {','.join(map(str, base.layers))} {base.activation}{sep}"
                f"{base.optimizer} lr {base.lr:g}" + ("" if base.full_batch else f"{sep}batch {base.batch_size}"))
+    if any(RULES[r].path for r in rules):
+        caption += f"\nMC: Monte-Carlo dropout, the average of T = {mc_passes(base.mc_max)} passes with dropout on"
+    if compact:
+        caption += f"\n(min{glyphs.dash}max in a wider terminal, --json or --csv)"
     table = Table(title=title, caption=caption,
                   box=box.ASCII if glyphs is ASCII else box.HEAVY_HEAD)
     two = len(spec.input_keep_probs) > 1
     table.add_column("keep_prob" + (" / input" if two else ""), justify="right")
-    for rule in RULE_NAMES:
+    for rule in rules:
         table.add_column(rule_label(rule, glyphs), justify="right")
     best: dict[str, float] = {}
-    for rule in RULE_NAMES:
+    for rule in rules:
         means = [s[rule].mean for s in stats.values() if math.isfinite(s[rule].mean)]
         if means:
             best[rule] = min(means) if metric == "test_loss" else max(means)
@@ -453,23 +521,54 @@ def summary_table(spec: SweepSpec, results: list[TaskResult], metric: str, glyph
         row = stats.get(point)
         label = f"{point[0]:g}" + (f" / {point[1]:g}" if two else "")
         cells = []
-        for rule in RULE_NAMES:
+        for rule in rules:
             s = row[rule] if row else None
-            text = cell(s, glyphs)
+            text = cell(s, glyphs, compact=compact)
             cells.append(f"[bold]{text}[/]" if s is not None and s.mean == best.get(rule) else text)
         table.add_row(label, *cells)
     return table
 
 
-def chart_series(spec: SweepSpec, results: list[TaskResult], metric: str,
-                 input_keep_prob: float | None = None) -> tuple[list[float], dict[str, list[Stat | None]]]:
-    """The chart's x values (keep_probs) and each rule's Stat at them, at one input keep_prob (the
-    first of the sweep's by default)."""
+def summary_tables(spec: SweepSpec, results: list[TaskResult], metric: str, glyphs: Glyphs,
+                   rules: tuple[str, ...] = RULE_NAMES, width: int | None = None) -> list[Table]:
+    """One table per group of ``TABLE_GROUPS`` that has a rule of ``rules``. A table wider than
+    ``width`` with full cells shows the means alone (the whole cell or none: never cut)."""
+    from rich.console import Console
+
+    tables = []
+    for group, members in TABLE_GROUPS:
+        shown = tuple(r for r in members if r in rules)
+        if not shown:
+            continue
+        table = summary_table(spec, results, metric, glyphs, shown, group)
+        if width is not None:
+            measure = Console(width=10_000).measure(table)
+            if measure.maximum > width:
+                table = summary_table(spec, results, metric, glyphs, shown, group, compact=True)
+        tables.append(table)
+    return tables
+
+
+def table_metrics(spec: SweepSpec) -> tuple[str, str]:
+    """The tables' metrics: loss and accuracy, or for regression MSE and R²."""
+    return metrics_of(spec_is_regression(spec))[:2]  # type: ignore[return-value]
+
+
+def print_tables(console: Console, request: Request, results: list[TaskResult], glyphs: Glyphs) -> None:
+    for metric in table_metrics(request.spec):
+        for table in summary_tables(request.spec, results, metric, glyphs, request.rules, console.width):
+            console.print(table)
+
+
+def chart_series(spec: SweepSpec, results: list[TaskResult], metric: str, input_keep_prob: float | None = None,
+                 rules: tuple[str, ...] = RULE_NAMES) -> tuple[list[float], dict[str, list[Stat | None]]]:
+    """The chart's x values (keep_probs) and each of ``rules``' Stat at them, at one input
+    keep_prob (the first of the sweep's by default)."""
     q = spec.input_keep_probs[0] if input_keep_prob is None else input_keep_prob
     stats = summarize(results, metric)
     xs = list(spec.keep_probs)
     series: dict[str, list[Stat | None]] = {
-        rule: [stats[(p, q)][rule] if (p, q) in stats else None for p in xs] for rule in RULE_NAMES}
+        rule: [stats[(p, q)][rule] if (p, q) in stats else None for p in xs] for rule in rules}
     return xs, series
 
 
@@ -481,22 +580,47 @@ def exact(v: float) -> str:
     return (text if len(text) <= 8 else f"{v:.3g}").rjust(8)
 
 
-def values_at(spec: SweepSpec, results: list[TaskResult], keep_prob: float, glyphs: Glyphs) -> list[str]:
-    """Exact numbers at one keep_prob: each rule's mean, std, min and max of both metrics."""
+VALUE_NAMES = {"test_loss": "loss", "test_acc": "acc", "test_r2": "R²"}
+
+
+def values_at(spec: SweepSpec, results: list[TaskResult], keep_prob: float, glyphs: Glyphs,
+              rules: tuple[str, ...] = RULE_NAMES, width: int | None = None) -> list[str]:
+    """Exact numbers at one keep_prob, a row per rule: the mean ± std over the seeds of both table
+    metrics (loss and accuracy, or MSE and R²), and how many seeds gave a finite value. Rows wider
+    than ``width`` lose, in this order, the count, the std, then the second metric: whole
+    elements, the same in every row, so the columns stay aligned."""
     q = spec.input_keep_probs[0]
-    rows = []
-    for metric in METRICS[:2]:
-        stats = summarize([r for r in results if r["keep_prob"] == keep_prob and r["input_keep_prob"] == q], metric)
-        s_by_rule = stats.get((keep_prob, q), {})
-        for rule in RULE_NAMES:
-            s = s_by_rule.get(rule)
-            name = f"{rule_label(rule, glyphs)}, {'loss' if metric == 'test_loss' else 'acc'}"
-            if s is None:
-                rows.append(f"{name:<22} no result yet")
+    mine = [r for r in results if r["keep_prob"] == keep_prob and r["input_keep_prob"] == q]
+    stats = {m: summarize(mine, m).get((keep_prob, q), {}) for m in table_metrics(spec)}
+    regression = spec_is_regression(spec)
+    name_width = max(len(rule_label(r, glyphs)) for r in rules)
+    pm = "+-" if glyphs is ASCII else "±"
+
+    def rows(level: int) -> list[str]:
+        out = []
+        for rule in rules:
+            name = rule_label(rule, glyphs).ljust(name_width)
+            parts = []
+            for i, (metric, by_rule) in enumerate(stats.items()):
+                s = by_rule.get(rule)
+                if s is None or (i > 0 and level >= 3):
+                    continue
+                label = "MSE" if regression and metric == "test_loss" else VALUE_NAMES[metric]
+                if glyphs is ASCII:
+                    label = label.replace("²", "2")
+                std = f" {pm}{exact(s.std).strip():<7}" if level < 2 else ""
+                parts.append(f"{label} {exact(s.mean)}{std}")
+            if not parts:
+                out.append(f"{name}  no result yet")
                 continue
-            rows.append(f"{name:<22} mean {exact(s.mean)}  std {exact(s.std)}  "
-                        f"min {exact(s.min)}  max {exact(s.max)}  n {s.n_finite}/{s.n}"
-                        + (f"  diverged {s.diverged}" if s.diverged else ""))
-    return rows
+            s0 = next(iter(stats.values()))[rule]
+            count = (f"  n {s0.n_finite}/{s0.n}" if level < 1 else "") \
+                + (f"  diverged {s0.diverged}" if s0.diverged else "")
+            out.append(f"{name}  " + "  ".join(parts) + count)
+        return out
 
-
+    for level in range(4):
+        candidate = rows(level)
+        if width is None or max(map(len, candidate)) <= width:
+            return candidate
+    return [row[:width] for row in candidate]

@@ -63,9 +63,12 @@ async def test_the_cursor_prints_the_exact_values_at_its_keep_prob(tmp_path):
         values = text_of(app, "#values")
         assert "keep_prob 0.75 " in values
         stats = summarize(sweep.ordered(), "test_loss")[(0.75, 1.0)]
-        assert f"mean {exact(stats['unrescaled'].mean)}" in values and "." in exact(stats["unrescaled"].mean)
-        assert f"max {exact(stats['inverted'].max)}" in values
-        assert f"{stats['inverted'].max:.4f}" in values
+        u = stats["unrescaled"]
+        assert f"loss {exact(u.mean)} ±{u.std:.4f}" in values and "." in exact(u.mean)
+        # A row per rule, the Monte-Carlo ones too, each with both metrics.
+        mc = summarize(sweep.ordered(), "test_acc")[(0.75, 1.0)]["unrescaled_mc"]
+        row = next(line for line in values.splitlines() if line.startswith("unrescaled, MC "))
+        assert f"acc {exact(mc.mean)} ±{mc.std:.4f}" in row and row.endswith("n 2/2")
         await pilot.press("right", "right", "right")  # stops at the last keep_prob
         assert "keep_prob 1 " in text_of(app, "#values") and app.cursor == 3
 
@@ -88,3 +91,21 @@ async def test_q_leaves_without_a_choice():
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("q")
     assert app.choice is None and app.signum is None
+
+
+async def test_the_values_panel_fits_any_window_and_leaves_the_chart_its_rows():
+    sweep = finished_sweep()
+    for size in ((61, 19), (70, 16), (80, 24), (120, 40)):
+        app = SweepApp(SweepRunner(sweep, None), glyphs=MONO, cursor=1)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            lines = text_of(app, "#values").splitlines()
+            width, height = size
+            assert all(len(line) <= width - 2 for line in lines), (size, lines)
+            room = height - 2 - 10
+            assert len(lines) <= room, (size, lines)
+            if room >= 9:  # header, seven rules, the seed's line
+                assert lines[0].startswith("keep_prob 0.5 ") and "MC: T = 50" in lines[0]
+                assert "n 2/2" in lines[1] and lines[-1].startswith("seed 0 test loss: inverted ")
+            elif room < 7:
+                assert lines[-1].startswith(f"… {7 - (room - 1)} more rules")

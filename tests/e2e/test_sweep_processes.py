@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from dropout_tui.core.config import Config
-from dropout_tui.core.sweep import InProcess, LocalPool, SweepSpec, run_task, run_tasks
+from dropout_tui.core.sweep import DEFAULT_MC_MAX, InProcess, LocalPool, SweepSpec, run_task, run_tasks
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -167,7 +167,8 @@ def test_a_signal_stops_the_sweep_cleanly_and_a_rerun_finishes_it(tmp_path, sig)
     assert data["complete"] is True and len(data["results"]) == 30
     # A result made before the interruption is the one a fresh run makes.
     first = kept[0]
-    spec = SweepSpec(Config(layers=(8, 8), train_size=40, test_size=60).validate(), (first["keep_prob"],),
+    spec = SweepSpec(Config(layers=(8, 8), train_size=40, test_size=60, mc_max=DEFAULT_MC_MAX).validate(),
+                     (first["keep_prob"],),
                      (first["seed"],), steps=1500, checkpoints=2).validate()
     fresh = json.loads(json.dumps(run_task(spec.tasks()[0])))
     assert {k: v for k, v in first.items() if k != "type"} == fresh

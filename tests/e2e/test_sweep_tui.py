@@ -39,7 +39,7 @@ def test_enter_opens_the_live_app_and_q_comes_back(tmp_path):
         wait_for(screen, "6/6 tasks")
         app.send("q")
         assert app.wait_exit(timeout=15) == 0
-        assert "test loss after 40 steps" in app.output.decode("utf-8", "replace")
+        assert "over 2 seeds after 40 steps" in app.output.decode("utf-8", "replace")
     finally:
         app.close()
 

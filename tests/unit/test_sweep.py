@@ -14,16 +14,19 @@ import pytest
 from dropout_tui.core.config import Config, ConfigError
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.sweep import (
-    CSV_COLUMNS,
-    METRICS,
+    CHECKPOINT_RULES,
+    CLASSIFICATION_METRICS,
     PREDICTION_RULES,
+    REGRESSION_METRICS,
     RULE_NAMES,
     InProcess,
     ResultsFile,
     SweepError,
     SweepSpec,
     checkpoint_steps,
+    csv_columns,
     csv_rows,
+    mc_passes,
     parse_keep_probs,
     parse_seeds,
     result_key,
@@ -138,23 +141,61 @@ def test_tasks_cover_every_combination_once():
 
 
 def test_rule_metrics_reads_each_rule_from_its_snapshot_fields():
-    exp = PairedExperiment(tiny(keep_prob=0.5))
+    exp = PairedExperiment(tiny(keep_prob=0.5, mc_max=20))
     exp.advance(20)
     snap = exp.snapshot()
     rules = rule_metrics(snap)
-    assert list(rules) == list(RULE_NAMES)
-    for rule in PREDICTION_RULES:
+    # Without the prediction rules computed, the deterministic rules only.
+    assert list(rules) == list(CHECKPOINT_RULES) == ["inverted", "unrescaled", "unrescaled_scaled"]
+    for rule in PREDICTION_RULES[:3]:
         run = snap["runs"][rule.run]
-        for metric in METRICS:
+        for metric in CLASSIFICATION_METRICS:
             assert rules[rule.name][metric] == run[metric + rule.suffix]  # type: ignore[literal-required]
     # Weight scaling changes the unrescaled net's predictions when units were dropped.
     assert rules["unrescaled_scaled"]["test_loss"] != rules["unrescaled"]["test_loss"]
+
+    full = exp.snapshot(rules=True)
+    rules = rule_metrics(full)
+    assert list(rules) == list(RULE_NAMES)
+    for name in ("inverted", "unrescaled"):
+        computed = full["runs"][name]["rules"]
+        assert computed["mc_dropout"][-1]["T"] == mc_passes(20) == 20
+        for metric in CLASSIFICATION_METRICS:
+            assert rules[f"{name}_dropout_on"][metric] == computed["dropout_on"][metric]  # type: ignore[literal-required]
+            assert rules[f"{name}_mc"][metric] == computed["mc_dropout"][-1][metric]  # type: ignore[literal-required]
+            assert rules[name][metric] == computed["no_dropout"][metric]  # type: ignore[literal-required]
+
+
+@pytest.mark.parametrize("mc_max, T", [(1, 1), (30, 20), (50, 50), (199, 100), (200, 200)])
+def test_the_monte_carlo_rules_average_the_largest_ladder_t_up_to_mc_max(mc_max, T):
+    assert mc_passes(mc_max) == T
+
+
+def test_a_regression_task_reports_mse_r2_and_spread_for_every_rule():
+    task = spec(base=tiny(dataset="sine", train_size=30, test_size=40), keep_probs=(0.5,), seeds=(0,)).tasks()[0]
+    result = run_task(task)
+    assert list(result["final"]) == list(RULE_NAMES)
+    for metrics in result["final"].values():
+        assert set(metrics) == {*REGRESSION_METRICS, "diverged"}
+    exp = PairedExperiment(task.config)
+    exp.advance(task.steps)
+    run = exp.snapshot()["runs"]["unrescaled"]
+    assert result["final"]["unrescaled"]["test_r2"] == run["test_r2"]
+    assert result["final"]["unrescaled_scaled"]["test_spread"] == run["test_spread_scaled"]
+    assert summarize([result], "test_r2")[(0.5, 1.0)]["inverted_mc"].n_finite == 1
+    assert csv_columns(True)[5:8] == REGRESSION_METRICS
 
 
 def test_at_keep_prob_one_every_rule_predicts_the_same():
     result = run_task(spec(keep_probs=(1.0,)).tasks()[0])
     first = result["final"]["inverted"]
-    assert all(same(result["final"][r], first) for r in RULE_NAMES)
+    assert all(same(result["final"][r], first) for r in RULE_NAMES if not r.endswith("_mc"))
+    # Monte-Carlo averages T equal predictions: equal up to the rounding of the average.
+    for rule in ("inverted_mc", "unrescaled_mc"):
+        got = result["final"][rule]
+        assert got["test_acc"] == first["test_acc"] and got["diverged"] == first["diverged"]
+        assert got["test_loss"] == pytest.approx(first["test_loss"], rel=1e-12)
+        assert got["test_confidence"] == pytest.approx(first["test_confidence"], rel=1e-12)
 
 
 # -- tasks -----------------------------------------------------------------------------------------
@@ -166,6 +207,8 @@ def test_a_task_is_deterministic_and_its_final_metrics_are_its_last_checkpoint()
     assert same(a, b)
     assert [c["step"] for c in a["curve"]] == [10, 20, 30]
     assert same(a["final"], a["curve"][-1]["rules"])
+    # The stochastic rules are taken at the last checkpoint only.
+    assert [list(c["rules"]) for c in a["curve"]] == [list(CHECKPOINT_RULES)] * 2 + [list(RULE_NAMES)]
     assert result_key(a) == task.key == (0.5, 1.0, 3)
 
 
@@ -175,7 +218,7 @@ def test_the_curve_matches_a_plain_training_run():
     task = spec(keep_probs=(0.5,), seeds=(2,)).tasks()[0]
     exp = PairedExperiment(task.config)
     exp.advance(30)
-    assert same(run_task(task)["final"], rule_metrics(exp.snapshot()))
+    assert same(run_task(task)["final"], rule_metrics(exp.snapshot(rules=True)))
 
 
 def test_seeds_differ():
@@ -276,6 +319,7 @@ def test_a_non_finite_metric_survives_the_file(tmp_path):
     ({"base": tiny(layers=(8, 4))}, "--layers 8,8, not 8,4"),
     ({"steps": 40}, "--steps 30, not 40"),
     ({"checkpoints": 2}, "--checkpoints"),
+    ({"base": tiny(mc_max=50)}, "--mc-max 200, not 50"),
 ])
 def test_a_file_from_another_sweep_is_refused_naming_the_difference(tmp_path, changes, words):
     path = tmp_path / "r.jsonl"
@@ -294,6 +338,34 @@ def test_a_file_with_other_prediction_rules_is_refused(tmp_path):
     path.write_bytes(json.dumps(obj).encode() + b"\n" + rest)
     with pytest.raises(SweepError, match="prediction rules inverted,unrescaled, not"):
         ResultsFile.open(path, spec())
+
+
+def test_a_file_an_older_version_wrote_is_refused_with_what_to_do(tmp_path):
+    # Version 1 held the deterministic rules only: resuming it would mix results without the
+    # stochastic rules into a sweep that shows them.
+    path = tmp_path / "r.jsonl"
+    ResultsFile.open(path, spec()).close()
+    header, rest = path.read_bytes().split(b"\n", 1)
+    obj = json.loads(header)
+    obj["version"] = 1
+    path.write_bytes(json.dumps(obj).encode() + b"\n" + rest)
+    with pytest.raises(SweepError, match="version 1; this dropout-tui reads version 2 .give another --out file."):
+        ResultsFile.open(path, spec())
+
+
+def test_a_result_without_the_stochastic_rules_at_its_end_is_not_a_result(tmp_path):
+    path = tmp_path / "r.jsonl"
+    s = spec()
+    r = run_task(s.tasks()[0])
+    with_file = ResultsFile.open(path, s)
+    with_file.append(r)
+    with_file.close()
+    lines = path.read_text().splitlines()
+    obj = json.loads(lines[1])
+    del obj["final"]["inverted_mc"]
+    path.write_text("\n".join([lines[0], json.dumps(obj)]) + "\n")
+    with pytest.raises(SweepError, match="line 2 is not a sweep result"):
+        ResultsFile.open(path, s)
 
 
 def test_other_keep_probs_and_seeds_may_extend_a_file(tmp_path):
@@ -389,8 +461,10 @@ def test_csv_rows_are_one_per_task_checkpoint_and_rule():
     s = spec()
     results = [run_task(t) for t in s.tasks()]
     rows = list(csv_rows(results))
-    assert len(rows) == len(results) * 3 * len(RULE_NAMES)
-    assert all(len(row) == len(CSV_COLUMNS) for row in rows)
-    first = dict(zip(CSV_COLUMNS, rows[0]))
+    # Two checkpoints with the deterministic rules, the last with every rule.
+    assert len(rows) == len(results) * (2 * len(CHECKPOINT_RULES) + len(RULE_NAMES))
+    columns = csv_columns(False)
+    assert all(len(row) == len(columns) for row in rows)
+    first = dict(zip(columns, rows[0]))
     r = results[0]
     assert float(first["test_loss"]) == r["curve"][0]["rules"][first["rule"]]["test_loss"]

@@ -13,6 +13,7 @@ from dropout_tui.tui.widgets.sweep_chart import (
     MONO,
     chart_lines,
     choose_glyphs,
+    rule_label,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -45,16 +46,24 @@ def test_a_higher_mean_is_drawn_higher():
     assert first_unrescaled[0] < first_inverted[0]
 
 
+# Every rule, far enough apart that no marker covers another's.
+ALL_MEANS = {rule: [0.2 + 0.15 * k + 0.01 * i for i in range(len(XS))] for k, rule in enumerate(RULE_NAMES)}
+
+
 @pytest.mark.parametrize("glyphs", [MONO, ASCII], ids=lambda g: g.name)
 def test_without_colour_every_rule_has_its_own_glyphs(glyphs):
     n = len(RULE_NAMES)
     assert len(set(glyphs.markers[:n])) == n and len(set(glyphs.bands[:n])) == n
-    lines = chart_lines(XS, series_of(MEANS, 0.05), 80, 24, glyphs=glyphs)
-    plot = "".join(line.plain[7:] for line in lines[1:-3])
+    lines = chart_lines(XS, series_of(ALL_MEANS, 0.05), 80, 30, glyphs=glyphs)
+    axis = next(i for i, line in enumerate(lines) if line.plain[6:7] == glyphs.corner)
+    plot = "".join(line.plain[7:] for line in lines[1:axis])
     for marker, band in zip(glyphs.markers[:n], glyphs.bands[:n]):
         assert marker in plot and band in plot
-    legend = lines[-1].plain
-    assert all(m in legend for m in glyphs.markers[:n])
+    # The legend wraps onto as many lines as it needs, never cutting an entry.
+    legend = [line.plain for line in lines[axis + 2:]]
+    assert len(legend) == 2 and all(len(line) <= 80 for line in legend)
+    for marker, rule in zip(glyphs.markers, RULE_NAMES):
+        assert sum(line.count(f"{marker} {rule_label(rule, glyphs)}") for line in legend) == 1
 
 
 @settings(max_examples=50, deadline=None)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from dropout_tui.core.csv_data import CsvDataError
-from dropout_tui.core.sweep import CSV_COLUMNS, RULE_NAMES, ResultsFile, run_task
+from dropout_tui.core.sweep import CHECKPOINT_RULES, RULE_NAMES, ResultsFile, csv_columns, run_task
 from dropout_tui.tui.cli import main
 from dropout_tui.tui.sweep_cmd import Sweep, parse
 
@@ -44,6 +44,11 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     (["--scheduler", "tcp://h:1", "--workers", "2"], "--workers"),
     (["--json", "--tui"], "--json"),
     (["--metric", "auc"], "--metric"),
+    (["--metric", "r2"], "--metric r2"),  # classification has no R²
+    (["--dataset", "sine", "--metric", "acc"], "--metric acc"),  # regression has no accuracy
+    (["--rules", "inverted,nope"], "--rules"),
+    (["--rules", ","], "--rules"),
+    (["--mc-max", "0"], "--mc-max"),
     (["--lr", "-1"], "--lr"),
     (["--seeds", "100000000"], "--seeds"),  # refused before a list of them is made
     (["--out", ""], "--out"),
@@ -96,8 +101,26 @@ def test_csv_to_stdout(capsys):
     code, out, err = run(capsys, *SMALL, "--keep-probs", "0.5", "--seeds", "2", "--workers", "1", "--csv", "-")
     assert code == 0, err
     rows = list(csv.reader(io.StringIO(out)))
-    assert tuple(rows[0]) == CSV_COLUMNS
-    assert len(rows) == 1 + 2 * 2 * len(RULE_NAMES)  # tasks × checkpoints × rules
+    assert tuple(rows[0]) == csv_columns(False)
+    # Per task: the first checkpoint's deterministic rules, then every rule at the last.
+    assert len(rows) == 1 + 2 * (len(CHECKPOINT_RULES) + len(RULE_NAMES))
+
+
+def test_a_regression_sweep_reports_mse_and_r2(capsys):
+    code, out, err = run(capsys, *SMALL, "--dataset", "sine", "--train-size", "30", "--test-size", "40",
+                         "--keep-probs", "0.5", "--seeds", "1", "--workers", "1", "--metric", "r2", "--mc-max", "10")
+    assert code == 0, err
+    assert "test MSE" in out and "test R²" in out and "accuracy" not in out
+    assert "R² against keep_prob" in out and "T = 10 passes" in out
+
+
+def test_rules_choose_what_the_tables_and_chart_show(capsys):
+    code, out, err = run(capsys, *SMALL, "--keep-probs", "0.5", "--seeds", "1", "--workers", "1",
+                         "--rules", "unrescaled_mc,unrescaled")
+    assert code == 0, err
+    assert "unrescaled, MC" in out and "inverted" not in out and "dropout on," not in out
+    words = " ".join(out.split())  # a title wider than its narrow table wraps
+    assert "no dropout at prediction" in words and "dropout on at prediction" in words
 
 
 def test_the_table_and_chart_in_ascii(capsys, tmp_path):
@@ -106,8 +129,11 @@ def test_the_table_and_chart_in_ascii(capsys, tmp_path):
                          "--ascii", "--out", str(out_file))
     assert code == 0, err
     assert all(ord(ch) < 128 for ch in out), [ch for ch in out if ord(ch) >= 128][:5]
-    assert "test loss after 20 steps" in out and "test accuracy after 20 steps" in out
-    assert "unrescaled xp" in out and "against keep_prob" in out
+    for title in ("test loss", "test accuracy"):
+        for group in ("no dropout at prediction", "dropout on at prediction"):
+            assert f"{title}, {group}" in out
+    assert "over 2 seeds after 20 steps" in out and "T = 50 passes" in out
+    assert "unrescaled xp" in out and "against keep_prob" in out and "unrescaled, MC" in out
     # The file holds all four results; a second run resumes and runs nothing.
     held = ResultsFile.open(out_file, parse([*SMALL, "--keep-probs", "0.5,1", "--seeds", "2"]).spec)
     held.close()
@@ -200,17 +226,17 @@ def test_the_results_file_and_the_csv_cannot_be_one_file(capsys, tmp_path):
 
 
 def test_a_results_file_from_before_a_new_option_still_resumes(tmp_path):
-    """Options added since a results file was made (e.g. --data, --mc-max) count as their defaults
-    in it, so an unchanged sweep keeps its finished results."""
+    """Options added since a results file was made (e.g. --data) count as their defaults in it,
+    so an unchanged sweep keeps its finished results."""
     path = tmp_path / "r.jsonl"
     spec = parse([*SMALL, "--keep-probs", "0.5", "--seeds", "1"]).spec
     ResultsFile.open(path, spec).close()
     lines = path.read_text().splitlines()
     header = json.loads(lines[0])
-    for name in ("data", "test_data", "label", "mc_max"):
+    for name in ("data", "test_data", "label"):
         header["config"].pop(name)
     path.write_text(json.dumps(header) + "\n")
     ResultsFile.open(path, spec).close()  # no error: the same sweep
-    changed = parse([*SMALL, "--keep-probs", "0.5", "--seeds", "1", "--mc-max", "50"]).spec
-    with pytest.raises(Exception, match="--mc-max 200, not 50"):
+    changed = parse([*SMALL, "--keep-probs", "0.5", "--seeds", "1", "--mc-max", "20"]).spec
+    with pytest.raises(Exception, match="--mc-max 50, not 20"):
         ResultsFile.open(path, changed)

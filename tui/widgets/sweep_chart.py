@@ -25,9 +25,21 @@ from textual.widgets import Static
 
 AXIS = 7  # characters of y labels and the axis line on the left
 LOG_RATIO = 10.0
-COLOURS = {"inverted": "deep_sky_blue1", "unrescaled": "orange1", "unrescaled_scaled": "medium_purple1"}
-SPARE_COLOURS = ("spring_green2", "hot_pink")  # for rules beyond these, in order
-METRIC_LABELS = {"test_loss": "test loss", "test_acc": "test accuracy", "test_confidence": "test confidence"}
+COLOURS = {"inverted": "deep_sky_blue1", "unrescaled": "orange1", "unrescaled_scaled": "medium_purple1",
+           "inverted_dropout_on": "gold1", "unrescaled_dropout_on": "indian_red1", "inverted_mc": "spring_green2",
+           "unrescaled_mc": "hot_pink"}
+SPARE_COLOURS = ("grey70", "cyan3")  # for rules beyond these, in order
+METRIC_LABELS = {"test_loss": "test loss", "test_acc": "test accuracy", "test_confidence": "test confidence",
+                 "test_r2": "test R²", "test_spread": "output spread"}
+
+
+def metric_label(metric: str, regression: bool = False, glyphs: Glyphs | None = None) -> str:
+    """``test loss``, or for regression ``test MSE`` (the loss is the mean squared error); ASCII
+    glyphs spell R² as R2."""
+    if metric == "test_loss" and regression:
+        return "test MSE"
+    label = METRIC_LABELS.get(metric, metric)
+    return label.replace("²", "2") if glyphs is not None and glyphs.name == "ascii" else label
 
 
 @dataclass(frozen=True)
@@ -48,12 +60,15 @@ class Glyphs:
     sep: str = " · "  # between parts of a title
 
 
-# Five of each, so a prediction rule added to core.sweep.PREDICTION_RULES is drawn without an edit here.
-COLOUR = Glyphs("colour", True, ("●", "▲", "■", "◆", "▼"), ("│",) * 5, "·", "┊", "│", "─", "└", "┬", "–", "×")
-MONO = Glyphs("mono", False, ("●", "▲", "■", "◆", "▼"), ("│", "┆", "╎", "┃", "╏"), "·", "┊", "│", "─", "└", "┬",
-              "–", "×")
-ASCII = Glyphs("ascii", False, ("o", "x", "#", "*", "v"), ("|", ":", "!", "I", "i"), ".", "'", "|", "-", "+", "+",
-               "-", "x", ", ")
+# One of each per rule of core.sweep.PREDICTION_RULES, by its place there, so a rule keeps its look
+# whichever rules a chart shows: no dropout at prediction filled (inverted ●, unrescaled ▲, ×p ■),
+# dropout left on hollow (○ △), Monte-Carlo ◆ ▼. Glyphs cycle for rules beyond them.
+COLOUR = Glyphs("colour", True, ("●", "▲", "■", "○", "△", "◆", "▼"), ("│",) * 7, "·", "┊", "│", "─", "└", "┬",
+                "–", "×")
+MONO = Glyphs("mono", False, ("●", "▲", "■", "○", "△", "◆", "▼"), ("│", "┆", "╎", "┃", "╏", "║", "┇"), "·", "┊",
+              "│", "─", "└", "┬", "–", "×")
+ASCII = Glyphs("ascii", False, ("o", "x", "#", "c", "v", "*", "+"), ("|", ":", "!", "I", "i", "l", ";"), ".", "'",
+               "|", "-", "+", "+", "-", "x", ", ")
 
 
 def choose_glyphs(*, ascii: bool = False, colour: bool = True) -> Glyphs:
@@ -65,6 +80,11 @@ def choose_glyphs(*, ascii: bool = False, colour: bool = True) -> Glyphs:
 
 def colour_of(rule: str, index: int) -> str:
     return COLOURS.get(rule) or SPARE_COLOURS[index % len(SPARE_COLOURS)]
+
+
+def rule_index(rule: str) -> int:
+    """The rule's place in ``PREDICTION_RULES``: its marker, band glyph and colour."""
+    return next(i for i, r in enumerate(PREDICTION_RULES) if r.name == rule)
 
 
 def rule_label(name: str, glyphs: Glyphs) -> str:
@@ -119,16 +139,17 @@ def y_scale(series: dict[str, list[Stat | None]], metric: str) -> Scale | None:
 
 def chart_lines(xs: Sequence[float], series: dict[str, list[Stat | None]], width: int, height: int, *,
                 metric: str = "test_loss", glyphs: Glyphs = COLOUR, cursor: int | None = None,
-                seeds: int | None = None) -> list[Text]:
+                seeds: int | None = None, regression: bool = False) -> list[Text]:
     """``height`` rows of ``width`` cells: a title, the plot, the keep_prob axis and a legend.
 
     ``xs``: the keep_probs, ascending; ``series[rule][i]``: that rule's Stat at ``xs[i]`` (None: no
     result yet). ``cursor``: the index of a highlighted keep_prob."""
     rules = [r.name for r in PREDICTION_RULES if r.name in series]
-    plot_h = max(2, height - 4)
+    legend = _legend(rules, glyphs, width)
+    plot_h = max(2, height - 3 - len(legend))
     plot_w = max(4, width - AXIS)
     scale = y_scale(series, metric)
-    title = METRIC_LABELS.get(metric, metric) + " against keep_prob" \
+    title = metric_label(metric, regression, glyphs) + " against keep_prob" \
         + (" (log scale)" if scale is not None and scale.log else "")
     if seeds:
         title += f"{glyphs.sep}mean and min{glyphs.dash}max over {seeds} seed{'s' if seeds != 1 else ''}"
@@ -143,14 +164,16 @@ def chart_lines(xs: Sequence[float], series: dict[str, list[Stat | None]], width
 
     cols = _columns(xs, plot_w)
     spacing = min((b - a for a, b in pairwise(cols)), default=plot_w)
-    dodge = 1 if spacing >= 2 * len(rules) and plot_w > 2 * len(rules) else 0
+    # Side by side when each keep_prob's group and a gap fit between two ticks; else on one column.
+    dodge = 1 if spacing >= len(rules) + 1 and plot_w > 2 * len(rules) else 0
     if cursor is not None and 0 <= cursor < len(cols):
         for r in range(plot_h):
             put(r, cols[cursor], glyphs.cursor, "grey50", 1)
     if scale is not None:
-        for k, rule in enumerate(rules):
+        for place, rule in enumerate(rules):
+            k = rule_index(rule)
             style = colour_of(rule, k) if glyphs.colour else None
-            offset = (k - (len(rules) - 1) // 2) * dodge
+            offset = (place - (len(rules) - 1) // 2) * dodge
             points: list[tuple[int, int] | None] = []
             for i, s in enumerate(series[rule]):
                 if s is None or not math.isfinite(s.mean):
@@ -159,7 +182,8 @@ def chart_lines(xs: Sequence[float], series: dict[str, list[Stat | None]], width
                 c = cols[i] + offset
                 points.append((c, scale.row(s.mean, plot_h)))
                 for r in range(scale.row(s.max, plot_h), scale.row(s.min, plot_h) + 1):
-                    put(r, c, glyphs.bands[k], style and f"{style} dim" if glyphs.colour else None, 3)
+                    band = glyphs.bands[k % len(glyphs.bands)]
+                    put(r, c, band, style and f"{style} dim" if glyphs.colour else None, 3)
             for a, b in pairwise(points):
                 if a is None or b is None:
                     continue
@@ -168,7 +192,7 @@ def chart_lines(xs: Sequence[float], series: dict[str, list[Stat | None]], width
                     put(r, c, glyphs.line, style, 2)
             for p in points:
                 if p is not None:
-                    put(p[1], p[0], glyphs.markers[k], style and f"bold {style}", 4)
+                    put(p[1], p[0], glyphs.markers[k % len(glyphs.markers)], style and f"bold {style}", 4)
 
     for r in range(plot_h):
         if scale is None:
@@ -190,13 +214,25 @@ def chart_lines(xs: Sequence[float], series: dict[str, list[Stat | None]], width
         axis[c] = glyphs.tick
     lines.append(Text(" " * (AXIS - 1) + glyphs.corner + "".join(axis), "grey62"))
     lines.append(_x_labels(xs, cols, plot_w, cursor))
-    legend = Text()
-    for k, rule in enumerate(rules):
-        style = colour_of(rule, k) if glyphs.colour else None
-        legend.append(glyphs.markers[k], style and f"bold {style}")
-        legend.append(" " + rule_label(rule, glyphs) + "   ")
-    lines.append(legend)
+    lines += legend
     return [line[:width] if len(line) > width else line for line in lines[:height]]
+
+
+def _legend(rules: list[str], glyphs: Glyphs, width: int) -> list[Text]:
+    """One entry per rule (marker and label), on as many lines of ``width`` as they need; an
+    entry is never split between lines."""
+    lines: list[Text] = [Text()]
+    for rule in rules:
+        k = rule_index(rule)
+        style = colour_of(rule, k) if glyphs.colour else None
+        entry = Text(glyphs.markers[k % len(glyphs.markers)], f"bold {style}" if style else "")
+        entry.append(" " + rule_label(rule, glyphs))
+        if len(lines[-1]) and len(lines[-1]) + 3 + len(entry) > width:
+            lines.append(Text())
+        if len(lines[-1]):
+            lines[-1].append("   ")
+        lines[-1].append_text(entry)
+    return lines
 
 
 def _columns(xs: Sequence[float], plot_w: int) -> list[int]:
@@ -250,8 +286,8 @@ class SweepChart(Static):
         self._data: tuple | None = None
 
     def set_data(self, xs: Sequence[float], series: dict[str, list[Stat | None]], *, metric: str,
-                 cursor: int | None, seeds: int | None) -> None:
-        self._data = (list(xs), series, metric, cursor, seeds)
+                 cursor: int | None, seeds: int | None, regression: bool = False) -> None:
+        self._data = (list(xs), series, metric, cursor, seeds, regression)
         self._draw()
 
     def on_resize(self) -> None:
@@ -261,9 +297,10 @@ class SweepChart(Static):
         width, height = self.content_size.width, self.content_size.height
         if self._data is None or width < AXIS + 8 or height < 6:
             return
-        xs, series, metric, cursor, seeds = self._data
+        xs, series, metric, cursor, seeds, regression = self._data
         glyphs = MONO if self.glyphs is COLOUR and self.app.no_color else self.glyphs
-        lines = chart_lines(xs, series, width, height, metric=metric, glyphs=glyphs, cursor=cursor, seeds=seeds)
+        lines = chart_lines(xs, series, width, height, metric=metric, glyphs=glyphs, cursor=cursor, seeds=seeds,
+                            regression=regression)
         text = Text("\n").join(lines)
         text.no_wrap, text.overflow = True, "crop"
         self.update(text)
