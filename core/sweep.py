@@ -35,6 +35,7 @@ import re
 import signal
 import stat as file_stat
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict
@@ -230,15 +231,20 @@ def checkpoint_steps(steps: int, n: int) -> tuple[int, ...]:
     return tuple(sorted({round(steps * i / n) for i in range(1, n + 1)}))
 
 
-def run_task(task: Task, should_stop: Callable[[], bool] | None = None) -> TaskResult:
+def run_task(task: Task, should_stop: Callable[[], bool] | None = None,
+             timings: dict[str, float] | None = None) -> TaskResult:
     """Train ``task``'s paired experiment to ``task.steps`` and take every rule's metrics at each
     checkpoint. Deterministic: the same task gives the same bits in any process (BLAS is pinned to
     one thread here). Raises Stopped if ``should_stop()`` becomes true (checked every
-    ``STOP_CHECK_STEPS`` steps), MemoryError if the experiment does not fit."""
+    ``STOP_CHECK_STEPS`` steps), MemoryError if the experiment does not fit. ``timings``, if given,
+    gets the seconds spent training and checkpointing (``"train_s"``) and in the last checkpoint's
+    stochastic rules (``"final_rules_s"``): kept out of the result, which must not depend on them."""
     from .experiment import PairedExperiment
     from .replay import one_blas_thread
 
     curve: list[Checkpoint] = []
+    t0 = time.perf_counter()
+    rules_s = 0.0
     with one_blas_thread():
         exp = PairedExperiment(task.config, source=task_source(task))
         for target in task.checkpoints:
@@ -247,7 +253,16 @@ def run_task(task: Task, should_stop: Callable[[], bool] | None = None) -> TaskR
                     raise Stopped()
                 exp.advance(min(STOP_CHECK_STEPS, target - exp.step))
             last = exp.step == task.checkpoints[-1]
-            curve.append({"step": exp.step, "rules": rule_metrics(exp.snapshot(rules=last))})
+            if last:
+                t1 = time.perf_counter()
+                snapshot = exp.snapshot(rules=True)
+                rules_s = time.perf_counter() - t1
+            else:
+                snapshot = exp.snapshot()
+            curve.append({"step": exp.step, "rules": rule_metrics(snapshot)})
+    if timings is not None:
+        timings["train_s"] = time.perf_counter() - t0 - rules_s
+        timings["final_rules_s"] = rules_s
     c = task.config
     return {"keep_prob": c.keep_prob, "input_keep_prob": c.input_keep_prob, "seed": c.seed,
             "steps": task.steps, "final": curve[-1]["rules"], "curve": curve}

@@ -104,18 +104,21 @@ def _sweep_table(r: dict, quick: bool) -> Table:
         title=f"sweep · {r['tasks']} tasks of net {r['net']} {r['shape']} × {r['steps_per_task']:,} steps · "
               "worker processes",
         caption=("--quick: rough numbers (start-up dominates)\n" if quick else "")
-                + f"wall: pool start-up included; task rate: the fastest task, timed inside the {two}-worker pool, "
-                  f"against {r['net']}'s pair rate\ntargets: {two} workers ≤ "
+                + f"wall: pool start-up included; task rate: the fastest task's training, timed inside the "
+                  f"{two}-worker pool, against {r['net']}'s pair rate; final rules: its dropout-on and "
+                  f"Monte-Carlo (T = {r['mc_passes']}) evaluation at the end\ntargets: {two} workers ≤ "
                   f"{1 / bench.SWEEP_SPEEDUP_TARGET:.1f}× the time of {one}; task rate ≥ "
                   f"{bench.SWEEP_RATE_TARGET:.0%} of the pair rate",
     )
-    for name in (f"wall, {one} worker", f"wall, {two} workers", "time ratio", "task steps/s", "of pair rate"):
+    for name in (f"wall, {one} worker", f"wall, {two} workers", "time ratio", "task steps/s", "of pair rate",
+                 "final rules"):
         table.add_column(name, justify="right")
     table.add_row(
         f"{r['wall_s'][one]:.2f} s", f"{r['wall_s'][two]:.2f} s",
         f"{r['time_ratio']:.2f}× {_mark(r['time_ratio'] <= 1 / bench.SWEEP_SPEEDUP_TARGET)}",
         f"{r['task_steps_per_s']:,.0f}",
         f"{r['task_rate_share']:.0%} {_mark(r['task_rate_share'] >= bench.SWEEP_RATE_TARGET)}",
+        f"{r['final_rules_s']:.2f} s",
     )
     return table
 

@@ -64,3 +64,14 @@ def test_bench_bad_option_is_one_line(args, option):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and option in lines[0] and "Traceback" not in proc.stderr
     assert proc.stdout == ""
+
+
+def test_bench_sweep_row_times_training_and_the_final_rules_apart():
+    proc = _bench("--quick", "--json", "--only", "sweep")
+    assert proc.returncode == 0, proc.stderr
+    row = json.loads(proc.stdout)["sweep"]
+    assert row["tasks"] == 8 and set(row["wall_s"]) == {"1", "2"}
+    for key in ("task_steps_per_s", "pair_steps_per_s", "task_rate_share", "final_rules_s", "time_ratio"):
+        assert isinstance(row[key], (int, float)) and math.isfinite(row[key]) and row[key] > 0, (key, row)
+    assert row["mc_passes"] == 50
+    assert row["task_rate_share"] == pytest.approx(row["task_steps_per_s"] / row["pair_steps_per_s"])
