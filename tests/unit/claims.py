@@ -18,6 +18,7 @@ NUMBER = re.compile(r"(?<![\w.‖])[-+]?\d+(?:,\d{3})*(?:\.\d+)?(?:e[-+]?\d+)?%?
 N = r"([-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?%?)"  # one printed number, as a group
 CONSTANTS = {1.0, 2014.0, 50.0}  # "1/p", "ratio 1", "(Srivastava et al. 2014)", their "k = 50"
 REACH = 0.01  # "at most 1% above" a reference loss
+BEAT = 0.05  # "does better than" a reference loss: more than 5% below it
 DRIFT = 0.15  # the layer table's warning colour: a mean ratio further than this from 1
 ACC_POINTS, ERR_RATIO = 0.02, 1.25
 # What the run columns show: the *_own / *_theory ratios, gradient norms, the output layer's weight
@@ -76,7 +77,8 @@ def screen_values(snap: dict, ctx) -> list[float]:
             r = run["rules"]
             ref = r.get("weight_scaling", r["no_dropout"])["test_loss"]
             vals += [ratio(r["dropout_on"]["test_loss"] - r["no_dropout"]["test_loss"], r["no_dropout"]["test_loss"]),
-                     ratio(r["mc_dropout"][-1]["test_loss"] - ref, ref)]
+                     ratio(r["mc_dropout"][-1]["test_loss"] - ref, ref),
+                     ratio(ref - r["mc_dropout"][-1]["test_loss"], ref)]  # "N% below" it
     p, q = snap["keep_prob"], snap["input_keep_prob"]
     vals += [1 / p, 1 / math.sqrt(p), p * p, 1 / q, q * q, ctx.lr, ctx.n_inputs, (1 - q) ** ctx.n_inputs]
     if ctx.l2:
@@ -176,6 +178,16 @@ def check(snap: dict, ctx, shown) -> list[str]:
                 bad(rid, "not above inverted's", text)
             if "lower than inverted's" in text and not ls < li:
                 bad(rid, "not below inverted's", text)
+        if rid == "path_gap":
+            m = re.search(r"\(" + N + r" against inverted's " + N + r"\)", text)
+            if not both_learning:
+                bad(rid, "compares runs when one is not learning", text)
+            if not m or not (matches(m.group(1), unr["test_loss_scaled"]) and matches(m.group(2), inv["test_loss"])):
+                bad(rid, "unparsed or other losses", text)
+            elif not unr["test_loss_scaled"] > inv["test_loss"] * 1.1:
+                bad(rid, "×p at test leaves no gap to close", text)
+            if "times the learning rate" in text and ctx.optimizer not in ("sgd", "momentum"):
+                bad(rid, "the p² learning rate is for SGD and momentum only", text)
         if rid == "scaled_beats_inverted":
             if not unr["test_loss_scaled"] < inv["test_loss"]:
                 bad(rid, "×p does not beat inverted", text)
@@ -265,9 +277,13 @@ def check(snap: dict, ctx, shown) -> list[str]:
                 if not (a > 100 * b and a > 1000) or not (matches(m.group(2), a) and matches(m.group(3), b)):
                     bad(rid, "weights not out of scale, or misquoted", text)
         if rid == "silent":
-            tok = _num_after(text, "mean output is ") or _num_after(text, "(mean ")
+            tok = (_num_after(text, "mean output is ") or _num_after(text, "silent when predicting (")
+                   or _num_after(text, "silent when predicting (mean ") or _num_after(text, "(mean "))
             if tok is None or not abs(parse(tok)[0]) < 1e-3:
                 bad(rid, "not silent", text)
+            active = _num_after(text, "active in training (mean ") or _num_after(text, "not in training (")
+            if active is not None and not abs(parse(active)[0]) >= 1e-3:
+                bad(rid, "says active in training, is not", text)
         if rid == "tanh_noise":
             m = re.search(r"(inverted|unrescaled) (h\d+): mean " + N + r",? (?:when predicting, against a norm of "
                           r"|norm )" + N, text)
@@ -311,7 +327,15 @@ def _check_prediction(rid: str, text: str, snap: dict, ctx, bad) -> None:
     if not learning(run, rules_snap):
         bad(rid, "speaks of a run that is not learning", text)
     rules = run["rules"]
+    still = re.search(r"predicting without dropout does better still here \(" + N + r"\)", text)
+    if still:
+        nd, mc_last = rules["no_dropout"]["test_loss"], rules["mc_dropout"][-1]["test_loss"]
+        scaled = rules.get("weight_scaling", {}).get("test_loss", math.inf)
+        if not (matches(still.group(1), nd) and nd < mc_last and nd < scaled):
+            bad(rid, "no dropout is not better than both", text)
     if rid == "dropout_left_on":
+        if "sd " in text and rules["mc_dropout"][-1]["T"] < 20:
+            bad(rid, "quotes a call-to-call sd estimated from too few passes", text)
         m = re.search(r"by " + N + r" \(" + N + " → " + N + r"\)", text)
         a, b = rules["no_dropout"]["test_loss"], rules["dropout_on"]["test_loss"]
         if not m or not (matches(m.group(2), a) and matches(m.group(3), b)):
@@ -319,8 +343,24 @@ def _check_prediction(rid: str, text: str, snap: dict, ctx, bad) -> None:
         elif not (b > a and matches(m.group(1), (b - a) / a) and parse(m.group(1))[0] >= 0.01):
             bad(rid, "no rise, or a wrong one", text)
         return
-    ref = rules["weight_scaling" if run_name == "unrescaled" else "no_dropout"]["test_loss"]
+    reference = rules["weight_scaling" if run_name == "unrescaled" else "no_dropout"]
+    ref = reference["test_loss"]
     mc = rules["mc_dropout"]
+    for name, metrics in (("the reference rule", reference), ("the largest T", mc[-1])):
+        score = metrics.get("test_r2") if "test_r2" in metrics else metrics.get("test_acc")
+        floor = 0.0 if "test_r2" in metrics else rules_snap["chance_acc"]
+        if not (finite(score) and score > floor + CHANCE_MARGIN):
+            bad(rid, f"compares Monte-Carlo dropout where {name} is at chance", text)
+    m = re.search(N + r", " + N + r" below (?:its |the )?\S+(?: at test)? loss " + N, text)
+    if m:
+        last = mc[-1]["test_loss"]
+        if not (matches(m.group(1), last) and matches(m.group(3), ref) and last < ref * (1 - BEAT)
+                and matches(m.group(2), (ref - last) / ref)):
+            bad(rid, "not below the reference by what it says", text)
+        one = re.search(r"one pass, T = 1, already gives " + N, text)
+        if one and not (mc[0]["T"] == 1 and matches(one.group(1), mc[0]["test_loss"]) and mc[0]["test_loss"] < ref):
+            bad(rid, "misquotes the one-pass loss, or it is not below the reference", text)
+        return
     m = re.search(r"at most 1% above (?:its |the )?\S+(?: at test)? loss " + N + r" from T = (\d+) on", text)
     if m:
         t = int(m.group(2))
