@@ -189,8 +189,14 @@ def _act(v: View) -> str:
 
 
 def ratio_text(a: float, b: float) -> str:
-    """The layer table's ratio column: a / b."""
-    return num(ratio(a, b))
+    """The layer table's ratio column: a / b, as the table prints it."""
+    return table_ratio(ratio(a, b))
+
+
+def table_ratio(r: float) -> str:
+    """A ratio as the layer table prints it (two decimals in five characters), so a sentence that
+    points at the table quotes what is there."""
+    return fit(r, 5, 2).strip()
 
 
 def kp(p: float) -> str:
@@ -247,10 +253,21 @@ def _one_diverged(v: View) -> bool:
 
 def _say_one_diverged(v: View, short: bool) -> str:
     bad = "inverted" if v.diverged("inverted") else "unrescaled"
+    good = _other(bad)
     if short:
         return f"The {bad} run diverged and stopped; nothing here compares the runs. r resets."
-    return (f"The {bad} run diverged (a loss or a weight became infinite) and stopped updating; the "
-            f"{_other(bad)} run carries on. A stopped run is not compared with a running one: r resets both.")
+    survivor = f"the {good} run carries on"
+    if v.stuck(good):
+        run = v.run(good)
+        if v.regression:
+            how = f"{score(v, run)}" if ok(run.get("test_r2")) else "its outputs beyond floating point"
+        elif ok(run.get("test_acc")):
+            how = f"{score(v, run)}, chance {pct(v.chance_acc)}"
+        else:
+            how = "its outputs without dropout beyond floating point"
+        survivor += f", but it is not learning either ({how})"
+    return (f"The {bad} run diverged (a loss or a weight became infinite) and stopped updating; {survivor}. "
+            "A stopped run is not compared with a running one: r resets both.")
 
 
 def _step_zero(v: View) -> bool:
@@ -603,13 +620,20 @@ def _say_stretched(v: View, short: bool) -> str:
     u, i = v.unr, v.inv
     su, si = num(u["test_spread"]), num(i["test_spread"])
     scaled = u.get("test_spread_scaled")
-    fix = (f"; ×p at test brings it to {num(scaled)}×"
-           if scaled is not None and ok(scaled) and scaled < u["test_spread"] else "")
+    narrows = scaled is not None and ok(scaled) and scaled < u["test_spread"]
+    fix = ""
+    if narrows:
+        # Below 1/STRETCH the outputs are then narrower than the targets: ×p went too far.
+        fix = (f"; ×p at test brings it to {num(scaled)}×" if scaled >= 1 / STRETCH else
+               f"; ×p at test narrows it to {num(scaled)}×, too far: narrower than the targets")
     if short:
         return f"Unrescaled predictions are stretched: spread {su}× the targets' (inverted {si}×){fix}."
-    return (f"Predicting, the unrescaled net's outputs spread {su}× as wide as the targets (inverted: {si}×): "
-            "its later layers learned to amplify a signal dropout weakened in training, and without dropout "
-            f"the amplified signal overshoots{fix}.")
+    stretched = f"Predicting, the unrescaled net's outputs spread {su}× as wide as the targets (inverted: {si}×)"
+    if not narrows:
+        return stretched + "."
+    # The cause is claimed only where ×p at test, which undoes the weakening, does narrow them.
+    return (f"{stretched}: it trained on signals dropout weakened, and without dropout the full signal "
+            f"overshoots{fix}.")
 
 
 def _acc_compare(v: View) -> bool:
@@ -672,7 +696,16 @@ def _say_scaled(v: View, short: bool) -> str:
     u, i = v.unr, v.inv
     ls, lu, li = loss_text(u["test_loss_scaled"]), loss_text(u["test_loss"]), loss_text(i["test_loss"])
     effect = scaled_effect(v)
-    acc = f", accuracy {pct(u.get('test_acc_scaled'))}" if ok(u.get("test_acc_scaled")) else ""
+    acc = ""
+    a_s, a_u = u.get("test_acc_scaled"), u.get("test_acc")
+    if ok(a_s):
+        acc = f", accuracy {pct(a_s)}"
+        # The loss alone can hide what the predictions lost: say where accuracy falls to chance,
+        # or clearly below the unrescaled run's own.
+        if not is_learning(False, a_s, v.chance_acc if ok(v.chance_acc) else 0.0):
+            acc += f", at chance ({pct(v.chance_acc)})"
+        elif ok(a_u) and a_s < a_u - ACC_POINTS:
+            acc = f", though accuracy falls from {pct(a_u)} to {pct(a_s)}"
     if ok(u.get("test_spread_scaled")):
         acc = f", output spread {num(u.get('test_spread_scaled'))}×"
     if effect == "fixes":
@@ -786,7 +819,7 @@ def norm_bound_text(v: View, nr: float) -> str:
     """"at most √(1/p) = B, ..." when the norm ratio ``nr`` as printed is within the bound, else ""
     (one mask's noise can exceed what holds in expectation)."""
     bound = 1 / math.sqrt(v.p)
-    if float(num(nr)) <= float(num(bound)):
+    if float(table_ratio(nr)) <= float(num(bound)):
         return f"at most √(1/p) = {num(bound)}, less when few units are active"
     return ""
 
@@ -794,9 +827,10 @@ def norm_bound_text(v: View, nr: float) -> str:
 def _say_keeps_mean(v: View, short: bool) -> str:
     mr, nr = _h1_keeps_mean(v)  # type: ignore[misc]
     if short:
-        return f"Inverted keeps h1's mean (×{num(mr)}), not its norm (×{num(nr)})."
+        return f"Inverted keeps h1's mean (×{table_ratio(mr)}), not its norm (×{table_ratio(nr)})."
     bound = norm_bound_text(v, nr)
-    return (f"Inverted dropout keeps h1's mean (×{num(mr)} in the table) but not its norm (×{num(nr)}): "
+    return (f"Inverted dropout keeps h1's mean (×{table_ratio(mr)} in the table) but not its norm "
+            f"(×{table_ratio(nr)}): "
             f"E‖·‖² of a layer's own mask grows by 1/p = {factor(1 / v.p)}, so the norm by "
             + (bound if bound else "less than √(1/p) on average") + ".")
 
@@ -807,14 +841,14 @@ def _drift(v: View) -> bool:
 
 def _say_drift(v: View, short: bool) -> str:
     drifting = _drifting(v)
-    names = ", ".join(f"{name} ×{num(r)}" for name, r in drifting)
+    names = ", ".join(f"{name} ×{table_ratio(r)}" for name, r in drifting)
     first = drifting[0][0]
     h1 = _h1_keeps_mean(v)
-    kept = f"keeps h1's mean (×{num(h1[0])}) but " if h1 is not None and first != "h1" else ""
+    kept = f"keeps h1's mean (×{table_ratio(h1[0])}) but " if h1 is not None and first != "h1" else ""
     if short:
         if h1 is not None and first != "h1":
-            shown = ", ".join(f"{name}'s (×{num(r)})" for name, r in drifting)
-            return (f"Inverted keeps h1's mean (×{num(h1[0])}) but not {shown}: a noisy input through a "
+            shown = ", ".join(f"{name}'s (×{table_ratio(r)})" for name, r in drifting)
+            return (f"Inverted keeps h1's mean (×{table_ratio(h1[0])}) but not {shown}: a noisy input through a "
                     f"{_act(v)} shifts the mean.")
         return f"Inverted mean ratio {names}: a noisy input through a {_act(v)} shifts the mean."
     act = f"a {_act(v)}"
@@ -853,7 +887,8 @@ def _say_tanh_noise(v: View, short: bool) -> str:
     if short:
         return f"tanh means sit near zero ({rule} {name}: mean {m}, norm {n}): their ratios are noise."
     return (f"tanh units average near zero with either sign ({rule} {name}: mean {m} when predicting, against "
-            f"a norm of {n}), so mean ratios like its ×{num(r)} in the table are noise; the norms carry the story.")
+            f"a norm of {n}), so mean ratios like its ×{table_ratio(r)} in the table are noise; the norms carry "
+            "the story.")
 
 
 def _keep_prob_one(v: View) -> bool:

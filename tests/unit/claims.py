@@ -249,13 +249,23 @@ def check(snap: dict, ctx, shown) -> list[str]:
             bad(rid, "a run has not diverged", text)
         if rid == "one_diverged" and inv["diverged"] == unr["diverged"]:
             bad(rid, "not exactly one run diverged", text)
+        if rid == "one_diverged" and "carries on" in text:
+            survivor = unr if inv["diverged"] else inv
+            if ("not learning either" in text) != stuck(survivor, snap):
+                bad(rid, "says the surviving run learns or not, against its numbers", text)
         if rid == "stretched":
             su, si = unr["test_spread"], inv["test_spread"]
             if not (su > 1 and su > si):
                 bad(rid, "the unrescaled outputs are not the more stretched", text)
-            tok = _num_after(text, "brings it to ")
+            tok = _num_after(text, "brings it to ") or _num_after(text, "narrows it to ")
             if tok is not None and not unr["test_spread_scaled"] < su:
                 bad(rid, "×p does not narrow the spread", text)
+            if "overshoots" in text and tok is None:
+                bad(rid, "claims the cause without ×p narrowing the spread", text)
+            if "too far" in text and not unr["test_spread_scaled"] < 1 / 1.1:
+                bad(rid, "says ×p went too far, it did not", text)
+            if "brings it to" in text and not unr["test_spread_scaled"] >= 1 / 1.1:
+                bad(rid, "says ×p brings the spread to a value narrower than the targets without saying so", text)
         if rid == "input_story" and not (snap["input_keep_prob"] < 1 and inv["test_acc"] < unr["test_acc"]):
             bad(rid, "no input dropout, or inverted not worse", text)
         if rid == "keep_prob_one" and (snap["keep_prob"] < 1 or snap["input_keep_prob"] < 1):

@@ -21,7 +21,7 @@ def shown(steps: int, **config):
 @cache  # several tests read one run: each is trained once
 def _shown(steps: int, config: tuple):
     limit_blas_threads()  # as the app trains: a multi-threaded BLAS is many times slower on these sizes
-    c = Config(**dict(config)).validate()
+    c = Config.for_dataset(**dict(config))  # with the dataset's preset, as the command line gives it
     exp = PairedExperiment(c)
     exp.advance(steps)
     snap = exp.snapshot(rules=True)
@@ -79,3 +79,36 @@ def test_dropout_left_on_quotes_its_spread_only_from_enough_passes(mc_max, quote
 def test_the_training_loss_sentence_stands_on_its_own():
     _, said = shown(3000)
     assert said["tuned_to_weak"].startswith("The unrescaled run's training loss is lower with dropout on")
+
+
+def test_a_ratio_that_points_at_the_table_is_quoted_as_the_table_prints_it():
+    from dropout_tui.tui.numbers import fit
+
+    snap, said = shown(3000)
+    layer = snap["runs"]["unrescaled"]["layers"][-1]
+    printed = fit(layer["mean_train"] / layer["mean_pred"], 5, 2).strip()
+    assert f"×{printed} in the table" in said["weaker"]
+
+
+def test_weight_scaling_that_brings_accuracy_to_chance_says_so():
+    snap, said = shown(10, layers=(32, 32, 32, 32))
+    u = snap["runs"]["unrescaled"]
+    assert u["test_acc_scaled"] <= snap["chance_acc"] + 0.05
+    assert f"at chance ({snap['chance_acc'] * 100:.1f}%)" in said["scaled"]
+
+
+def test_a_run_left_alone_by_the_others_divergence_is_described_as_it_is():
+    snap, said = shown(3000, lr=50.0)
+    diverged = [name for name, run in snap["runs"].items() if run["diverged"]]
+    assert len(diverged) == 1
+    survivor = snap["runs"]["unrescaled" if diverged == ["inverted"] else "inverted"]
+    assert ("not learning either" in said["one_diverged"]) is (not survivor["learning"])
+
+
+def test_stretched_outputs_name_their_cause_only_where_weight_scaling_narrows_them():
+    snap, said = shown(10, dataset="sine")
+    u = snap["runs"]["unrescaled"]
+    text = said["stretched"]
+    assert ("overshoots" in text) is (u["test_spread_scaled"] < u["test_spread"])
+    assert ("too far" in text) is (u["test_spread_scaled"] < 1 / 1.1)
+    assert u["test_spread_scaled"] < 1 / 1.1  # the setting over-corrects: the "too far" wording is tested
