@@ -24,6 +24,11 @@ class TargetScale:
     mean: float
     std: float
 
+    @property
+    def label(self) -> str:
+        """What the screen and the headless table call the target the network fits: ``price standardised``."""
+        return f"{self.name} standardised"
+
     def to_units(self, y):
         """Standardised values ``y`` (a float or an array of any shape) in the target's units:
         ``mean + std·y``. A difference or an RMSE converts with ``std`` alone."""
