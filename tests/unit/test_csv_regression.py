@@ -19,6 +19,8 @@ from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.replay import Replayer
 from dropout_tui.core.session import SessionLog, read_session
 from dropout_tui.core.sweep import RULE_NAMES, run_task
+from dropout_tui.tui.cli import main
+from dropout_tui.tui.numbers import num
 from dropout_tui.tui.sweep_cmd import parse
 from dropout_tui.tui.threads import limit_blas_threads
 
@@ -182,3 +184,106 @@ def test_a_sweep_over_a_regression_csv_reports_standardised_metrics(tmp_path):
     exp = PairedExperiment(task.config)
     exp.advance(task.steps)
     assert inv["test_loss"] == exp.snapshot()["runs"]["inverted"]["test_loss"]
+
+
+# --- what the headless output and the README say --------------------------------------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def headless(capsys, *argv: str) -> str:
+    assert main(["--headless", *argv]) == 0
+    return capsys.readouterr().out
+
+
+def test_the_headless_table_and_json_say_the_target_is_standardised(tmp_path, capsys):
+    data = str(houses(tmp_path / "houses.csv", n=100))
+    doc = json.loads(headless(capsys, "--data", data, "--task", "regression", "--steps", "50", "--json"))
+    scale = doc["target_scale"]
+    exp = PairedExperiment(Config.for_dataset("csv", data=data, task="regression"))
+    assert scale == {"name": "price", "mean": exp.data.target_scale.mean, "std": exp.data.target_scale.std}
+    table = " ".join(headless(capsys, "--data", data, "--task", "regression", "--steps", "50").split())
+    assert "houses.csv · price standardised ·" in table
+    assert (f"losses (MSE) and RMSE are of price standardised with the training rows' mean "
+            f"{num(scale['mean'], 4)} and std {num(scale['std'], 4)}") in table
+    # the row's cells: inverted, its × column, unrescaled, its × column
+    cells = [c.strip() for c in table.split("│ test RMSE, price units │")[1].split("│")[:4]]
+    assert cells[0] == num(doc["runs"]["inverted"]["test_rmse"] * scale["std"], 4)
+    assert cells[2] == num(doc["runs"]["unrescaled"]["test_rmse"] * scale["std"], 4)
+    assert "│ test RMSE, standardised │" in table
+    # a built-in set's targets are fitted as they are: nothing to say, no key
+    doc = json.loads(headless(capsys, "--dataset", "sine", "--steps", "5", "--json"))
+    assert "target_scale" not in doc
+    assert "standardised" not in headless(capsys, "--dataset", "sine", "--steps", "5")
+
+
+def _readme_after(marker: str) -> str:
+    text = README.read_text()
+    return text[text.index(marker):]
+
+
+def test_the_readme_houses_example(tmp_path, capsys, monkeypatch):
+    """The README's snippet makes the file; its table and numbers are what the headless run gives."""
+    section = _readme_after("A target on a real-world scale")
+    snippet = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(snippet, "README snippet", "exec"), {})
+    command = section.split("`dropout-tui --headless ", 1)[1].split("`", 1)[0].split()
+    doc = json.loads(headless(capsys, *command, "--json"))
+    scale, inv, unr = doc["target_scale"], doc["runs"]["inverted"], doc["runs"]["unrescaled"]
+    words = " ".join(section.split("\n\n## ", 1)[0].split())
+    assert f"price's training mean {round(scale['mean']):,}, std {round(scale['std']):,}" in words
+
+    def row(label: str) -> list[str]:
+        line = next(r for r in section.splitlines() if r.startswith(f"| {label} |"))
+        return [c.strip() for c in line.strip("|").split("|")][1:]
+
+    def dec(x: float) -> str:
+        return f"{x:.3f}".replace("-", "−")
+
+    assert row("inverted") == [dec(inv["test_loss"]), f"{round(inv['test_rmse'] * scale['std']):,}",
+                               dec(inv["test_r2"]), dec(inv["test_spread"])]
+    assert row("unrescaled") == [dec(unr["test_loss"]), f"{round(unr['test_rmse'] * scale['std']):,}",
+                                 dec(unr["test_r2"]), dec(unr["test_spread"])]
+    assert row("unrescaled ×p at test") == [dec(unr["test_loss_scaled"]), "", dec(unr["test_r2_scaled"]),
+                                            dec(unr["test_spread_scaled"])]
+    assert "140 training and 60 test rows" in words
+    assert f"spread {unr['test_spread']:.1f}× as wide" in words and unr["test_r2"] < 0
+    # "Left in its own units ...": the same file with the target raw
+    monkeypatch.setattr(csv_data, "_target_scale", lambda table, t: csv_data.TargetScale(table.label_name, 0.0, 1.0))
+    config = Config.for_dataset("csv", data=str(tmp_path / "houses.csv"), task="regression")
+    assert config.lr == 0.05
+    raw = PairedExperiment(config)
+    raw.advance(4)
+    assert all(run.last_loss() > 1e100 for run in raw.runs.values())
+    raw.advance(1996)
+    snap = raw.snapshot()
+    assert all(run["diverged"] and math.isnan(run["test_loss"]) for run in snap["runs"].values())
+
+
+def test_the_readme_documents_the_json_target_scale_and_the_constant_target_message(tmp_path, capsys):
+    section = _readme_after("A regression on a CSV file adds")
+    documented = json.loads(section.split("`", 2)[1].removeprefix('"target_scale": '))
+    data = str(houses(tmp_path / "houses.csv"))
+    doc = json.loads(headless(capsys, "--data", data, "--task", "regression", "--steps", "1", "--json"))
+    assert set(doc["target_scale"]) == set(documented)
+    assert documented["mean"] == round(doc["target_scale"]["mean"], 1)  # the README's example file
+    assert documented["std"] == round(doc["target_scale"]["std"], 1)
+    quoted = " ".join(_readme_after("A target\n  that is constant in training").split("`", 2)[1].split())
+    flat = tmp_path / "flat.csv"
+    flat.write_text("a,t\n" + "".join(f"{i},5\n" for i in range(12)))
+    assert main(["--headless", "--data", str(flat), "--task", "regression"]) == 2
+    assert capsys.readouterr().err.strip().endswith(quoted)
+
+
+def test_a_regression_sweep_over_a_csv_titles_its_mse_standardised(tmp_path, capsys):
+    data = str(houses(tmp_path / "houses.csv", n=60))
+    small = ["--layers", "8,8", "--steps", "20", "--checkpoints", "2", "--keep-probs", "0.5", "--seeds", "1",
+             "--workers", "1", "--mc-max", "2"]
+    assert main(["sweep", "--data", data, "--task", "regression", *small]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "test MSE (standardised target) · no dropout at prediction" in out
+    assert "test MSE (standardised target) against keep_prob" in out
+    assert main(["sweep", "--dataset", "sine", "--train-size", "30", "--test-size", "40", *small]) == 0
+    out = capsys.readouterr().out
+    assert "test MSE" in out and "standardised" not in out
