@@ -572,6 +572,11 @@ def test_regression_target_is_standardised_with_the_training_split_only(tmp_path
     raw_train = d.target_scale.to_units(d.y_train)
     assert not np.isclose(d.target_scale.mean, y.mean())  # the training rows', not the file's
     np.testing.assert_allclose(np.sort(np.concatenate([raw_train, raw_test])), np.sort(y), rtol=1e-12)
+    # a separate test file: every training row sets the scale, the test file's targets follow it
+    q = write(tmp_path, "x,price\n1.0,80000\n2.0,20000\n", "test.csv")
+    d = load(p, task="regression", test_path=q)
+    assert d.target_scale.mean == pytest.approx(y.mean()) and d.target_scale.std == pytest.approx(y.std())
+    np.testing.assert_allclose(np.sort(d.target_scale.to_units(d.y_test)), [20000, 80000])
 
 
 def test_regression_target_in_float32_is_standardised_before_rounding(tmp_path):
