@@ -216,8 +216,7 @@ class CsvDataset(Dataset):
             kind = f"{self.n_classes} classes ({_list(self.class_names)})"
         else:
             t = self.target_scale
-            kind = (f"regression on {self.label_name} (standardised: mean {_number(t.mean)}, "
-                    f"std {_number(t.std)})")
+            kind = f"regression on {self.label_name} (standardised: mean {t.mean:.6g}, std {t.std:.6g})"
         text = (f"{self.name}: {_plural(self.n_features, 'feature')}, {kind}; "
                 f"{len(self.x_train)} train / {len(self.x_test)} test")
         if self.constant_features:
