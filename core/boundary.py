@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .data import TargetScale
 from .network import Workspace
 
 MARGIN = 0.1  # of the data's span, on each side, so edge points are not on the frame
@@ -16,9 +17,13 @@ class BoundaryMaps:
     """Both runs' prediction-mode class probabilities on the grid, and where the training points fall.
 
     ``probs[rule]``: (rows, cols, n_classes) probabilities, row 0 at the top of the screen.
-    ``train``: (row, col, label) arrays of the training points' nearest grid cells."""
+    ``train``: (row, col, label) arrays of the training points' nearest grid cells (for
+    regression, the label is the target the network fits). ``target_scale``: the data's
+    (``Dataset.target_scale``): for a standardised regression target, how a value converts to the
+    target's units for the scale (None: values are the target's own)."""
     probs: dict[str, np.ndarray]
     train: tuple[np.ndarray, np.ndarray, np.ndarray]
+    target_scale: TargetScale | None = None
 
 
 def extent(data) -> tuple[np.ndarray, np.ndarray]:
@@ -70,7 +75,7 @@ class BoundaryGrid:
                 p = net.probabilities(ws)
                 probs = np.hstack([1 - p, p]) if net.binary else p.copy()
                 out[rule] = probs.reshape(self.rows, self.cols, -1)
-        return BoundaryMaps(out, self.train_cells)
+        return BoundaryMaps(out, self.train_cells, exp.data.target_scale)
 
     def cell_of(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Grid (row, col) nearest to each point of ``x``."""

@@ -26,7 +26,9 @@ Format rules (the README documents these):
 - Classification: the classes are the distinct labels (stripped of surrounding spaces). When every
   label is an integer they are compared and sorted as integers (``01`` and ``1`` are one class),
   otherwise sorted as strings; class index = position in that order. 2 to ``MAX_CLASSES`` classes.
-- Regression: the label is a finite number, the target, kept unscaled as a float array.
+- Regression: the label is a finite number, the target. ``split_table`` standardises it with the
+  training split's mean and standard deviation, as it does the features, so that training behaves
+  the same whatever the target's units; a target constant in training is an error.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import Dataset
+from .data import Dataset, TargetScale
 
 # Limits. They keep a wrong file (a log, a database dump) from filling memory and are far above
 # anything a 2-core machine trains at interactive speed. A 50 MB file parses in a few seconds.
@@ -179,14 +181,16 @@ class CsvTable:
         return code_to_class[self.label_codes]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CsvDataset(Dataset):
     """A ``Dataset`` from a CSV file, with what a recording and the UI need to know about it.
 
     Arrays as in ``Dataset``: ``x_train`` (n_train, n_features) and ``x_test`` (n_test, n_features)
     standardised with the training split's ``mean``/``std`` (n_features,) float64, in ``dtype``;
-    ``y_train``/``y_test`` int64 class indices (classification) or float targets in ``dtype``
-    (regression, where ``n_classes`` is 0). ``constant_features`` names the columns whose training
+    ``y_train``/``y_test`` int64 class indices (classification) or, for regression (``n_classes``
+    0), the targets standardised with the training split's target mean and std, in ``dtype``;
+    ``target_scale`` (``core.data.TargetScale``) holds those two numbers and takes the network's
+    outputs back to the target's units. ``constant_features`` names the columns whose training
     values are all equal: their ``std`` is recorded as 1.0, so they are centred and not divided.
     ``name`` is the file's base name (for display); ``source``/``sha256`` are the path as given and
     the SHA-256 of its bytes, ``test_source``/``test_sha256`` the same for the separate test file
@@ -208,8 +212,11 @@ class CsvDataset(Dataset):
     def summary(self) -> str:
         """One line for a status bar or the CLI, e.g.
         ``iris.csv: 4 features, 3 classes (setosa, versicolor, virginica); 105 train / 45 test``."""
-        kind = (f"{self.n_classes} classes ({_list(self.class_names)})" if self.task == "classification"
-                else f"regression on {self.label_name}")
+        if self.task == "classification" or self.target_scale is None:
+            kind = f"{self.n_classes} classes ({_list(self.class_names)})"
+        else:
+            t = self.target_scale
+            kind = f"regression on {self.label_name} (standardised: mean {t.mean:.6g}, std {t.std:.6g})"
         text = (f"{self.name}: {_plural(self.n_features, 'feature')}, {kind}; "
                 f"{len(self.x_train)} train / {len(self.x_test)} test")
         if self.constant_features:
@@ -515,12 +522,18 @@ def split_table(table: CsvTable, *, test_fraction: float = DEFAULT_TEST_FRACTION
     Standardise: x' = (x - mean) / std with the training split's mean and (population) std per
     feature, applied to both splits (LeCun, Bottou, Orr & Müller, "Efficient BackProp", 1998,
     §4.3: zero-mean, unit-variance inputs). A feature constant in training has std recorded as
-    1.0: centred, not divided by zero.
+    1.0: centred, not divided by zero. A regression target is standardised the same way with the
+    training split's target mean and std (``CsvDataset.target_scale``): the gradient of the MSE is
+    proportional to the target's scale, so at a given learning rate a target in the tens of
+    thousands diverges where the same data in other units trains; standardised, the whole run
+    (every loss, R², spread) is the same for any affine change of the target's units y → a·y + b,
+    a > 0, up to rounding.
 
     Every random choice is drawn from ``rng`` in a fixed order, so the same table and generator
     state give the same arrays. Returns a ``CsvDataset`` with features in ``dtype`` (float64 or
-    float32) and rows in random order. Raises CsvDataError for a bad fraction or size, or too
-    few rows.
+    float32) and rows in random order. Raises CsvDataError for a bad fraction or size, too few
+    rows, values too large to standardise, or a regression target constant in training (it has
+    no spread to standardise by and nothing to fit).
     """
     name = table.name
     dtype = np.dtype(dtype)
@@ -590,9 +603,15 @@ def split_table(table: CsvTable, *, test_fraction: float = DEFAULT_TEST_FRACTION
     std[constant] = 1.0
     x_train = ((x_train - mean) / std).astype(dtype)
     x_test = ((x_test - mean) / std).astype(dtype)
+    target_scale = None
     if regression:
         assert t_tr_all is not None and t_te_all is not None  # a regression table has targets
-        y_train, y_test = t_tr_all[train_rows].astype(dtype), t_te_all[test_rows].astype(dtype)
+        t_train, t_test = t_tr_all[train_rows], t_te_all[test_rows]
+        target_scale = _target_scale(table, t_train)
+        # In float64, then cast: a float32 experiment gets the rounded standardised values, not
+        # the standardisation of rounded raw values (50,000 ± 1 in float32 is already coarse).
+        y_train = ((t_train - target_scale.mean) / target_scale.std).astype(dtype)
+        y_test = ((t_test - target_scale.mean) / target_scale.std).astype(dtype)
     else:
         y_train, y_test = y_tr_all[train_rows], y_te_all[test_rows]
     features = table.feature_names
@@ -603,8 +622,35 @@ def split_table(table: CsvTable, *, test_fraction: float = DEFAULT_TEST_FRACTION
         sha256=table.sha256, test_source=None if test_table is None else test_table.name,
         test_sha256=None if test_table is None else test_table.sha256, feature_names=features,
         label_name=table.label_name, class_names=class_names, mean=mean, std=std,
-        constant_features=tuple(n for n, c in zip(features, constant) if c),
+        constant_features=tuple(n for n, c in zip(features, constant) if c), target_scale=target_scale,
     )
+
+
+def _target_scale(table: CsvTable, targets: np.ndarray) -> TargetScale:
+    """The training targets' mean and (population) std. A constant target is refused rather than
+    centred only, as a constant feature is: a feature that never varies is harmless, but a
+    target that never varies leaves nothing to fit, and its test MSE, R² and spread would all
+    divide by a zero variance. Raises CsvDataError naming the file and the label column."""
+    def refuse(reason: str) -> CsvDataError:
+        return CsvDataError(table.name, reason, column=table.label_index + 1,
+                            column_name=table.label_name if table.has_header else None)
+
+    # Tested directly, as for the features: a rounded mean can leave a constant's std a few ulps
+    # above 0.
+    if np.ptp(targets) == 0:
+        value = _number(float(targets[0]))
+        assert table.targets is not None  # a regression table has targets
+        if np.ptp(table.targets) == 0:
+            raise refuse(f"every row has the target {value}: regression needs a target that varies")
+        raise refuse(f"the {len(targets):,} training rows all have the target {value}: regression needs a "
+                     f"target that varies in training (add rows, or draw another split)")
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported just below
+        mean, std = float(targets.mean()), float(targets.std())
+    if not (math.isfinite(mean) and math.isfinite(std)):
+        raise refuse("targets too large to standardise (they overflow float64 when squared)")
+    if std == 0:  # the differences underflow when squared
+        raise refuse("the targets differ too little to standardise (their standard deviation is 0 in float64)")
+    return TargetScale(table.label_name, mean, std)
 
 
 def _check_per_class(name, counts, class_names, regression):
@@ -733,6 +779,11 @@ def _separator_hint(cell: str, delimiter: str) -> str:
     if not other:
         return ""
     return f" (the file was read as {DELIMITERS[delimiter]}-separated and this cell holds a {other[0]})"
+
+
+def _number(value: float) -> str:
+    """A target value as a user would write it: ``50000``, ``0.25``, ``1.5e+20``."""
+    return f"{value:.15g}"
 
 
 def _plural(count: int, word: str) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import true_function
+from .data import TargetScale, true_function
 from .dropout import draw_mask
 from .prediction import mc_generator
 
@@ -36,7 +36,8 @@ MC_PASSES = 50  # T on the screen: a band from 50 passes is steady; the rules' t
 
 @dataclass(frozen=True)
 class RunCurve:
-    """One run's outputs on the grid, each of shape (n,) in target units."""
+    """One run's outputs on the grid, each of shape (n,) in the units of the target the network
+    fits (``Curves.target_scale`` takes a standardised one back to its own)."""
     pred: np.ndarray
     scaled: np.ndarray | None = None  # ×p at test: the unrescaled run while some layer drops
     mc_mean: np.ndarray | None = None  # None: no Monte-Carlo passes (T = 0 or nothing drops)
@@ -50,7 +51,9 @@ class Curves:
     ``x``: (n,) grid, ascending. ``true``: (n,) the noise-free target there, or None when the
     dataset has none (a user's CSV). ``x_train``/``y_train``: (m,) the training points.
     ``runs[rule]``: ``RunCurve``. ``passes``: T of the Monte-Carlo curves (0: none). ``step``: the
-    step the weights belong to."""
+    step the weights belong to. ``target_scale``: the data's (``Dataset.target_scale``): for a
+    standardised target, how a value drawn converts to the target's units for the axis (None:
+    values are the target's own)."""
     x: np.ndarray
     true: np.ndarray | None
     x_train: np.ndarray
@@ -58,6 +61,7 @@ class Curves:
     runs: dict[str, RunCurve]
     passes: int
     step: int
+    target_scale: TargetScale | None = None
 
 
 def interval(data) -> tuple[float, float]:
@@ -133,7 +137,7 @@ class CurveGrid:
                     std = outs.std(axis=0)  # population form, as the prediction rules' predictive_std
                 runs[rule] = RunCurve(preds[rule], scaled if rule == "unrescaled" else None, mean, std)
         return Curves(self.x[:, 0].copy(), None if self.true is None else self.true.copy(), self.x_train,
-                      self.y_train, runs, T, exp.step)
+                      self.y_train, runs, T, exp.step, exp.data.target_scale)
 
     def _monte_carlo(self, probs, T: int) -> None:
         """T stochastic passes of both runs into ``self._outs``; pass i's masks drawn site by site

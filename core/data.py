@@ -15,16 +15,40 @@ MIN_PER_CLASS = 5
 
 
 @dataclass(frozen=True)
+class TargetScale:
+    """How a regression target was standardised before training: the network fits
+    y' = (y − ``mean``) / ``std``, where ``mean`` and ``std`` (population form, > 0) are those of
+    the training split's targets, in the target's own units, and ``name`` is the target's name
+    (a CSV file's label column)."""
+    name: str
+    mean: float
+    std: float
+
+    @property
+    def label(self) -> str:
+        """What the screen and the headless table call the target the network fits: ``price standardised``."""
+        return f"{self.name} standardised"
+
+    def to_units(self, y):
+        """Standardised values ``y`` (a float or an array of any shape) in the target's units:
+        ``mean + std·y``. A difference or an RMSE converts with ``std`` alone."""
+        return self.mean + self.std * y
+
+
+@dataclass(frozen=True)
 class Dataset:
     """A train/test split. ``x_*``: (n, n_features) in the experiment's dtype. ``y_*``: (n,) int
     class labels in 0..n_classes-1, or for regression (``n_classes`` 0) the targets in the
-    experiment's dtype."""
+    experiment's dtype. ``target_scale``: for a regression target that was standardised (a user's
+    CSV), how (``y_*`` are then the standardised targets); None when the network fits the
+    targets as they are (the built-in sets, which are already on a unit scale, and classification)."""
     name: str
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
     n_classes: int
+    target_scale: TargetScale | None = None
 
     @property
     def n_features(self) -> int:

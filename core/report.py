@@ -7,6 +7,7 @@ import typing
 from typing import Any
 
 from .config import Config
+from .data import TargetScale
 from .snapshot import Snapshot
 
 
@@ -21,13 +22,19 @@ def json_safe(obj: Any) -> Any:
     return obj
 
 
-def result(config: Config, snapshot: Snapshot, explanation: list[str] | None = None) -> dict[str, Any]:
+def result(config: Config, snapshot: Snapshot, explanation: list[str] | None = None,
+           target_scale: TargetScale | None = None) -> dict[str, Any]:
     """``{"config", "step", "keep_prob", "input_keep_prob", "chance_acc", "chance_loss", "runs"}``: the
-    README's documented shape; with ``explanation`` (the panel's sentences) also ``"explanation"``.
-    Snapshots recorded before chance levels existed lack them, and so does their result."""
+    README's documented shape; with ``explanation`` (the panel's sentences) also ``"explanation"``;
+    with ``target_scale`` (a CSV file's regression target, which the network fits standardised)
+    also ``"target_scale": {"name", "mean", "std"}`` in the target's units, so that a reader can
+    take the standardised losses and RMSE back to them (RMSE × std). Snapshots recorded before
+    chance levels existed lack them, and so does their result."""
     out: dict[str, Any] = {"config": config.to_dict()}
     snap: dict[str, Any] = dict(snapshot)
     out.update((k, snap[k]) for k in typing.get_type_hints(Snapshot) if k != "dataset" and k in snap)
+    if target_scale is not None:
+        out["target_scale"] = {"name": target_scale.name, "mean": target_scale.mean, "std": target_scale.std}
     if explanation is not None:
         out["explanation"] = list(explanation)
     return json_safe(out)

@@ -9,6 +9,12 @@ Vocabulary: *training mode* is a forward pass with the dropout masks applied (an
 run's rule); *prediction mode* ("pred") is the pass without dropout, as the network predicts.
 
 Non-finite numbers are floats (nan, inf) in memory and ``null`` in JSON and recordings.
+
+Units: every regression number is of the target the network fits. The built-in sets' targets are
+fitted as they are (they are on a unit scale already); a CSV file's target is standardised with
+its training split's mean and standard deviation (``core.csv_data``), so its losses, MSE, chance
+loss and RMSE are in those standard deviations (squared for the MSE): ``Dataset.target_scale``
+takes them back to the target's units. R² and the output spread are ratios: the same in any units.
 """
 
 from __future__ import annotations
@@ -49,7 +55,8 @@ class LayerStats(TypedDict):
 
 class _RuleCore(TypedDict):
     test_loss: Annotated[float, Doc("test loss", "test loss of the rule's predictions: cross-entropy of its "
-                                                 "probabilities (nats), or for regression the mean squared error")]
+                                                 "probabilities (nats), or for regression the mean squared error "
+                                                 "(of the standardised target, for a CSV file)")]
 
 
 class RuleMetrics(_RuleCore, total=False):
@@ -101,7 +108,8 @@ class _RunCore(TypedDict):
                                              "loss of the latest training step, as the optimiser saw it (masks on)")]
     train_loss: Annotated[float, Doc("train loss, prediction mode", "loss on every training point, no dropout")]
     test_loss: Annotated[float, Doc("test loss", "loss on every test point, no dropout: cross-entropy (nats), or "
-                                                 "for regression the mean squared error")]
+                                                 "for regression the mean squared error (of the standardised "
+                                                 "target, for a CSV file)")]
     output_weight_norm: Annotated[float, Doc("output weight norm", "Frobenius norm of the output layer's weights")]
     layers: Annotated[list[LayerStats], Doc("layers", "one entry per hidden layer")]
 
@@ -113,7 +121,9 @@ class RunMetrics(_RunCore, total=False):
     test_acc: Annotated[float, Doc("test accuracy", "accuracy on every test point, no dropout")]
     test_confidence: Annotated[float, Doc("test confidence",
                                           "mean probability given to the predicted class (nan for a diverged run)")]
-    test_rmse: Annotated[float, Doc("test RMSE", "regression: root of the test MSE, in the target's units")]
+    test_rmse: Annotated[float, Doc("test RMSE", "regression: root of the test MSE, in the target's units; for "
+                                                 "a CSV file, of the standardised target (times the target's "
+                                                 "training std: its own units)")]
     test_r2: Annotated[float, Doc("test R²", "regression: 1 − test MSE / variance of the test targets")]
     test_spread: Annotated[float, Doc("output spread",
                                       "regression: standard deviation of the predictions over the test points ÷ "
@@ -141,7 +151,8 @@ class _SnapshotCore(TypedDict):
     chance_loss: Annotated[float, Doc("chance loss",
                                       "test loss of the best constant prediction: always the test set's class "
                                       "frequencies, the entropy of its labels in nats (ln 2 = 0.693 for two equal "
-                                      "classes); for regression always the test targets' mean, their variance")]
+                                      "classes); for regression always the test targets' mean, their variance "
+                                      "(of the standardised target, for a CSV file)")]
     runs: Annotated[dict[str, RunMetrics], Doc("runs", "\"inverted\" and \"unrescaled\"")]
 
 

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dropout_tui.core.config import Config
+from dropout_tui.core.data import TargetScale
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.report import result
 from dropout_tui.core.snapshot import LayerStats, RulesResult, RunMetrics, Snapshot, docs
@@ -24,7 +25,7 @@ from .outputs import STDOUT, Outputs, Problem
 from .progress import LateProgress
 from .signals import SIGNALS, check_signals, signal_name
 from .widgets.glyphs import ascii_wanted, prose
-from .numbers import fmt, prob, ratio
+from .numbers import fmt, num, prob, ratio
 
 MAX_CHUNK = 64  # steps between looks at a stop request (a signal); snapshots stay where they were
 
@@ -86,7 +87,7 @@ def run_headless(config: Config, args) -> int:
     if getattr(args, "explain", False) and snap is not None:
         explanation = [text for _, text in sentences(snap, Context.of(config, exp.arch))]
     print_result(config, snap, exp.arch, args.json, files.csv == STDOUT, ascii_wanted(getattr(args, "ascii", False)),
-                 explanation)
+                 explanation, exp.data.target_scale)
     return EXIT_USAGE if outputs.problems else EXIT_OK
 
 
@@ -108,17 +109,19 @@ def check_stdout(json_wanted: bool, csv: object) -> None:
 
 
 def print_result(config: Config, snap: Snapshot | None, arch: str, as_json: bool, csv_on_stdout: bool,
-                 ascii_only: bool = False, explanation: list[str] | None = None) -> None:
+                 ascii_only: bool = False, explanation: list[str] | None = None,
+                 target_scale: TargetScale | None = None) -> None:
     """The result on stdout: one JSON object (``--json``) or the table, then the explanation's
     sentences (``--explain``); with ``--csv -`` stdout carries the CSV alone, so the table goes to
-    stderr."""
+    stderr. ``target_scale``: the data's standardised regression target (a CSV file), whose
+    standardisation both say."""
     if snap is None:
         return
     if as_json:
-        sys.stdout.write(json.dumps(result(config, snap, explanation)) + "\n")
+        sys.stdout.write(json.dumps(result(config, snap, explanation, target_scale)) + "\n")
         return
     console = Console(stderr=csv_on_stdout)
-    console.print(summary_table(config, snap, arch, ascii_only))
+    console.print(summary_table(config, snap, arch, ascii_only, target_scale))
     for text in explanation or []:
         console.print()
         console.print(prose(text) if ascii_only else text, highlight=False, markup=False)
@@ -154,21 +157,35 @@ SUMMARY_FIELDS = ("diverged", "learning", "train_loss_dropout", "train_loss", "t
 LAYER_ROWS = (("mean", "mean_train", "mean_pred"), ("norm", "norm_train", "norm_pred"))
 
 
-def summary_table(config: Config, snap: Snapshot, arch: str, ascii_only: bool = False) -> Table:
+def standardised_note(scale: TargetScale) -> str:
+    """One line saying what a standardised target does to the numbers shown."""
+    return (f"losses (MSE) and RMSE are of {scale.name} standardised with the training rows' mean "
+            f"{num(scale.mean, 4)} and std {num(scale.std, 4)}; R² and spread have no units")
+
+
+def summary_table(config: Config, snap: Snapshot, arch: str, ascii_only: bool = False,
+                  target_scale: TargetScale | None = None) -> Table:
     """Both runs of one snapshot side by side, rows labelled from ``core.snapshot``'s field docs;
     the × columns are each layer's train / pred ratio, as in the app. ``ascii_only``: ASCII
-    characters only (``--ascii``, TERM=linux), like the app."""
+    characters only (``--ascii``, TERM=linux), like the app. ``target_scale``: a standardised
+    regression target (a CSV file): the title and caption say so, the RMSE row is labelled
+    standardised and a row gives the RMSE in the target's units."""
     def t(text: str) -> str:
         return prose(text) if ascii_only else text
+
+    scale = target_scale if "test_rmse" in snap["runs"]["inverted"] else None
 
     runs: list[RunMetrics] = [snap["runs"]["inverted"], snap["runs"]["unrescaled"]]
     run_docs, layer_docs = docs(RunMetrics), docs(LayerStats)
     inputs = snap.get("input_keep_prob", 1.0)
     caption = "×: the layer's train / pred ratio (1 = unchanged by dropout)"
+    if scale is not None:
+        caption += "\n" + standardised_note(scale)
     if "chance_acc" in snap:
         caption += (f"\nchance (always the most frequent class / the class frequencies): "
                     f"accuracy {_fmt(snap['chance_acc'])}, loss {_fmt(snap['chance_loss'])}")
-    table = Table(title=t(f"{config.dataset_label} · {arch} {config.activation} · keep_prob {prob(snap['keep_prob'])}"
+    dataset = config.dataset_label + (f" · {scale.label}" if scale is not None else "")
+    table = Table(title=t(f"{dataset} · {arch} {config.activation} · keep_prob {prob(snap['keep_prob'])}"
                           + (f" · input keep_prob {prob(inputs)}" if inputs < 1 else "")
                           + f" · step {snap['step']:,}"),
                   caption=t(caption), box=box.ASCII if ascii_only else box.HEAVY_HEAD)
@@ -180,7 +197,14 @@ def summary_table(config: Config, snap: Snapshot, arch: str, ascii_only: bool = 
     for key in SUMMARY_FIELDS:
         if any(key in run for run in runs):
             inv, unr = (_fmt(run.get(key)) if key in run else "" for run in runs)
-            table.add_row(t(run_docs[key].label), t(inv), "", t(unr), "")
+            label = run_docs[key].label
+            if key == "test_rmse" and scale is not None:
+                table.add_row(t(f"{label}, standardised"), t(inv), "", t(unr), "")
+                # The one number in the target's own units: how far off a prediction is, typically.
+                inv, unr = (num(_times(run.get(key), scale.std), 4) if key in run else "" for run in runs)
+                table.add_row(t(f"{label}, {scale.name} units"), t(inv), "", t(unr), "")
+                continue
+            table.add_row(t(label), t(inv), "", t(unr), "")
     layers: list[list[LayerStats]] = [run["layers"] for run in runs]
     for li, lu in zip(*layers):
         table.add_section()
@@ -220,6 +244,10 @@ def _rule_cell(metrics) -> str:
     if "test_acc" in metrics:
         return f"{_fmt(metrics['test_loss'])} · {_pct(metrics['test_acc'])}"
     return f"{_fmt(metrics['test_loss'])} · R² {_fmt(metrics.get('test_r2'), 2)}"
+
+
+def _times(x: object, factor: float) -> object:
+    return x * factor if isinstance(x, float) else x
 
 
 def _pct(x: object) -> str:

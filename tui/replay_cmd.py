@@ -150,5 +150,6 @@ def _replay_headless(session: SessionFile, args, files) -> int:
     if snap is None or snap["step"] != exp.step:
         with one_blas_thread():
             snap = normalise(exp.snapshot())
-    print_result(exp.config, snap, exp.arch, args.json, files.csv == STDOUT, ascii_wanted(args.ascii))
+    print_result(exp.config, snap, exp.arch, args.json, files.csv == STDOUT, ascii_wanted(args.ascii),
+                 target_scale=exp.data.target_scale)
     return EXIT_USAGE if outputs.problems else EXIT_OK

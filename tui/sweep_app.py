@@ -187,7 +187,7 @@ class SweepApp(App):
         self._shown = (len(results), done)
         xs, series = chart_series(self.spec, results, self.metric, rules=self.sweep.request.chart_rules)
         chart.set_data(xs, series, metric=self.metric, cursor=self.cursor, seeds=len(self.spec.seeds),
-                       regression=self.sweep.request.regression)
+                       regression=self.sweep.request.regression, standardised=self.sweep.request.standardised)
         self.query_one("#status", Static).update(self._status(len(results)))
         self.query_one("#values", Static).update("\n".join(self._values(results)))
 
@@ -219,7 +219,8 @@ class SweepApp(App):
         p = self.spec.keep_probs[self.cursor]
         seed = self.spec.seeds[self.seed_index]
         regression = self.sweep.request.regression
-        first, second = (metric_label(m, regression, self.glyphs) for m in table_metrics(self.spec))
+        first, second = (metric_label(m, regression, self.glyphs, self.sweep.request.standardised)
+                         for m in table_metrics(self.spec))
         mc = (f"{self.glyphs.sep}MC: T = {mc_passes(self.spec.base.mc_max)}"
               if any(RULES[r].path for r in self.sweep.request.rules) else "")
         sep, pm = self.glyphs.sep, "±" if self.glyphs.colour or self.glyphs.name == "mono" else "+-"

@@ -181,11 +181,21 @@ class Request:
     def regression(self) -> bool:
         return spec_is_regression(self.spec)
 
+    @property
+    def standardised(self) -> bool:
+        return spec_standardises_target(self.spec)
+
 
 def spec_is_regression(spec: SweepSpec) -> bool:
     """A regression sweep: a built-in regression set, or a CSV with --task regression."""
     base = spec.base
     return base.task == "regression" if base.dataset == CSV else is_regression(base.dataset)
+
+
+def spec_standardises_target(spec: SweepSpec) -> bool:
+    """A regression sweep over a CSV file: each task fits the target standardised with its own
+    split's training rows (``core.csv_data``), so its MSE is of that standardised target."""
+    return spec.base.dataset == CSV and spec.base.task == "regression"
 
 
 def parse_rules(text: str) -> tuple[str, ...]:
@@ -380,7 +390,8 @@ class Sweep:
             width = min(console.width, 100)
             xs, series = chart_series(self.spec, results, request.metric, rules=request.chart_rules)
             for line in chart_lines(xs, series, width, CHART_HEIGHT, metric=request.metric, glyphs=glyphs,
-                                    seeds=len(self.spec.seeds), regression=request.regression):
+                                    seeds=len(self.spec.seeds), regression=request.regression,
+                                    standardised=request.standardised):
                 console.print(line, soft_wrap=True)
 
 
@@ -498,7 +509,8 @@ def summary_table(spec: SweepSpec, results: list[TaskResult], metric: str, glyph
     seeds = len(spec.seeds)
     sep = glyphs.sep
     spread = "mean" if compact else f"mean (min{glyphs.dash}max)"
-    title = metric_label(metric, spec_is_regression(spec), glyphs) + (f"{sep}{group}" if group else "")
+    title = metric_label(metric, spec_is_regression(spec), glyphs, spec_standardises_target(spec)) \
+        + (f"{sep}{group}" if group else "")
     caption = (f"{spread} over {seeds} seed{'s' if seeds != 1 else ''} after {spec.steps:,} steps\n"
                f"{base.dataset_label}{sep}hidden {','.join(map(str, base.layers))} {base.activation}{sep}"
                f"{base.optimizer} lr {base.lr:g}" + ("" if base.full_batch else f"{sep}batch {base.batch_size}"))

@@ -40,6 +40,7 @@ from dropout_tui.core.changes import Change, apply_change, next_dataset_change
 from dropout_tui.core.config import Config
 from dropout_tui.core.csv_data import CsvSource
 from dropout_tui.core.curves import CurveGrid, Curves
+from dropout_tui.core.data import TargetScale
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.prediction import MCSpreadGrid, RulesCadence
 from dropout_tui.core.snapshot import Snapshot
@@ -102,6 +103,9 @@ class Update:
     rules: Snapshot | None = None
     spread: dict | None = None
     spread_step: int | None = None
+    # A CSV file's regression target, which the network fits standardised: the screen says so
+    # and draws values in the target's units (None: numbers are the targets' own).
+    target_scale: TargetScale | None = None
 
 
 class Trainer:
@@ -339,7 +343,8 @@ class Trainer:
                         next_dataset=None if next_dataset is None else str(next_dataset.value),
                         snapshots=self._pending, reset=self._reset_flag, events=self._events,
                         applied=self.applied, note=self.note, map_aspect=self._map_aspect(),
-                        map_kind=map_kind(exp.data), rules=self._rules if self.rules_wanted else None)
+                        map_kind=map_kind(exp.data), rules=self._rules if self.rules_wanted else None,
+                        target_scale=exp.data.target_scale)
         if update.map_aspect is None:
             update.map_note = no_map_note(exp.data.n_features)
         if boundary and self.boundary_shape and exp.data.n_features == 2:

@@ -12,6 +12,7 @@ from dropout_tui.tui.app import DropoutApp
 from dropout_tui.tui.widgets.boundary_map import BoundaryMap
 from dropout_tui.tui.widgets.curve_view import CurveView
 from dropout_tui.tui.widgets.run_column import RunColumn
+from dropout_tui.tui.widgets.status_bar import StatusBar
 from dropout_tui.tui.widgets.value_map import ValueMap
 
 
@@ -150,3 +151,57 @@ async def test_keep_prob_one_draws_no_scaled_curve_and_no_band():
 def test_regression_app_config_keeps_the_presets():
     # The tests above run sine at its presets (lr 0.05), as the app launches it.
     assert dataclasses.asdict(Config.for_dataset("sine"))["lr"] == 0.05
+
+
+def price_file(path, features: int) -> str:
+    """Prices around 50,000 from ``features`` features: a target the network fits standardised."""
+    r = np.random.default_rng(1)
+    x = r.uniform(-3, 3, (120, features))
+    y = 50_000 + 20_000 * np.sin(x[:, 0]) + r.normal(0, 2_000, 120)
+    rows = "".join(",".join(f"{v:.4f}" for v in (*xi, yi)) + "\n" for xi, yi in zip(x, y))
+    path.write_text(",".join([*(f"x{j}" for j in range(features)), "price"]) + "\n" + rows)
+    return str(path)
+
+
+def csv_regression_app(path: str) -> DropoutApp:
+    return DropoutApp(Config.for_dataset("csv", data=path, task="regression"), worker=False, paused=True,
+                      prerun=300)
+
+
+async def test_a_csv_target_is_named_standardised_and_the_curves_axis_is_in_its_units(tmp_path):
+    app = csv_regression_app(price_file(tmp_path / "p.csv", 1))
+    async with app.run_test(size=(100, 33)) as pilot:
+        await pilot.pause()
+        assert "p.csv · price standardised" in app.query_one(StatusBar)._text.plain
+        scale = app.trainer.exp.data.target_scale
+        view = app.query_one("#col-inverted").query_one(CurveView)
+        for _ in range(40):
+            if view._curves is not None:
+                break
+            await pilot.pause(0.05)
+        lines = view._text.plain.split("\n")
+        top, bottom = lines[0].split("┤")[0].strip(), lines[-2].split("┤")[0].strip()
+        # the axis ends in price units around the targets (tens of thousands), not standardised ones
+        lo, hi = float(bottom), float(top)
+        y = scale.to_units(app.trainer.exp.data.y_train)
+        assert lo <= y.min() < y.max() <= hi and hi > 10_000
+        # the curves themselves are the network's outputs, on the standardised scale
+        assert abs(float(view._curves.y_train.mean())) < 1e-9
+
+
+async def test_a_csv_heat_map_scale_is_in_the_targets_units(tmp_path):
+    app = csv_regression_app(price_file(tmp_path / "p2.csv", 2))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert shown_map(app) is ValueMap
+        legend = app.query_one("#col-inverted").query_one(ValueMap)._text.plain.split("\n")[-1]
+        y = app.trainer.exp.data.target_scale.to_units(app.trainer.exp.data.y_train)
+        numbers = [w for w in legend.split() if w.replace(".", "").isdigit()]
+        assert numbers[:2] == [f"{y.min():.0f}", f"{y.max():.0f}"]
+
+
+async def test_a_built_in_set_says_nothing_about_standardising():
+    app = regression_app("sine")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "standardised" not in app.query_one(StatusBar)._text.plain

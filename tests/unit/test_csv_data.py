@@ -543,8 +543,87 @@ def test_regression(tmp_path):
     assert d.task == "regression" and d.n_classes == 0 and d.class_names == ()
     assert d.y_train.dtype == np.float64 and len(d.y_train) + len(d.y_test) == 20
     raw_a = np.round(d.x_train[:, 0] * d.std[0] + d.mean[0]).astype(int)
-    np.testing.assert_allclose(d.y_train, 0.5 * raw_a - 3)  # targets stay unscaled, matched to their rows
-    assert "regression on target" in d.summary()
+    scale = d.target_scale
+    assert scale is not None and scale.name == "target"
+    # targets matched to their rows, standardised with the training rows' mean and std
+    raw_train = 0.5 * raw_a - 3
+    assert scale.mean == pytest.approx(raw_train.mean()) and scale.std == pytest.approx(raw_train.std())
+    np.testing.assert_allclose(d.y_train, (raw_train - raw_train.mean()) / raw_train.std())
+    np.testing.assert_allclose(scale.to_units(d.y_train), raw_train)
+    assert "regression on target (standardised: mean " in d.summary()
+
+
+def test_classification_has_no_target_scale():
+    assert load(IRIS).target_scale is None
+
+
+def test_regression_target_is_standardised_with_the_training_split_only(tmp_path):
+    """As the features: the training rows' mean and std, applied to the test rows too (not re-centred),
+    so the test targets keep whatever offset they have from training."""
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-3, 3, 80)
+    y = 50_000 + 15_000 * np.sin(x) + rng.normal(0, 2_000, 80)
+    p = write(tmp_path, "x,price\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(x, y)))
+    d = load(p, task="regression")
+    np.testing.assert_allclose(d.y_train.mean(), 0, atol=1e-12)
+    np.testing.assert_allclose(d.y_train.std(), 1, atol=1e-12)
+    assert abs(d.y_test.mean()) > 1e-6  # the test split is not re-centred
+    raw_test = d.target_scale.to_units(d.y_test)
+    raw_train = d.target_scale.to_units(d.y_train)
+    assert not np.isclose(d.target_scale.mean, y.mean())  # the training rows', not the file's
+    np.testing.assert_allclose(np.sort(np.concatenate([raw_train, raw_test])), np.sort(y), rtol=1e-12)
+    # a separate test file: every training row sets the scale, the test file's targets follow it
+    q = write(tmp_path, "x,price\n1.0,80000\n2.0,20000\n", "test.csv")
+    d = load(p, task="regression", test_path=q)
+    assert d.target_scale.mean == pytest.approx(y.mean()) and d.target_scale.std == pytest.approx(y.std())
+    np.testing.assert_allclose(np.sort(d.target_scale.to_units(d.y_test)), [20000, 80000])
+
+
+def test_regression_target_in_float32_is_standardised_before_rounding(tmp_path):
+    # 1e8 + small steps: float32 cannot even hold the raw values apart (its spacing there is 8),
+    # but the standardised values are ordinary numbers.
+    rows = "".join(f"{i},{100_000_000 + i}\n" for i in range(30))
+    d = load(write(tmp_path, "a,t\n" + rows), task="regression", dtype=np.float32)
+    assert d.y_train.dtype == np.float32
+    assert len(np.unique(d.y_train)) == len(d.y_train)
+    np.testing.assert_allclose(d.y_train.std(), 1, rtol=1e-6)
+
+
+def test_a_constant_target_is_refused_in_one_line(tmp_path):
+    rows = "".join(f"{i},50000\n" for i in range(12))
+    p = write(tmp_path, "size,price\n" + rows)
+    assert str(error(p, task="regression")) == (
+        f"{p}: column 2 (price): every row has the target 50000: regression needs a target that varies")
+    # without a header the column has no name; a separate test file does not rescue it
+    p = write(tmp_path, rows, "bare.csv")
+    assert str(error(p, task="regression", test_path=p)) == (
+        f"{p}: column 2: every row has the target 50000: regression needs a target that varies")
+
+
+def test_a_target_constant_in_the_training_split_only_is_refused(tmp_path):
+    # Four rows of 1.5 and one of 2.5: the split (3 training rows, 2 test) leaves the odd one out
+    # of training for some seeds.
+    rows = "".join(f"{i},1.5\n" for i in range(4)) + "4,2.5\n"
+    p = write(tmp_path, "a,t\n" + rows)
+    seen = set()
+    for seed in range(20):
+        try:
+            d = load(p, seed=seed, task="regression")
+        except CsvDataError as e:
+            assert str(e) == (f"{p}: column 2 (t): the 3 training rows all have the target 1.5: regression "
+                              f"needs a target that varies in training (add rows, or draw another split)")
+            seen.add("refused")
+        else:
+            assert d.target_scale is not None and d.target_scale.std > 0
+            seen.add("trained")
+    assert seen == {"refused", "trained"}
+
+
+def test_targets_too_large_to_standardise(tmp_path):
+    rows = "".join(f"{i},{(-1) ** i * 1e300}\n" for i in range(12))
+    p = write(tmp_path, "a,t\n" + rows)
+    assert str(error(p, task="regression")) == (
+        f"{p}: column 2 (t): targets too large to standardise (they overflow float64 when squared)")
 
 
 def test_regression_needs_numeric_targets(tmp_path):

@@ -6,7 +6,8 @@ multiplied by its keep_prob), and, when Monte-Carlo passes were made, the MC pre
 ±2σ band (the spread of the output over passes). Both columns share one frame — the y range of
 everything either column draws, never wider than the targets' range by more than ``CLIP_SPANS`` of
 it each way —, so a stretched curve looks stretched beside the other column. Values beyond the
-frame are drawn on its edge.
+frame are drawn on its edge. The y axis is labelled in the target's units: a CSV file's target is
+fitted standardised, and its labels are converted back (``Curves.target_scale``).
 
 Without colour (NO_COLOR) only the prediction is braille; the other curves are characters (``+``
 ×p, ``~`` MC mean, ``·`` true function, ``o`` training points, ``░`` the band); in ASCII mode
@@ -56,7 +57,9 @@ def points_for(width: int) -> int:
 def frame(curves: Curves) -> tuple[float, float]:
     """(lo, hi) of the y range both columns show: every finite value drawn (targets, both runs'
     curves, the MC bands), clamped to ``CLIP_SPANS`` target spans beyond the targets' range and
-    widened to round numbers, so that small changes of the curves do not move the frame."""
+    widened to round numbers, so that small changes of the curves do not move the frame. In the
+    units the curves are in (the network's); the numbers are round in the target's units, where
+    the axis labels them."""
     targets = [curves.y_train] + ([curves.true] if curves.true is not None else [])
     t = np.concatenate(targets)
     t = t[np.isfinite(t)]
@@ -71,8 +74,16 @@ def frame(curves: Curves) -> tuple[float, float]:
     v = v[np.isfinite(v)]
     lo = max(float(v.min()), tlo - CLIP_SPANS * span) if v.size else tlo
     hi = min(float(v.max()), thi + CLIP_SPANS * span) if v.size else thi
+    lo, hi = to_units(curves, lo), to_units(curves, hi)
     step = 10 ** math.floor(math.log10(hi - lo)) / 2 if hi > lo else 0.5
-    return math.floor(lo / step) * step, math.ceil(hi / step) * step
+    lo, hi = math.floor(lo / step) * step, math.ceil(hi / step) * step
+    scale = curves.target_scale
+    return (lo, hi) if scale is None else ((lo - scale.mean) / scale.std, (hi - scale.mean) / scale.std)
+
+
+def to_units(curves: Curves, y: float) -> float:
+    """A value as drawn, in the target's units (the same value unless the target is standardised)."""
+    return y if curves.target_scale is None else float(curves.target_scale.to_units(y))
 
 
 class CurveView(DiffView):
@@ -173,9 +184,11 @@ def render(curves: Curves, rule: str, width: int, height: int, roles: Roles | No
     styles = _styles(roles, colour)
     band_bg = _band_background(roles) if colour else None
     out = []
-    zero = int(np.rint((hi - 0.0) / (hi - lo) * (rows - 1))) if lo < 0 < hi else -1
+    # Labels in the target's units: the top, the bottom, and the row where the target is 0.
+    ulo, uhi = to_units(curves, lo), to_units(curves, hi)
+    zero = int(np.rint(uhi / (uhi - ulo) * (rows - 1))) if ulo < 0 < uhi else -1
     for r in range(rows):
-        label = fmt(hi, 1, width=4) if r == 0 else fmt(lo, 1, width=4) if r == rows - 1 \
+        label = fmt(uhi, 1, width=4) if r == 0 else fmt(ulo, 1, width=4) if r == rows - 1 \
             else "0" if r == zero else ""
         line = Text(label.rjust(AXIS - 1)[-(AXIS - 1):] + ("┤" if label else "│"), roles.faint)
         for c in range(pw):

@@ -142,7 +142,7 @@ class RunColumn(Vertical):
         """Draw a grid of 2-D outputs: class probabilities (with the Monte-Carlo ``spread`` when
         given) on the boundary map, or for regression (``kind`` "values") predicted values."""
         if kind == "values":
-            self.query_one(ValueMap).set_map(maps.probs[self.rule], maps.train)
+            self.query_one(ValueMap).set_map(maps.probs[self.rule], maps.train, target_scale=maps.target_scale)
         else:
             self.query_one(".boundary", BoundaryMap).set_map(maps.probs[self.rule], maps.train, spread)
 

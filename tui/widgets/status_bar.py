@@ -1,10 +1,12 @@
 """The top line(s): what is training, how fast, in what state, and keep_prob with a bar.
 
 One line when everything fits, else two: what (dataset, architecture, optimiser, step, rate) and
-how (state, speed, keep_prob). Short of room, elements drop out whole in this order: optimiser and
-learning rate, activation, architecture, steps/s, dataset; then the speed, the keep_prob bar and
-the longer wordings. The state (running / paused), keep_prob, input keep_prob (when input dropout
-is on) and the step never drop.
+how (state, speed, keep_prob). A CSV file's regression target, which the network fits
+standardised, is named after the dataset (``price standardised``): every MSE and RMSE on screen is of
+that standardised target. Short of room, elements drop out whole in this order: optimiser and
+learning rate, activation, architecture, the standardised target, steps/s, dataset; then the speed,
+the keep_prob bar and the longer wordings. The state (running / paused), keep_prob, input keep_prob
+(when input dropout is on) and the step never drop.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from .rows import Part, fit_row, fits
 from .theme import Roles
 
 BAR = 10
-WHAT_DROP = ["optimizer", "activation", "arch", "rate", "dataset"]
+WHAT_DROP = ["optimizer", "activation", "arch", "target", "rate", "dataset"]
 HOW_DROP = ["note", "pending", "speed", "bar", "note", "diverged", "pending", "input", "keep", "speed"]
-ONE_LINE_DROP = ["optimizer", "activation", "arch", "rate", "note", "speed", "bar", "dataset",
+ONE_LINE_DROP = ["optimizer", "activation", "arch", "target", "rate", "note", "speed", "bar", "dataset",
                  "pending", "note", "diverged", "pending", "input", "keep", "speed"]
 WIDEST_STEP = len("99,999,999")
 WIDEST_RATE = len("99,999")
@@ -85,6 +87,8 @@ class StatusBar(DiffView):
             what.append(Part("replay", [Text(" REPLAY ", roles.marker)], sep=" "))
         what += [
             Part("dataset", [Text(config.dataset_label, "bold"), None]),
+            *([Part("target", [Text(update.target_scale.label, roles.muted), None])]
+              if update.target_scale is not None else []),
             Part("arch", [Text(update.arch), None]),
             Part("activation", [Text(config.activation), None], sep=" "),
             Part("optimizer", [Text(f"{config.optimizer} lr {config.lr:g}"), None]),

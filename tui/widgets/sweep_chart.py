@@ -33,11 +33,13 @@ METRIC_LABELS = {"test_loss": "test loss", "test_acc": "test accuracy", "test_co
                  "test_r2": "test R²", "test_spread": "output spread"}
 
 
-def metric_label(metric: str, regression: bool = False, glyphs: Glyphs | None = None) -> str:
-    """``test loss``, or for regression ``test MSE`` (the loss is the mean squared error); ASCII
-    glyphs spell R² as R2."""
+def metric_label(metric: str, regression: bool = False, glyphs: Glyphs | None = None,
+                 standardised: bool = False) -> str:
+    """``test loss``, or for regression ``test MSE`` (the loss is the mean squared error), ``test MSE
+    (standardised target)`` when the target is fitted standardised (a CSV file's); ASCII glyphs
+    spell R² as R2."""
     if metric == "test_loss" and regression:
-        return "test MSE"
+        return "test MSE" + (" (standardised target)" if standardised else "")
     label = METRIC_LABELS.get(metric, metric)
     return label.replace("²", "2") if glyphs is not None and glyphs.name == "ascii" else label
 
@@ -139,17 +141,18 @@ def y_scale(series: dict[str, list[Stat | None]], metric: str) -> Scale | None:
 
 def chart_lines(xs: Sequence[float], series: dict[str, list[Stat | None]], width: int, height: int, *,
                 metric: str = "test_loss", glyphs: Glyphs = COLOUR, cursor: int | None = None,
-                seeds: int | None = None, regression: bool = False) -> list[Text]:
+                seeds: int | None = None, regression: bool = False, standardised: bool = False) -> list[Text]:
     """``height`` rows of ``width`` cells: a title, the plot, the keep_prob axis and a legend.
 
     ``xs``: the keep_probs, ascending; ``series[rule][i]``: that rule's Stat at ``xs[i]`` (None: no
-    result yet). ``cursor``: the index of a highlighted keep_prob."""
+    result yet). ``cursor``: the index of a highlighted keep_prob. ``standardised``: the regression
+    target is fitted standardised (the title says so)."""
     rules = [r.name for r in PREDICTION_RULES if r.name in series]
     legend = _legend(rules, glyphs, width)
     plot_h = max(2, height - 3 - len(legend))
     plot_w = max(4, width - AXIS)
     scale = y_scale(series, metric)
-    title = metric_label(metric, regression, glyphs) + " against keep_prob" \
+    title = metric_label(metric, regression, glyphs, standardised) + " against keep_prob" \
         + (" (log scale)" if scale is not None and scale.log else "")
     if seeds:
         title += f"{glyphs.sep}mean and min{glyphs.dash}max over {seeds} seed{'s' if seeds != 1 else ''}"
@@ -286,8 +289,9 @@ class SweepChart(Static):
         self._data: tuple | None = None
 
     def set_data(self, xs: Sequence[float], series: dict[str, list[Stat | None]], *, metric: str,
-                 cursor: int | None, seeds: int | None, regression: bool = False) -> None:
-        self._data = (list(xs), series, metric, cursor, seeds, regression)
+                 cursor: int | None, seeds: int | None, regression: bool = False,
+                 standardised: bool = False) -> None:
+        self._data = (list(xs), series, metric, cursor, seeds, regression, standardised)
         self._draw()
 
     def on_resize(self) -> None:
@@ -297,10 +301,10 @@ class SweepChart(Static):
         width, height = self.content_size.width, self.content_size.height
         if self._data is None or width < AXIS + 8 or height < 6:
             return
-        xs, series, metric, cursor, seeds, regression = self._data
+        xs, series, metric, cursor, seeds, regression, standardised = self._data
         glyphs = MONO if self.glyphs is COLOUR and self.app.no_color else self.glyphs
         lines = chart_lines(xs, series, width, height, metric=metric, glyphs=glyphs, cursor=cursor, seeds=seeds,
-                            regression=regression)
+                            regression=regression, standardised=standardised)
         text = Text("\n").join(lines)
         text.no_wrap, text.overflow = True, "crop"
         self.update(text)

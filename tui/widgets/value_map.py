@@ -5,7 +5,9 @@ data's aspect kept, centred), one row less for the scale underneath. The colour 
 training targets' range, from blue (low) through the background to orange (high), in ``LEVELS``
 steps; both columns use it, so one value is one colour on both sides. A prediction beyond the
 targets' range gets a colour of its own (light blue below, red above): a stretched network shows
-as patches of them. Training points are drawn on top, in a light neutral colour.
+as patches of them. Training points are drawn on top, in a light neutral colour. The scale's two
+numbers are in the target's units: a CSV file's target is fitted standardised, and they are
+converted back (``BoundaryMaps.target_scale``).
 
 Without colour (NO_COLOR) characters of increasing density stand in for the value, ``RAMP`` from
 low to high, with ``<`` and ``>`` beyond the range; in ASCII mode with colour, coloured spaces.
@@ -17,6 +19,8 @@ import numpy as np
 from rich.color import Color
 from rich.style import Style
 from rich.text import Text
+
+from dropout_tui.core.data import TargetScale
 
 from .boundary_map import BoundaryMap, grid_for
 from .loss_chart import styled_runs
@@ -83,9 +87,11 @@ class ValueMap(BoundaryMap):
         if self._last is not None:
             self.set_map(*self._last)
 
-    def set_map(self, probs: np.ndarray, train, spread: np.ndarray | None = None) -> None:
-        """``spread`` is ignored: a heat map of values has no Monte-Carlo brightness."""
-        self._last = (probs, train)
+    def set_map(self, probs: np.ndarray, train, spread: np.ndarray | None = None,
+                target_scale: TargetScale | None = None) -> None:
+        """``spread`` is ignored: a heat map of values has no Monte-Carlo brightness.
+        ``target_scale``: the target's standardisation, for the scale's numbers (None: none)."""
+        self._last = (probs, train, None, target_scale)
         if self.size.height < 2 or self.size.width < 1:
             return
         # A map made for an older size is drawn as it is, cropped to fit above the scale, until
@@ -103,6 +109,8 @@ class ValueMap(BoundaryMap):
         left, top = max(0, (width - cols) // 2), max(0, (height - 1 - rows // 2) // 2)
         lines = [Text()] * top + [Text(" " * left) + line for line in body.split("\n", allow_blank=True)]
         lines += [Text()] * max(0, height - 1 - len(lines))
+        if target_scale is not None:
+            lo, hi = float(target_scale.to_units(lo)), float(target_scale.to_units(hi))
         lines.append(legend(lo, hi, width, mono, self.roles.muted))
         self.show(Text("\n").join(lines))
 
