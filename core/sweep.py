@@ -760,9 +760,13 @@ def _parse_results(path: str, data: bytes, identity: dict) -> tuple[dict[TaskKey
     header = _json_line(path, lines[0], 1)
     if header.get("type") != "header" or header.get("format") != FORMAT:
         raise SweepError("--out", f"{path}: not a dropout-tui sweep results file")
-    if header.get("version") != VERSION:
-        raise SweepError("--out", f"{path}: sweep file version {header.get('version')!r}; this dropout-tui reads "
-                                  f"version {VERSION} (give another --out file)")
+    version = header.get("version")
+    if version != VERSION:
+        why = (" (made before the dropout-on and Monte-Carlo rules, which its results lack)" if version == 1
+               else "")
+        shown = version if _int(version) else "unknown"
+        raise SweepError("--out", f"{path}: sweep file version {shown}{why}; this dropout-tui reads version "
+                                  f"{VERSION} (give another --out file)")
     difference = _difference(header, identity)
     if difference:
         raise SweepError("--out", f"{path} holds another sweep: it was made with {difference}; "
@@ -886,12 +890,20 @@ class Stat:
 
 
 def stat(values: Sequence[float], diverged: int = 0) -> Stat:
+    """The Stat of ``values`` (see ``Stat``). Values of any finite size: an exploding run's loss of
+    1e196 must not overflow the squares, so the sums are of the values divided by the largest."""
     finite = [v for v in values if math.isfinite(v)]
     if not finite:
         return Stat(len(values), 0, math.nan, math.nan, math.nan, math.nan, diverged)
-    mean = math.fsum(finite) / len(finite)
-    std = math.sqrt(math.fsum((v - mean) ** 2 for v in finite) / (len(finite) - 1)) if len(finite) > 1 else math.nan
-    return Stat(len(values), len(finite), mean, std, min(finite), max(finite), diverged)
+    # A power of two, so dividing and multiplying back are exact: the same bits as unscaled sums.
+    scale = math.ldexp(1.0, math.frexp(max(abs(v) for v in finite))[1] - 1) if any(finite) else 1.0
+    scaled = [v / scale for v in finite]
+    mean_s = math.fsum(scaled) / len(scaled)
+    std_s = (math.sqrt(math.fsum((v - mean_s) ** 2 for v in scaled) / (len(scaled) - 1))
+             if len(scaled) > 1 else math.nan)
+    # A float product past the largest float is inf, not an error.
+    mean = mean_s * scale
+    return Stat(len(values), len(finite), mean, std_s * scale, min(finite), max(finite), diverged)
 
 
 Point = tuple[float, float]  # (keep_prob, input_keep_prob)

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from dropout_tui.core.sweep import RULES, Pool, Task, TaskResult, mc_passes, run_tasks
+from textual import events
 from textual.app import App, ComposeResult
+from textual.geometry import Size
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.widgets import Footer, Static
@@ -32,12 +34,14 @@ from .signals import install_close_on_signals
 from .sweep_cmd import (
     Sweep,
     chart_series,
+    seeds_text,
     make_pool_or_usage,
     parse,
     print_tables,
     table_metrics,
     values_at,
 )
+from .widgets import glyphs as ascii_glyphs
 from .widgets.sweep_chart import (
     COLOUR,
     Glyphs,
@@ -125,12 +129,12 @@ class SweepApp(App):
     #values { height: auto; padding: 0 1; }
     """
     KEYS: ClassVar[list[Binding]] = [
-        Binding("left", "cursor(-1)", "keep_prob←", key_display="←", id="sweep.left"),
-        Binding("right", "cursor(1)", "keep_prob→", key_display="→", id="sweep.right"),
+        Binding("left", "cursor(-1)", "keep_prob", key_display="←→", id="sweep.left"),
+        Binding("right", "cursor(1)", "keep_prob", show=False, id="sweep.right"),
         Binding("up", "seed(-1)", "seed", key_display="↑↓", id="sweep.seed_up"),
         Binding("down", "seed(1)", "seed", show=False, id="sweep.seed_down"),
         Binding("m", "metric", "metric", id="sweep.metric"),
-        Binding("enter", "open", "open live app", id="sweep.open"),
+        Binding("enter", "open", "live app", id="sweep.open"),
         Binding("s", "save_svg", "svg", id="sweep.svg"),
         Binding("q", "quit", "quit", id="sweep.quit"),
     ]
@@ -151,6 +155,7 @@ class SweepApp(App):
         self.choice: tuple[float, int] | None = None  # (keep_prob, seed) to open in the live app
         self.signum: int | None = None
         self._shown: tuple[int, bool] | None = None
+        self._window: Size | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="status")
@@ -186,10 +191,25 @@ class SweepApp(App):
             return
         self._shown = (len(results), done)
         xs, series = chart_series(self.spec, results, self.metric, rules=self.sweep.request.chart_rules)
-        chart.set_data(xs, series, metric=self.metric, cursor=self.cursor, seeds=len(self.spec.seeds),
-                       regression=self.sweep.request.regression, standardised=self.sweep.request.standardised)
-        self.query_one("#status", Static).update(self._status(len(results)))
-        self.query_one("#values", Static).update("\n".join(self._values(results)))
+        q = self.spec.input_keep_probs
+        chart.set_data(xs, series, metric=self.metric, cursor=self.cursor,
+                       seeds=self._text(seeds_text(self.spec, results)),
+                       regression=self.sweep.request.regression, standardised=self.sweep.request.standardised,
+                       note=f"input keep_prob {q[0]:g}" if len(q) > 1 else "")
+        self.query_one("#status", Static).update(self._text(self._status(len(results))))
+        self.query_one("#values", Static).update(self._text("\n".join(self._values(results))))
+
+    @property
+    def ascii_only(self) -> bool:
+        return self.glyphs.name == "ascii"
+
+    def _text(self, text: str) -> str:
+        """``text`` as this view's glyphs allow: ASCII signs and words on the Linux console."""
+        return ascii_glyphs.prose(text) if self.ascii_only else text
+
+    def get_key_display(self, binding: Binding) -> str:
+        text = super().get_key_display(binding)
+        return ascii_glyphs.cells(text) if self.ascii_only else text
 
     def _status(self, n: int) -> str:
         r = self.runner
@@ -205,17 +225,20 @@ class SweepApp(App):
             parts.append("stopped")
         else:
             parts.append("done")
-        return " · ".join(parts)
+        return self.glyphs.sep.join(parts)
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        # The event carries the new size; the app's own may still be the old one here.
+        self._window = event.size
         self.redraw()  # the panel below the chart fits its rows to the window
 
     def _values(self, results: list[TaskResult]) -> list[str]:
         """The panel under the chart, fitted to the window: no row wider than it (elements drop
         out whole), and no more rows than leave the chart its minimum height (the seed's line goes
         first, then the header, then rule rows from the end, saying how many are hidden)."""
-        width = max(20, self.size.width - 2)
-        room = max(1, self.size.height - 2 - CHART_MIN_ROWS)  # status line, footer, the chart
+        window = self._window or self.size
+        width = max(20, window.width - 2)
+        room = max(1, window.height - 2 - CHART_MIN_ROWS)  # status line, footer, the chart
         p = self.spec.keep_probs[self.cursor]
         seed = self.spec.seeds[self.seed_index]
         regression = self.sweep.request.regression
@@ -224,8 +247,10 @@ class SweepApp(App):
         mc = (f"{self.glyphs.sep}MC: T = {mc_passes(self.spec.base.mc_max)}"
               if any(RULES[r].path for r in self.sweep.request.rules) else "")
         sep, pm = self.glyphs.sep, "±" if self.glyphs.colour or self.glyphs.name == "mono" else "+-"
-        header = _fit([f"keep_prob {p:g}{sep}{first} and {second.removeprefix('test ')}, mean {pm} std over seeds{mc}",
-                       f"keep_prob {p:g}{sep}mean {pm} std over seeds{mc}", f"keep_prob {p:g}{mc}"], width)
+        q = self.spec.input_keep_probs
+        point = f"keep_prob {p:g}" + (f", input {q[0]:g}" if len(q) > 1 else "")
+        header = _fit([f"{point}{sep}{first} and {second.removeprefix('test ')}, mean {pm} std over seeds{mc}",
+                       f"{point}{sep}mean {pm} std over seeds{mc}", f"{point}{mc}"], width)
         rows = values_at(self.spec, results, p, self.glyphs, self.sweep.request.rules, width)
         own = next((r for r in results if r["keep_prob"] == p and r["seed"] == seed
                     and r["input_keep_prob"] == self.spec.input_keep_probs[0]), None)
@@ -242,12 +267,17 @@ class SweepApp(App):
                     seed_line += entry
         if len(rows) + 2 <= room:
             return [header, *rows, seed_line]
+        # Short of rows: the seed's line goes, then rule rows from the end; the point and the seed
+        # that Enter would open stay on the first line.
+        q = self.spec.input_keep_probs
+        at = f"keep_prob {p:g}" + (f", input {q[0]:g}" if len(q) > 1 else "") + f"{sep}seed {seed}"
+        short = _fit([f"{at}{mc}", at, f"keep_prob {p:g}"], width)
         if len(rows) + 1 <= room:
-            return [header, *rows]
-        if len(rows) <= room:
-            return rows
-        hidden = len(rows) - (room - 1)
-        return [*rows[:room - 1], f"… {hidden} more rule{'s' if hidden != 1 else ''} in a taller window"[:width]]
+            return [short, *rows]
+        keep = max(0, room - 2)
+        hidden = len(rows) - keep
+        more = f"… {hidden} more rule{'s' if hidden != 1 else ''} in a taller window"[:width]
+        return [short, *rows[:keep], more] if room >= 2 else [short]
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -269,8 +299,10 @@ class SweepApp(App):
         self.exit()
 
     def action_save_svg(self) -> None:
-        self.screenshot_dir.mkdir(parents=True, exist_ok=True)
         try:
+            if self.screenshot_dir.exists() and not self.screenshot_dir.is_dir():
+                raise NotADirectoryError(f"{self.screenshot_dir} is not a directory")
+            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
             path = self.save_screenshot(filename=export_name("sweep", "svg"), path=str(self.screenshot_dir))
         except OSError as exc:
             self.notify(f"Could not save the screenshot: {exc}", severity="error")

@@ -26,7 +26,7 @@ from typing import Any
 from dropout_tui.core.config import CSV, Config
 from dropout_tui.core.csv_data import CsvSource
 from dropout_tui.core.experiment import PairedExperiment
-from dropout_tui.core.fileio import OutputExistsError, open_new, write_all
+from dropout_tui.core.fileio import OutputExistsError, OutputRefusedError, check_output, open_new, write_all
 from dropout_tui.core.report import json_safe
 from dropout_tui.core.data import is_regression
 from dropout_tui.core.sweep import (
@@ -204,6 +204,9 @@ def parse_rules(text: str) -> tuple[str, ...]:
     unknown = [n for n in names if n not in RULES]
     if unknown or not names:
         raise UsageError(f"--rules: expected names from {','.join(RULE_NAMES)}, got {text!r}")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise UsageError(f"--rules: {', '.join(twice)} is given twice")
     return tuple(n for n in RULE_NAMES if n in names)
 
 
@@ -242,11 +245,17 @@ def parse(argv: list[str]) -> Request:
     # would leave only the CSV; a CSV that cannot be made would be found only at the end.
     check_distinct([("--out", args.out), ("--csv", args.csv)])
     if args.csv is not None and args.csv != STDOUT:
-        if not args.force and os.path.lexists(args.csv):
-            raise UsageError(f"--csv: {args.csv} exists; use --force to overwrite it")
+        try:  # what writing it at the end would refuse, refused before the sweep's work
+            check_output(args.csv, args.force)
+        except OutputExistsError:
+            raise UsageError(f"--csv: {args.csv} exists; use --force to overwrite it") from None
+        except OutputRefusedError as exc:
+            raise UsageError(f"--csv: {exc}") from None
         parent = args.csv.parent
         if not parent.is_dir():
             raise UsageError(f"--csv: {parent} is not a directory")
+    if args.tui and args.screenshot_dir.exists() and not args.screenshot_dir.is_dir():
+        raise UsageError(f"--screenshot-dir: {args.screenshot_dir} is not a directory")
     metric = METRIC_CHOICES[args.metric]
     if metric not in metrics_of(spec_is_regression(spec)):
         raise UsageError(f"--metric {args.metric}: " + ("a regression sweep has no accuracy; use r2 or loss"
@@ -350,8 +359,9 @@ class Sweep:
         with StopOnSignals() as stop:
             if todo:
                 pool = make_pool_or_usage(self.request, len(todo))
-                label = f"sweep · {_where(self.request, pool)}"
-                with LateProgress(label, len(todo)) as bar:
+                glyphs = choose_glyphs(ascii=self.request.ascii)
+                label = f"sweep{glyphs.sep}{_where(self.request, pool)}"
+                with LateProgress(label, len(todo), ascii_only=glyphs is ASCII) as bar:
                     done = [0]
 
                     def on_result(task: Task, result: TaskResult) -> None:
@@ -379,7 +389,7 @@ class Sweep:
     def output(self, complete: bool) -> None:
         results = self.ordered()
         request = self.request
-        if request.csv is not None:
+        if request.csv == Path("-"):
             write_csv(request.csv, results, request.force)
         if request.json:
             _print(json.dumps(json_result(self.spec, results, complete)))
@@ -388,11 +398,18 @@ class Sweep:
             glyphs = choose_glyphs(ascii=request.ascii, colour=console.color_system is not None)
             print_tables(console, request, results, glyphs)
             width = min(console.width, 100)
-            xs, series = chart_series(self.spec, results, request.metric, rules=request.chart_rules)
-            for line in chart_lines(xs, series, width, CHART_HEIGHT, metric=request.metric, glyphs=glyphs,
-                                    seeds=len(self.spec.seeds), regression=request.regression,
-                                    standardised=request.standardised):
-                console.print(line, soft_wrap=True)
+            several = len(self.spec.input_keep_probs) > 1
+            for q in self.spec.input_keep_probs:  # one chart per input keep_prob: x is keep_prob
+                xs, series = chart_series(self.spec, results, request.metric, input_keep_prob=q,
+                                          rules=request.chart_rules)
+                for line in chart_lines(xs, series, width, CHART_HEIGHT, metric=request.metric, glyphs=glyphs,
+                                        seeds=seeds_text(self.spec, results).replace("–", glyphs.dash),
+                                        regression=request.regression, standardised=request.standardised,
+                                        note=f"input keep_prob {q:g}" if several else ""):
+                    console.print(line, soft_wrap=True)
+        if request.csv is not None and request.csv != Path("-"):
+            # Written after what is printed: a file that fails now loses nothing on screen.
+            write_csv(request.csv, results, request.force)
 
 
 def make_pool_or_usage(request: Request, n_tasks: int) -> Pool:
@@ -462,7 +479,7 @@ def write_csv(path: Path, results: list[TaskResult], force: bool) -> None:
         return
     try:
         fd = open_new(path, force)
-    except OutputExistsError as exc:
+    except (OutputExistsError, OutputRefusedError) as exc:
         raise UsageError(f"--csv: {exc}") from None
     except OSError as exc:
         raise UsageError(f"--csv: cannot write {path}: {exc.strerror or exc}") from None
@@ -483,8 +500,9 @@ def _number(v: float, digits: int) -> str:
 
 
 def cell(s: Stat | None, glyphs: Glyphs, digits: int = 3, compact: bool = False) -> str:
-    """``mean (min–max)`` (``compact``: the mean alone), with the count of diverged seeds; ``—``
-    without a finite value."""
+    """``mean (min–max)`` (``compact``: the mean alone) of the finite values; ``—`` without one.
+    Seeds without a finite value are counted: all diverged (``2/4 diverged``), or not finite
+    although their run trained on (``3/4 not finite, 1 diverged``: outputs past the float type)."""
     if s is None or s.n == 0:
         return ""
     dash = glyphs.dash
@@ -494,9 +512,28 @@ def cell(s: Stat | None, glyphs: Glyphs, digits: int = 3, compact: bool = False)
         text = _number(s.mean, digits)
     else:
         text = f"{_number(s.mean, digits)} ({_number(s.min, digits)}{dash}{_number(s.max, digits)})"
-    if s.diverged:
+    missing = s.n - s.n_finite
+    if missing > s.diverged:
+        text += f" {missing}/{s.n} not finite" + (f", {s.diverged} diverged" if s.diverged else "")
+    elif s.diverged:
         text += f" {s.diverged}/{s.n} diverged"
     return text
+
+
+def seeds_text(spec: SweepSpec, results: list[TaskResult]) -> str:
+    """``5 seeds``; or, before every task has finished, how many each point has so far:
+    ``1–2 of 3 seeds`` (``2 of 3 seeds`` when the same everywhere)."""
+    n = len(spec.seeds)
+    counts: dict[tuple[float, float], int] = {}
+    for r in results:
+        key = (r["keep_prob"], r["input_keep_prob"])
+        counts[key] = counts.get(key, 0) + 1
+    done = [counts.get(point, 0) for point in points(spec)]
+    plural = "s" if n != 1 else ""
+    if not done or min(done) == n:
+        return f"{n} seed{plural}"
+    lo, hi = min(done), max(done)
+    return f"{lo} of {n} seed{plural}" if lo == hi else f"{lo}–{hi} of {n} seed{plural}"
 
 
 def summary_table(spec: SweepSpec, results: list[TaskResult], metric: str, glyphs: Glyphs,
@@ -506,19 +543,22 @@ def summary_table(spec: SweepSpec, results: list[TaskResult], metric: str, glyph
     accuracy or R²."""
     stats = summarize(results, metric)
     base = spec.base
-    seeds = len(spec.seeds)
     sep = glyphs.sep
     spread = "mean" if compact else f"mean (min{glyphs.dash}max)"
     title = metric_label(metric, spec_is_regression(spec), glyphs, spec_standardises_target(spec)) \
         + (f"{sep}{group}" if group else "")
-    caption = (f"{spread} over {seeds} seed{'s' if seeds != 1 else ''} after {spec.steps:,} steps\n"
+    caption = (f"{spread} over {seeds_text(spec, results).replace('–', glyphs.dash)} after {spec.steps:,} steps\n"
                f"{base.dataset_label}{sep}hidden {','.join(map(str, base.layers))} {base.activation}{sep}"
                f"{base.optimizer} lr {base.lr:g}" + ("" if base.full_batch else f"{sep}batch {base.batch_size}"))
     if any(RULES[r].path for r in rules):
-        caption += f"\nMC: Monte-Carlo dropout, the average of T = {mc_passes(base.mc_max)} passes with dropout on"
+        T = mc_passes(base.mc_max)
+        caption += (f"\nMC: Monte-Carlo dropout, the average of T = {T} passes with dropout on" if T > 1 else
+                    "\nMC: Monte-Carlo dropout with T = 1 pass (--mc-max 1): the same as dropout on")
     if compact:
         caption += f"\n(min{glyphs.dash}max in a wider terminal, --json or --csv)"
-    table = Table(title=title, caption=caption,
+    # A table narrower than its caption would wrap the caption mid-phrase: it is made as wide as
+    # the caption's longest line (the console narrows it again where it must).
+    table = Table(title=title, caption=caption, min_width=max(map(len, caption.splitlines())),
                   box=box.ASCII if glyphs is ASCII else box.HEAVY_HEAD)
     two = len(spec.input_keep_probs) > 1
     table.add_column("keep_prob" + (" / input" if two else ""), justify="right")
@@ -544,20 +584,37 @@ def summary_table(spec: SweepSpec, results: list[TaskResult], metric: str, glyph
 def summary_tables(spec: SweepSpec, results: list[TaskResult], metric: str, glyphs: Glyphs,
                    rules: tuple[str, ...] = RULE_NAMES, width: int | None = None) -> list[Table]:
     """One table per group of ``TABLE_GROUPS`` that has a rule of ``rules``. A table wider than
-    ``width`` with full cells shows the means alone (the whole cell or none: never cut)."""
+    ``width`` with full cells shows the means alone (the whole cell or none: never cut); one still
+    too wide is split into tables of fewer rules."""
     from rich.console import Console
+
+    def fits(table: Table, wrapped_headers: bool = False) -> bool:
+        """Within ``width``: unwrapped; or, for bare means (no spaces to wrap at), with headers
+        wrapped at their spaces — never a value or a word cut."""
+        if width is None:
+            return True
+        caption_width, table.min_width = table.min_width, None  # the cells decide, not the caption
+        try:
+            measure = Console(width=10_000).measure(table)
+            return (measure.minimum if wrapped_headers else measure.maximum) <= width
+        finally:
+            table.min_width = caption_width
+
+    def fitted(shown: tuple[str, ...], group: str) -> list[Table]:
+        table = summary_table(spec, results, metric, glyphs, shown, group)
+        if fits(table):
+            return [table]
+        table = summary_table(spec, results, metric, glyphs, shown, group, compact=True)
+        if fits(table, wrapped_headers=True) or len(shown) == 1:
+            return [table]
+        half = (len(shown) + 1) // 2
+        return fitted(shown[:half], group) + fitted(shown[half:], group)
 
     tables = []
     for group, members in TABLE_GROUPS:
         shown = tuple(r for r in members if r in rules)
-        if not shown:
-            continue
-        table = summary_table(spec, results, metric, glyphs, shown, group)
-        if width is not None:
-            measure = Console(width=10_000).measure(table)
-            if measure.maximum > width:
-                table = summary_table(spec, results, metric, glyphs, shown, group, compact=True)
-        tables.append(table)
+        if shown:
+            tables += fitted(shown, group)
     return tables
 
 
@@ -626,7 +683,8 @@ def values_at(spec: SweepSpec, results: list[TaskResult], keep_prob: float, glyp
                 out.append(f"{name}  no result yet")
                 continue
             s0 = next(iter(stats.values()))[rule]
-            count = (f"  n {s0.n_finite}/{s0.n}" if level < 1 else "") \
+            # Out of the seeds asked for: before every task has finished, fewer have a value.
+            count = (f"  n {s0.n_finite}/{len(spec.seeds)}" if level < 1 else "") \
                 + (f"  diverged {s0.diverged}" if s0.diverged else "")
             out.append(f"{name}  " + "  ".join(parts) + count)
         return out

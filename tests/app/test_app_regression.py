@@ -38,8 +38,9 @@ async def test_sine_shows_the_prediction_curves_with_a_legend(size):
         assert shown_map(app) is CurveView
         for rule in ("inverted", "unrescaled"):
             view = app.query_one(f"#col-{rule}").query_one(CurveView)
-            for _ in range(40):  # the curves for the final size follow a resize once it settles
-                lines = view._text.plain.split("\n")
+            lines: list[str] = []
+            for _ in range(80):  # the curves for the final size follow a resize once it settles
+                lines = view._text.plain.split("\n") if view._text is not None else []
                 if len(lines) == view.size.height:
                     break
                 await pilot.pause(0.05)

@@ -107,5 +107,7 @@ async def test_the_values_panel_fits_any_window_and_leaves_the_chart_its_rows():
             if room >= 9:  # header, seven rules, the seed's line
                 assert lines[0].startswith("keep_prob 0.5 ") and "MC: T = 50" in lines[0]
                 assert "n 2/2" in lines[1] and lines[-1].startswith("seed 0 test loss: inverted ")
-            elif room < 7:
-                assert lines[-1].startswith(f"… {7 - (room - 1)} more rules")
+            else:  # the point and the seed stay on top; rule rows go from the end, counted
+                assert lines[0] == "keep_prob 0.5 · seed 0 · MC: T = 50"
+                if room < 8:
+                    assert lines[-1].startswith(f"… {7 - (room - 2)} more rules")

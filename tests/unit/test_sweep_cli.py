@@ -49,6 +49,7 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     (["--rules", "inverted,nope"], "--rules"),
     (["--rules", ","], "--rules"),
     (["--mc-max", "0"], "--mc-max"),
+    (["--rules", "inverted,inverted"], "--rules"),
     (["--lr", "-1"], "--lr"),
     (["--seeds", "100000000"], "--seeds"),  # refused before a list of them is made
     (["--out", ""], "--out"),
@@ -240,3 +241,47 @@ def test_a_results_file_from_before_a_new_option_still_resumes(tmp_path):
     changed = parse([*SMALL, "--keep-probs", "0.5", "--seeds", "1", "--mc-max", "20"]).spec
     with pytest.raises(Exception, match="--mc-max 50, not 20"):
         ResultsFile.open(path, changed)
+
+
+def test_a_csv_that_could_not_be_written_is_refused_before_the_sweep(capsys, tmp_path):
+    target = tmp_path / "adir"
+    target.mkdir()
+    code, out, err = run(capsys, *SMALL, "--keep-probs", "0.5", "--seeds", "1", "--csv", str(target), "--force")
+    assert code == 2 and out == "" and "--csv:" in err and "directory" in err
+    link = tmp_path / "link.csv"
+    link.symlink_to(tmp_path / "elsewhere.csv")
+    code, out, err = run(capsys, *SMALL, "--keep-probs", "0.5", "--seeds", "1", "--csv", str(link), "--force")
+    assert code == 2 and out == "" and "symbolic link" in err
+
+
+def test_a_cell_counts_its_seeds_without_a_finite_value():
+    from dropout_tui.core.sweep import Stat
+    from dropout_tui.tui.sweep_cmd import cell
+    from dropout_tui.tui.widgets.sweep_chart import COLOUR
+
+    nan = float("nan")
+    assert cell(Stat(4, 0, nan, nan, nan, nan, 1), COLOUR) == "— 4/4 not finite, 1 diverged"
+    assert cell(Stat(4, 2, 0.5, 0.1, 0.4, 0.6, 2), COLOUR) == "0.500 (0.400–0.600) 2/4 diverged"
+    assert cell(Stat(4, 3, 0.5, 0.1, 0.4, 0.6, 0), COLOUR) == "0.500 (0.400–0.600) 1/4 not finite"
+    assert cell(Stat(2, 2, 1e196, 1e195, 9e195, 1.1e196, 0), COLOUR) == "1e+196 (9e+195–1.1e+196)"
+
+
+def test_a_stopped_sweep_says_how_many_seeds_each_point_has():
+    from dropout_tui.tui.sweep_cmd import seeds_text
+
+    request = parse([*SMALL, "--keep-probs", "0.5,1", "--seeds", "3"])
+    tasks = request.spec.tasks()
+    results = [run_task(t) for t in tasks[:3]]  # seed-major: every keep_prob of seed 0, then seed 1's first
+    assert seeds_text(request.spec, results) == "1–2 of 3 seeds"
+    assert seeds_text(request.spec, results[:2]) == "1 of 3 seeds"
+    assert seeds_text(request.spec, [run_task(t) for t in tasks]) == "3 seeds"
+
+
+def test_huge_finite_losses_are_summarised(capsys, tmp_path):
+    # An exploding regression run's MSE can be ~1e196 and finite: its squares overflowed a plain sum.
+    code, out, err = run(capsys, *SMALL, "--dataset", "sine", "--lr", "2", "--keep-probs", "0.1,1", "--seeds", "2",
+                         "--workers", "1", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    losses = [r["final"]["unrescaled"]["test_loss"] for r in data["results"]]
+    assert any(v is not None and v > 1e100 for v in losses), losses  # the setting explodes: else no test

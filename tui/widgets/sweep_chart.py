@@ -141,22 +141,30 @@ def y_scale(series: dict[str, list[Stat | None]], metric: str) -> Scale | None:
 
 def chart_lines(xs: Sequence[float], series: dict[str, list[Stat | None]], width: int, height: int, *,
                 metric: str = "test_loss", glyphs: Glyphs = COLOUR, cursor: int | None = None,
-                seeds: int | None = None, regression: bool = False, standardised: bool = False) -> list[Text]:
+                seeds: int | str | None = None, regression: bool = False, standardised: bool = False,
+                note: str = "") -> list[Text]:
     """``height`` rows of ``width`` cells: a title, the plot, the keep_prob axis and a legend.
 
     ``xs``: the keep_probs, ascending; ``series[rule][i]``: that rule's Stat at ``xs[i]`` (None: no
     result yet). ``cursor``: the index of a highlighted keep_prob. ``standardised``: the regression
-    target is fitted standardised (the title says so)."""
+    target is fitted standardised (the title says so). ``seeds``: their count, or a text such as
+    "1–2 of 3 seeds"; ``note``: what else the title must say (e.g. the input keep_prob). The
+    title drops whole parts, last first, to fit ``width``."""
     rules = [r.name for r in PREDICTION_RULES if r.name in series]
     legend = _legend(rules, glyphs, width)
     plot_h = max(2, height - 3 - len(legend))
     plot_w = max(4, width - AXIS)
     scale = y_scale(series, metric)
-    title = metric_label(metric, regression, glyphs, standardised) + " against keep_prob" \
-        + (" (log scale)" if scale is not None and scale.log else "")
+    parts = [metric_label(metric, regression, glyphs, standardised) + " against keep_prob"
+             + (" (log scale)" if scale is not None and scale.log else "")]
+    if note:
+        parts.append(note)
     if seeds:
-        title += f"{glyphs.sep}mean and min{glyphs.dash}max over {seeds} seed{'s' if seeds != 1 else ''}"
-    lines = [Text(title[:width], "bold")]
+        count = seeds if isinstance(seeds, str) else f"{seeds} seed{'s' if seeds != 1 else ''}"
+        parts.append(f"mean and min{glyphs.dash}max over {count}")
+    while len(parts) > 1 and len(glyphs.sep.join(parts)) > width:
+        parts.pop()
+    lines = [Text(glyphs.sep.join(parts)[:width], "bold")]
 
     # Cells: (char, style) with a priority so markers beat bands beat lines beat the cursor.
     grid: list[list[tuple[str, str | None, int]]] = [[(" ", None, 0)] * plot_w for _ in range(plot_h)]
@@ -197,6 +205,11 @@ def chart_lines(xs: Sequence[float], series: dict[str, list[Stat | None]], width
                 if p is not None:
                     put(p[1], p[0], glyphs.markers[k % len(glyphs.markers)], style and f"bold {style}", 4)
 
+    if scale is None and any(s is not None for stats in series.values() for s in stats):
+        message = "no finite value to draw: see the tables"[:plot_w]
+        row, start = plot_h // 2, max(0, (plot_w - len(message)) // 2)
+        for k, ch in enumerate(message):
+            put(row, start + k, ch, "italic" if glyphs.colour else None, 5)
     for r in range(plot_h):
         if scale is None:
             label = "".rjust(AXIS - 1)
@@ -289,9 +302,9 @@ class SweepChart(Static):
         self._data: tuple | None = None
 
     def set_data(self, xs: Sequence[float], series: dict[str, list[Stat | None]], *, metric: str,
-                 cursor: int | None, seeds: int | None, regression: bool = False,
-                 standardised: bool = False) -> None:
-        self._data = (list(xs), series, metric, cursor, seeds, regression, standardised)
+                 cursor: int | None, seeds: int | str | None, regression: bool = False,
+                 standardised: bool = False, note: str = "") -> None:
+        self._data = (list(xs), series, metric, cursor, seeds, regression, standardised, note)
         self._draw()
 
     def on_resize(self) -> None:
@@ -301,10 +314,10 @@ class SweepChart(Static):
         width, height = self.content_size.width, self.content_size.height
         if self._data is None or width < AXIS + 8 or height < 6:
             return
-        xs, series, metric, cursor, seeds, regression, standardised = self._data
+        xs, series, metric, cursor, seeds, regression, standardised, note = self._data
         glyphs = MONO if self.glyphs is COLOUR and self.app.no_color else self.glyphs
         lines = chart_lines(xs, series, width, height, metric=metric, glyphs=glyphs, cursor=cursor, seeds=seeds,
-                            regression=regression, standardised=standardised)
+                            regression=regression, standardised=standardised, note=note)
         text = Text("\n").join(lines)
         text.no_wrap, text.overflow = True, "crop"
         self.update(text)
