@@ -619,8 +619,8 @@ def _stretched(v: View) -> bool:
 def _say_stretched(v: View, short: bool) -> str:
     u, i = v.unr, v.inv
     su, si = num(u["test_spread"]), num(i["test_spread"])
-    scaled = u.get("test_spread_scaled")
-    narrows = scaled is not None and ok(scaled) and scaled < u["test_spread"]
+    scaled: float = u.get("test_spread_scaled", math.nan)
+    narrows = ok(scaled) and scaled < u["test_spread"]
     fix = ""
     if narrows:
         # Below 1/STRETCH the outputs are then narrower than the targets: ×p went too far.
@@ -697,7 +697,8 @@ def _say_scaled(v: View, short: bool) -> str:
     ls, lu, li = loss_text(u["test_loss_scaled"]), loss_text(u["test_loss"]), loss_text(i["test_loss"])
     effect = scaled_effect(v)
     acc = ""
-    a_s, a_u = u.get("test_acc_scaled"), u.get("test_acc")
+    a_s: float = u.get("test_acc_scaled", math.nan)
+    a_u: float = u.get("test_acc", math.nan)
     if ok(a_s):
         acc = f", accuracy {pct(a_s)}"
         # The loss alone can hide what the predictions lost: say where accuracy falls to chance,

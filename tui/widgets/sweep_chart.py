@@ -207,9 +207,9 @@ def chart_lines(xs: Sequence[float], series: dict[str, list[Stat | None]], width
 
     if scale is None and any(s is not None for stats in series.values() for s in stats):
         message = "no finite value to draw: see the tables"[:plot_w]
-        row, start = plot_h // 2, max(0, (plot_w - len(message)) // 2)
+        middle, left = plot_h // 2, max(0, (plot_w - len(message)) // 2)
         for k, ch in enumerate(message):
-            put(row, start + k, ch, "italic" if glyphs.colour else None, 5)
+            put(middle, left + k, ch, "italic" if glyphs.colour else None, 5)
     for r in range(plot_h):
         if scale is None:
             label = "".rjust(AXIS - 1)
