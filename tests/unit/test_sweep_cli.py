@@ -240,3 +240,18 @@ def test_a_results_file_from_before_a_new_option_still_resumes(tmp_path):
     changed = parse([*SMALL, "--keep-probs", "0.5", "--seeds", "1", "--mc-max", "20"]).spec
     with pytest.raises(Exception, match="--mc-max 50, not 20"):
         ResultsFile.open(path, changed)
+
+
+class GoneReader(io.StringIO):
+    """stdout whose reader has gone (``| head``): every write fails as a closed pipe's does."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.mark.parametrize("fmt", [[], ["--json"], ["--csv", "-"]], ids=["tables", "json", "csv"])
+def test_a_reader_that_goes_away_ends_the_sweep_with_141_and_nothing_on_stderr(capsys, monkeypatch, fmt):
+    monkeypatch.setattr("sys.stdout", GoneReader())
+    code = main(["sweep", *SMALL, "--keep-probs", "0.5", "--seeds", "1", "--workers", "1", *fmt])
+    assert code == 141  # 128 + SIGPIPE, as a shell reports a writer that SIGPIPE ended
+    assert capsys.readouterr().err == ""
