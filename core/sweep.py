@@ -12,7 +12,8 @@ Where tasks run:
 - ``run_task`` in this process;
 - ``LocalPool``: a ``ProcessPoolExecutor`` of worker processes started by a fork server (spawn where
   there is none), never forked from this possibly threaded process; each worker pins BLAS to one
-  thread and ignores SIGINT/SIGHUP (the parent decides when to stop and tells the workers);
+  thread and ignores SIGINT, SIGTERM and SIGHUP from its start (the parent decides when to stop and
+  tells the workers; a worker exits by itself when the parent is gone);
 - ``DaskPool``: Dask distributed, on a running scheduler (``tcp://host:port``) or a LocalCluster of
   worker processes with one thread each (the optional ``cluster`` extra).
 
@@ -488,20 +489,72 @@ class InProcess:
 
 _worker_stop: Any = None  # the pool's stop event, in a worker process
 
+# What a terminal or a shell sends the whole foreground process group: Ctrl+C, a closed terminal,
+# ``kill -TERM -- -PGID`` (and ``timeout``). The sweep process handles them and stops its workers
+# itself; its helper processes must not die of them.
+GROUP_SIGNALS: tuple[int, ...] = tuple(
+    s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None))
+    if s is not None)
 
-def _init_worker(stop_event: Any) -> None:
-    """Runs first in every worker process: the parent handles Ctrl+C and a closed terminal (and
-    sets ``stop_event`` to stop the tasks), so a worker ignores them rather than dying with a
-    traceback; BLAS gets one thread, as the pool has one process per core."""
+
+class group_signals_blocked:
+    """``with group_signals_blocked(): start processes``: ``GROUP_SIGNALS`` are held back in this
+    thread meanwhile (one that comes is handled after, by this process's handlers). A process or
+    thread started inside inherits the blocked mask, so a helper (fork server, resource tracker,
+    pool worker, Dask worker) cannot die of a Ctrl+C while it is still importing, before it could
+    set its own handlers. Nothing happens where there is no ``pthread_sigmask`` (Windows)."""
+
+    def __enter__(self) -> None:
+        self._old = None
+        if hasattr(signal, "pthread_sigmask"):
+            self._old = signal.pthread_sigmask(signal.SIG_BLOCK, GROUP_SIGNALS)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self._old)
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker (if it is not running) with ``GROUP_SIGNALS``
+    blocked. On its own, before any other helper: starting it blocks SIGINT and SIGTERM and then
+    UNblocks them in the calling thread, rather than putting the mask back, so a helper started
+    after it in the same ``group_signals_blocked`` would be born without them blocked. Every
+    process a pool starts (fork server, workers, Dask's) asks for the tracker."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no tracker, no masks
+        return
+    from multiprocessing import resource_tracker
+
+    with group_signals_blocked():
+        resource_tracker.ensure_running()
+
+
+def _init_worker(stop_event: Any, parent_alive: Any = None) -> None:
+    """Runs first in every worker process: the parent handles Ctrl+C, SIGTERM and a closed
+    terminal (and sets ``stop_event`` to stop the tasks), so a worker ignores them rather than
+    dying with a traceback, or leaving the pool broken while the parent winds down; BLAS gets one
+    thread, as the pool has one process per core.
+
+    ``parent_alive``: the read end of a pipe only the parent writes to. When the parent closes it
+    (a pool whose workers must go) or dies (even by SIGKILL), the worker exits at once: it ignores
+    SIGTERM, and it would otherwise wait for work forever."""
     global _worker_stop
-    for name in ("SIGINT", "SIGHUP"):
-        sig = getattr(signal, name, None)
-        if sig is not None:
-            signal.signal(sig, signal.SIG_IGN)
+    for sig in GROUP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # born with them blocked (group_signals_blocked): ignored now
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, GROUP_SIGNALS)
     _worker_stop = stop_event
+    if parent_alive is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent_alive,), name="parent-watch", daemon=True).start()
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")
+
+
+def _exit_with_parent(parent_alive: Any) -> None:
+    from multiprocessing.connection import wait
+
+    wait([parent_alive])  # EOF: the parent closed its end or is gone
+    os._exit(1)
 
 
 def _run_in_worker(task: Task) -> TaskResult:
@@ -521,27 +574,51 @@ class LocalPool:
     The fork server preloads nothing, so it stays a plain single-threaded Python that forks
     workers; they import numpy themselves. ``cancel`` drops the tasks not yet started and tells the
     running ones to stop (at their next ``STOP_CHECK_STEPS``); ``close`` waits for the workers to
-    exit. Raises SweepError for ``workers`` < 1."""
+    exit. Raises SweepError for ``workers`` < 1.
+
+    Signals: the fork server, the resource tracker and the workers start with ``GROUP_SIGNALS``
+    blocked and the workers then ignore them, so a Ctrl+C, SIGTERM or SIGHUP sent to the whole
+    process group stops the sweep through this process alone (which sets the stop event). A worker
+    exits when this process closes the pool or dies (``_init_worker``)."""
 
     def __init__(self, workers: int):
         if not _int(workers) or workers < 1:
             raise SweepError("--workers", f"expected an integer >= 1, got {workers!r}")
         context = multiprocessing.get_context(start_method())
-        if context.get_start_method() == "forkserver":
-            # The default preloads __main__, which for the dropout-tui script imports numpy, and
-            # OpenBLAS starts threads on import: the server would then fork a threaded process.
-            context.set_forkserver_preload([])  # type: ignore[attr-defined]
         self.workers = workers
-        self._stop = context.Event()
-        self._executor = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                                initargs=(self._stop,))
+        _start_resource_tracker()
+        with group_signals_blocked():
+            if context.get_start_method() == "forkserver":
+                # The default preloads __main__, which for the dropout-tui script imports numpy, and
+                # OpenBLAS starts threads on import: the server would then fork a threaded process.
+                context.set_forkserver_preload([])  # type: ignore[attr-defined]
+                from multiprocessing import forkserver
+
+                forkserver.ensure_running()  # now, while the signals are blocked
+            self._stop = context.Event()
+            # Workers hold only the read end: it reaches EOF when this process closes the write end
+            # or dies, whoever else (the fork server, other workers) is still alive.
+            self._alive_r, self._alive_w = context.Pipe(duplex=False)
+            self._alive_lock = threading.Lock()
+            self._executor = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                                    initargs=(self._stop, self._alive_r))
 
     def submit(self, task: Task) -> cf.Future:
-        return self._executor.submit(_run_in_worker, task)
+        return self.submit_call(_run_in_worker, task)
 
     def submit_call(self, fn: Callable[..., Any], *args: Any) -> cf.Future:
         """Run any picklable ``fn(*args)`` in a worker (the benchmark times tasks there)."""
-        return self._executor.submit(fn, *args)
+        with group_signals_blocked():  # a worker started here is born with them blocked, too
+            future = self._executor.submit(fn, *args)
+        future.add_done_callback(self._on_done)
+        return future
+
+    def _on_done(self, future: cf.Future) -> None:
+        # A worker died: the executor fails every future, then terminates the other workers with
+        # SIGTERM and waits for them. They ignore SIGTERM, so they are told to exit here, or that
+        # wait (and ``close``) would never end.
+        if not future.cancelled() and isinstance(future.exception(), cf.process.BrokenProcessPool):
+            self._release_workers()
 
     def wait(self, handles: set, timeout: float) -> tuple[set, set]:
         done, pending = cf.wait(handles, timeout=timeout, return_when=cf.FIRST_COMPLETED)
@@ -559,7 +636,17 @@ class LocalPool:
             h.cancel()
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        try:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+        finally:
+            self._release_workers()
+            self._alive_r.close()
+
+    def _release_workers(self) -> None:
+        """Every worker exits at once (``_init_worker``)."""
+        with self._alive_lock:  # the executor's thread may call this too; an fd is closed once
+            if not self._alive_w.closed:
+                self._alive_w.close()
 
 
 _ADDRESS = re.compile(r"(tcp|tls|ws|wss|inproc|ucx)://[^\s/]+")
@@ -591,34 +678,41 @@ class DaskPool:
             raise SweepError("--scheduler", "needs Dask distributed: pip install 'dropout-tui[cluster]'") from None
         self._cluster = None
         self.address = address
-        if address == "local":
-            import dask
+        # Every thread Dask starts here (its event loop, which starts the LocalCluster's worker
+        # processes) inherits the blocked signals, and so do those processes: a Ctrl+C to the
+        # process group reaches this process alone, which closes the cluster, instead of every
+        # Dask worker printing a KeyboardInterrupt traceback. They exit when this process is gone
+        # (Dask watches for that itself) or closes the cluster (stop message, then SIGKILL).
+        _start_resource_tracker()
+        with group_signals_blocked():
+            if address == "local":
+                import dask
 
-            n = workers or default_workers()
-            # dashboard_address=None: the dashboard needs bokeh and a free port; a sweep needs neither.
-            # A task is thousands of small NumPy calls holding the GIL; every wake-up of a
-            # worker's other threads takes it away. The statistical profiler (a stack sample every
-            # 10 ms, for the dashboard) is off, and the event-loop tick (20 ms) and memory monitor
-            # (100 ms) run once a second: measured on a busy 2-core machine, a task ran 1.5-2.5×
-            # slower than in the local pool with Dask's defaults, about 1.2× with these. The
-            # workers read this configuration when the cluster starts them.
-            with dask.config.set({"distributed.worker.profile.enabled": False,
-                                  "distributed.admin.tick.interval": "1s",
-                                  "distributed.worker.memory.monitor-interval": "1s"}):
-                self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                             dashboard_address=None, silence_logs=logging.ERROR)
-            self.client = Client(self._cluster, timeout=connect_timeout)
-            self.workers = n
-        else:
-            try:
-                self.client = Client(address, timeout=connect_timeout)
-            except (OSError, TimeoutError) as exc:
-                raise SweepError("--scheduler", f"cannot reach {address} within {connect_timeout:g} s "
-                                                f"({type(exc).__name__})") from None
-            except Exception as exc:  # noqa: BLE001 - e.g. MemoryError: another service read a garbage frame length
-                raise SweepError("--scheduler", f"{address} did not answer as a Dask scheduler "
-                                                f"({type(exc).__name__})") from None
-            self.workers = len(self.client.scheduler_info().get("workers", {}))
+                n = workers or default_workers()
+                # dashboard_address=None: the dashboard needs bokeh and a free port; a sweep needs neither.
+                # A task is thousands of small NumPy calls holding the GIL; every wake-up of a
+                # worker's other threads takes it away. The statistical profiler (a stack sample every
+                # 10 ms, for the dashboard) is off, and the event-loop tick (20 ms) and memory monitor
+                # (100 ms) run once a second: measured on a busy 2-core machine, a task ran 1.5-2.5×
+                # slower than in the local pool with Dask's defaults, about 1.2× with these. The
+                # workers read this configuration when the cluster starts them.
+                with dask.config.set({"distributed.worker.profile.enabled": False,
+                                      "distributed.admin.tick.interval": "1s",
+                                      "distributed.worker.memory.monitor-interval": "1s"}):
+                    self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                 dashboard_address=None, silence_logs=logging.ERROR)
+                self.client = Client(self._cluster, timeout=connect_timeout)
+                self.workers = n
+            else:
+                try:
+                    self.client = Client(address, timeout=connect_timeout)
+                except (OSError, TimeoutError) as exc:
+                    raise SweepError("--scheduler", f"cannot reach {address} within {connect_timeout:g} s "
+                                                    f"({type(exc).__name__})") from None
+                except Exception as exc:  # noqa: BLE001 - e.g. MemoryError: another service read a garbage frame length
+                    raise SweepError("--scheduler", f"{address} did not answer as a Dask scheduler "
+                                                    f"({type(exc).__name__})") from None
+                self.workers = len(self.client.scheduler_info().get("workers", {}))
 
     def submit(self, task: Task) -> Any:
         # pure=False: every submission runs, even of a task submitted before (e.g. after a cancel).
@@ -654,6 +748,8 @@ def run_tasks(pool: Pool, tasks: Sequence[Task], on_result: Callable[[Task, Task
     finishes, in whatever order they finish. ``should_stop()`` is looked at every ``poll_s``
     seconds: when true, tasks not yet finished are cancelled and this returns False (True when all
     finished). A task's exception is raised here, after the others are cancelled."""
+    if should_stop is not None and should_stop():  # asked while the pool was starting
+        return False
     order = {id(task): i for i, task in enumerate(tasks)}
     handles = {pool.submit(task): task for task in tasks}
     pending = set(handles)

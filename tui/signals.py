@@ -212,7 +212,7 @@ SIGNALS = Signals()
 def process_signals(*, until_exit: bool = False) -> Iterator[Signals]:
     """``SIGNALS`` installed afresh (nothing noted yet) for one command; restored after, unless
     ``until_exit`` (the command is the whole process): then a signal that comes after the command
-    has finished, on its way to exit, is only noted, so it neither kills the process nor changes
+    has finished, on its way to exit, is ignored, so it neither kills the process nor changes
     the exit status that the command (or the first signal) decided."""
     SIGNALS.signum = None
     SIGNALS.insist = False
@@ -221,7 +221,14 @@ def process_signals(*, until_exit: bool = False) -> Iterator[Signals]:
     try:
         yield SIGNALS
     finally:
-        if not until_exit:
+        if until_exit:
+            # Ignored rather than noted: Python puts the default action (death) back for a signal
+            # with a Python handler while it finalizes, so Ctrl+C pressed again as the process
+            # ends would still kill it, with another status.
+            with blocked(SIGNALS.signals):
+                for sig in SIGNALS.signals:
+                    signal.signal(sig, signal.SIG_IGN)
+        else:
             SIGNALS.restore()
         SIGNALS.listen(None)
         SIGNALS.signum = None

@@ -30,8 +30,9 @@ from textual.widgets import Footer, Static
 
 from .errors import exit_for_signal
 from .outputs import export_name
-from .signals import install_close_on_signals
+from .signals import SIGNALS, install_close_on_signals
 from .sweep_cmd import (
+    StdoutConsole,
     Sweep,
     chart_series,
     seeds_text,
@@ -332,9 +333,17 @@ def run_sweep_app(sweep: Sweep) -> int:
     status = 0
     try:
         while True:
+            if SIGNALS.signum is not None:  # noted while the pool started, or between two views
+                status = exit_for_signal(SIGNALS.signum)
+                break
             app = SweepApp(runner, metric=metric, glyphs=glyphs, screenshot_dir=request.screenshot_dir,
                            cursor=cursor, seed_index=seed_index)
-            app.run()
+            try:
+                app.run()
+            finally:
+                # The app's event loop, closing, put the default actions (death) back: a signal
+                # while the workers stop, or in the live app's start-up, is noted instead.
+                SIGNALS.reinstall()
             cursor, seed_index, metric = app.cursor, app.seed_index, app.metric
             if app.signum is not None:
                 status = exit_for_signal(app.signum)
@@ -356,9 +365,7 @@ def run_sweep_app(sweep: Sweep) -> int:
         print(f"dropout-tui: {len(results)} of {len(sweep.tasks)} tasks finished"
               + (f"; run again with --out {request.out} to finish" if request.out else ""), file=sys.stderr)
     if results and status == 0:
-        from rich.console import Console
-
-        console = Console()
+        console = StdoutConsole()
         print_tables(console, request, results, choose_glyphs(ascii=request.ascii))
     return status
 
@@ -371,7 +378,10 @@ def _live_app(sweep: Sweep, keep_prob: float, seed: int) -> int:
     spec = sweep.spec
     config = spec.base.with_changes(keep_prob=keep_prob, input_keep_prob=spec.input_keep_probs[0], seed=seed)
     app = DropoutApp(config, screenshot_dir=sweep.request.screenshot_dir)
-    app.run()
+    try:
+        app.run()
+    finally:
+        SIGNALS.reinstall()  # as after the sweep's own view
     return app.return_code if app.return_code and app.return_code >= 128 else 0
 
 

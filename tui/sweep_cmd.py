@@ -14,6 +14,7 @@ after printing what had finished (and with ``--out``, every finished result is i
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import math
 import os
@@ -67,7 +68,7 @@ from .args import Parser, add_experiment_options, integer, path_option
 from .errors import UsageError, exit_for_signal
 from .outputs import STDOUT, check_distinct
 from .progress import LateProgress
-from .signals import StopOnSignals, signal_name
+from .signals import SIGNALS, check_signals, signal_name
 from .widgets.sweep_chart import (
     ASCII,
     Glyphs,
@@ -285,6 +286,10 @@ def run(argv: list[str], view: Callable[[Sweep], int] | None = None) -> int:
         raise UsageError(str(exc)) from None
     if request.tui and view is None:
         raise UsageError("--tui: this entry point has no live view; run it as 'dropout-tui sweep --tui'")
+    if request.tui:
+        from .app_main import _need_a_terminal
+
+        _need_a_terminal("leave out --tui to print the tables")  # before any file or worker is made
     return Sweep(request).main(view if request.tui else None)
 
 
@@ -344,7 +349,9 @@ class Sweep:
             self.file.close()
 
     def main(self, view: Callable[[Sweep], int] | None = None) -> int:
-        """Open the results file, run the tasks still to do headless or in ``view``, close it."""
+        """Open the results file, run the tasks still to do headless or in ``view``, close it.
+        Raises ``tui.signals.Stopped`` for a signal that came during start-up: before any file is made."""
+        check_signals()
         self.open_file()
         try:
             if view is not None:
@@ -356,29 +363,34 @@ class Sweep:
     def _headless(self) -> int:
         todo = self.todo()
         finished = True
-        with StopOnSignals() as stop:
-            if todo:
-                pool = make_pool_or_usage(self.request, len(todo))
-                glyphs = choose_glyphs(ascii=self.request.ascii)
-                label = f"sweep{glyphs.sep}{_where(self.request, pool)}"
-                with LateProgress(label, len(todo), ascii_only=glyphs is ASCII) as bar:
-                    done = [0]
+        # The process's own handlers (``cli.main`` installed them before the imports): a signal
+        # that came during start-up is not forgotten. A second signal is only noted: stopping takes
+        # at most STOP_CHECK_STEPS steps per running task, and an exception raised in the middle
+        # of the pool's shutdown would leave its processes behind and the exit waiting for them.
+        stop = SIGNALS
+        stop.insist = False
+        if todo:
+            pool = make_pool_or_usage(self.request, len(todo))
+            glyphs = choose_glyphs(ascii=self.request.ascii)
+            label = f"sweep{glyphs.sep}{_where(self.request, pool)}"
+            with LateProgress(label, len(todo), ascii_only=glyphs is ASCII) as bar:
+                done = [0]
 
-                    def on_result(task: Task, result: TaskResult) -> None:
-                        self.keep(task, result)
-                        done[0] += 1
-                        bar.update(done[0])
+                def on_result(task: Task, result: TaskResult) -> None:
+                    self.keep(task, result)
+                    done[0] += 1
+                    bar.update(done[0])
 
-                    try:
-                        finished = run_tasks(pool, todo, on_result, lambda: stop.requested)
-                    except SweepError as exc:
-                        raise UsageError(str(exc)) from None
-                    except MemoryError:
-                        raise UsageError("a task ran out of memory; try smaller --layers, --train-size or "
-                                         "--test-size, or fewer --workers") from None
-                    finally:
-                        _close_pool(pool)
-            signum = stop.signum
+                try:
+                    finished = run_tasks(pool, todo, on_result, lambda: stop.requested)
+                except SweepError as exc:
+                    raise UsageError(str(exc)) from None
+                except MemoryError:
+                    raise UsageError("a task ran out of memory; try smaller --layers, --train-size or "
+                                     "--test-size, or fewer --workers") from None
+                finally:
+                    _close_pool(pool)
+        signum = stop.signum
         if signum is not None:
             _tell(f"dropout-tui: stopped by {signal_name(signum)}: {len(self.results)} of {len(self.tasks)} "
                   "tasks finished" + (f", all in {self.request.out}" if self.file is not None else ""))
@@ -394,7 +406,7 @@ class Sweep:
         if request.json:
             _print(json.dumps(json_result(self.spec, results, complete)))
         elif request.csv != Path("-"):
-            console = Console()
+            console = StdoutConsole()
             glyphs = choose_glyphs(ascii=request.ascii, colour=console.color_system is not None)
             print_tables(console, request, results, glyphs)
             width = min(console.width, 100)
@@ -446,8 +458,19 @@ def _print(text: str) -> None:
     try:
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
-    except (OSError, ValueError):
+    except BrokenPipeError:
+        raise  # the reader went away (``| head``): ``cli.main`` ends quietly, as SIGPIPE would
+    except (OSError, ValueError):  # the terminal went away (SIGHUP)
         pass
+
+
+class StdoutConsole(Console):
+    """Rich's console on stdout, whose reader may go away (``| head``): Rich then exits with status
+    1 by itself; this raises BrokenPipeError instead, which ``cli.main`` ends quietly with 141, as
+    the main command does."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
 
 # -- outputs ---------------------------------------------------------------------------------------

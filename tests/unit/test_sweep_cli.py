@@ -285,3 +285,18 @@ def test_huge_finite_losses_are_summarised(capsys, tmp_path):
     data = json.loads(out)
     losses = [r["final"]["unrescaled"]["test_loss"] for r in data["results"]]
     assert any(v is not None and v > 1e100 for v in losses), losses  # the setting explodes: else no test
+
+
+class GoneReader(io.StringIO):
+    """stdout whose reader has gone (``| head``): every write fails as a closed pipe's does."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.mark.parametrize("fmt", [[], ["--json"], ["--csv", "-"]], ids=["tables", "json", "csv"])
+def test_a_reader_that_goes_away_ends_the_sweep_with_141_and_nothing_on_stderr(capsys, monkeypatch, fmt):
+    monkeypatch.setattr("sys.stdout", GoneReader())
+    code = main(["sweep", *SMALL, "--keep-probs", "0.5", "--seeds", "1", "--workers", "1", *fmt])
+    assert code == 141  # 128 + SIGPIPE, as a shell reports a writer that SIGPIPE ended
+    assert capsys.readouterr().err == ""
