@@ -209,6 +209,8 @@ class SweepApp(App):
         return ascii_glyphs.prose(text) if self.ascii_only else text
 
     def get_key_display(self, binding: Binding) -> str:
+        if self.ascii_only and binding.key == "enter":
+            return "Enter"  # its symbol has no ASCII look-alike
         text = super().get_key_display(binding)
         return ascii_glyphs.cells(text) if self.ascii_only else text
 
