@@ -1,0 +1,77 @@
+"""Start-up does only what the first frame needs: the app on its default dataset imports none of the
+modules only other paths use. Each probe runs in a fresh interpreter: what one process has
+imported says nothing about another. Timing is ``dropout-tui bench --ui``'s business, not a test's."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Only recordings, CSV files, 1-D regression and the help screen use these.
+NOT_AT_START = (
+    "dropout_tui.core.session",
+    "dropout_tui.core.csv_data",
+    "dropout_tui.core.csv_export",
+    "dropout_tui.core.curves",
+    "dropout_tui.tui.widgets.help_screen",
+)
+
+# The app as ``dropout-tui`` starts it (tui.cli -> tui.app_main.run_app), without a terminal:
+# the same modules, options, outputs and app, run by Textual's test driver instead.
+PROBE = r"""
+import asyncio, json, sys
+from dropout_tui.tui import cli
+from dropout_tui.tui import app_main  # noqa: F401  (the command's path imports it)
+from dropout_tui.tui.app import DropoutApp
+from dropout_tui.tui.args import config_from_args, session_files_from_args
+from dropout_tui.tui.outputs import Outputs
+
+keys = [a for a in sys.argv[1:] if a.startswith("key:")]
+args = cli.main_parser().parse_args([a for a in sys.argv[1:] if a not in keys])
+config = config_from_args(args)
+outputs = Outputs.open(config, session_files_from_args(args), mode="app", terminal=(80, 24))
+
+async def main():
+    app = DropoutApp(config, outputs=outputs, warmup=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for key in keys:
+            await pilot.press(key[4:])
+            await pilot.pause()
+        return {"screen_ok": "unrescaled" in str(app.query_one("#col-unrescaled").border_title)}
+
+got = asyncio.run(main())
+outputs.close("quit", 0)
+print(json.dumps({
+    "modules": sorted(m for m in sys.modules if m.startswith("dropout_tui")),
+    **got,
+}))
+"""
+
+
+def _probe(*args: str) -> dict:
+    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=120,
+                          cwd=REPO_ROOT)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def test_the_default_app_starts_without_the_modules_only_other_paths_use():
+    got = _probe()
+    assert got["screen_ok"]
+    loaded = set(got["modules"])
+    assert "dropout_tui.tui.app" in loaded and "dropout_tui.core.experiment" in loaded
+    assert not loaded & set(NOT_AT_START), sorted(loaded & set(NOT_AT_START))
+
+
+def test_the_probe_sees_modules_loaded_on_first_use(tmp_path):
+    """The same probe sees each deferred module once its path is taken: a recording, a CSV
+    dataset, the help screen."""
+    data = REPO_ROOT / "tests" / "data" / "iris.csv"
+    got = set(_probe("--record", str(tmp_path / "s.jsonl"), "--data", str(data), "key:question_mark")["modules"])
+    assert {"dropout_tui.core.session", "dropout_tui.core.csv_data",
+            "dropout_tui.tui.widgets.help_screen"} <= got
