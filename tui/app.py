@@ -30,6 +30,7 @@ from .explain import Context
 from .history import History
 from .outputs import Outputs, Problem, export_csv, export_file
 from .signals import SIGNALS, blocked, install_close_on_signals, signal_name
+from .startup import resume_collector
 from .threads import limit_blas_threads
 from .trainer import SPEEDS, Trainer, Update
 from .widgets import glyphs
@@ -217,6 +218,9 @@ class DropoutApp(App):
             self._apply(first)
         if self.use_worker:
             self._train_worker()
+        # The command line ran start-up without the garbage collector (tui.startup): it is needed
+        # again from the first frame on.
+        self.call_after_refresh(resume_collector)
 
     def on_resize(self, event: events.Resize) -> None:
         # self.size still holds the old size while this handler runs: use the event's.
