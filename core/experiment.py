@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .config import Config, ConfigError, check_keep_prob
-from .csv_data import CsvSource
 from .data import CSV, Dataset, make_dataset
 from .dropout import MaskSite, MaskStream
 from .metrics import Snapshotter
 from .network import Network, Workspace
 from .optim import make_optimizer
 from .snapshot import RUNS, Snapshot
+
+if TYPE_CHECKING:
+    from .csv_data import CsvSource
 
 RULES = RUNS  # the training rules, in the order the screen shows them
 
@@ -109,6 +112,10 @@ class PairedExperiment:
         dtype = np.dtype(config.dtype)
         data_rng = np.random.default_rng(self._data_seed)
         if source is None and config.data:
+            # Imported here: only a run on the user's CSV needs the reader, and the app's start-up
+            # (the toy datasets) should not pay for loading it.
+            from .csv_data import CsvSource
+
             source = CsvSource.read(config.data, test_path=config.test_data or None, label=config.label or None,
                                     task=config.task)
         self.source = source

@@ -8,7 +8,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from collections.abc import Iterable
 
 from textual import events, work
@@ -24,13 +24,13 @@ from textual.worker import get_current_worker
 
 from dropout_tui.core.boundary import BoundaryMaps
 from dropout_tui.core.config import KEY_FINE_STEP, KEY_FLOOR, KEY_STEP, Config, step_keep_prob
-from dropout_tui.core.csv_data import CsvSource
 from dropout_tui.core.snapshot import Snapshot
 
 from .explain import Context
 from .history import History
 from .outputs import Outputs, Problem, export_csv, export_file
 from .signals import SIGNALS, blocked, install_close_on_signals, signal_name
+from .startup import resume_collector
 from .threads import limit_blas_threads
 from .trainer import SPEEDS, Trainer, Update
 from .widgets import glyphs
@@ -39,11 +39,13 @@ from .widgets.diff_view import DiffView
 from .widgets.boundary_map import MIN_ROWS as MAP_MIN_ROWS
 from .widgets.curve_view import MIN_ROWS as CURVE_MIN_ROWS
 from .widgets.explanation import Explanation
-from .widgets.help_screen import HelpScreen, key_names
 from .widgets.key_bar import KeyBar
 from .widgets.run_column import RunColumn, plan_column
 from .widgets.status_bar import StatusBar
 from .widgets.theme import UNCHECKABLE_THEMES, Roles, roles_for
+
+if TYPE_CHECKING:
+    from dropout_tui.core.csv_data import CsvSource
 
 MIN_SIZE = (60, 18)  # below this a clear message beats a mangled screen
 EXIT_GRACE_S = 2.0  # after a signal, how long a clean exit may take before we leave regardless
@@ -216,6 +218,9 @@ class DropoutApp(App):
             self._apply(first)
         if self.use_worker:
             self._train_worker()
+        # The command line ran start-up without the garbage collector (tui.startup): it is needed
+        # again from the first frame on.
+        self.call_after_refresh(resume_collector)
 
     def on_resize(self, event: events.Resize) -> None:
         # self.size still holds the old size while this handler runs: use the event's.
@@ -592,6 +597,8 @@ class DropoutApp(App):
         self._notify_path(self.glyph_text(f"{rows} rows ({len(snapshots)} snapshots × 2 runs) saved:"), path)
 
     def action_help(self) -> None:
+        from .widgets.help_screen import HelpScreen  # on first use: not needed for the first frame
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.KEYS, ascii_only=self.ascii_only,
                                         palette_key=self.COMMAND_PALETTE_BINDING))
@@ -599,6 +606,8 @@ class DropoutApp(App):
     # -- the command palette and key names ------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from .widgets.help_screen import key_names  # on first use: not needed for the first frame
+
         # Textual's own "Screenshot" ignores --screenshot-dir and its "Keys" panel is not our help.
         for command in super().get_system_commands(screen):
             if command.title not in ("Screenshot", "Keys", "Quit"):

@@ -13,10 +13,9 @@ import atexit
 import os
 import shutil
 import sys
+from typing import TYPE_CHECKING
 
 from dropout_tui.core.config import Config, check_memory
-from dropout_tui.core.csv_data import CsvDataError, CsvSource
-from dropout_tui.core.session import SessionFile
 
 from .args import SessionFiles, session_files_from_args
 from .errors import EXIT_USAGE, UsageError, print_error
@@ -24,6 +23,10 @@ from .outputs import Outputs, check_files
 from .signals import SIGNALS, Stopped, check_signals
 from .terminal import TerminalState, steady_driver_class
 from .widgets.glyphs import ascii_wanted
+
+if TYPE_CHECKING:
+    from dropout_tui.core.csv_data import CsvSource
+    from dropout_tui.core.session import SessionFile
 
 
 def _need_a_terminal(headless_hint: str) -> None:
@@ -90,8 +93,12 @@ def run_app(config: Config, args) -> int:
     size = shutil.get_terminal_size()
     check_memory(config, grid_points=size.columns * size.lines)  # the boundary maps too
     # The user's CSV is read once, before any file is opened: a bad one is refused with nothing written.
-    source = CsvSource.read(config.data, test_path=config.test_data or None, label=config.label or None,
-                            task=config.task) if config.data else None
+    source: CsvSource | None = None
+    if config.data:
+        from dropout_tui.core.csv_data import CsvSource  # only for --data: the toy datasets start without it
+
+        source = CsvSource.read(config.data, test_path=config.test_data or None, label=config.label or None,
+                                task=config.task)
     terminal = TerminalState()  # the modes to give back, saved before anything switches them
     check_signals()
     outputs = Outputs.open(config, files, mode="app", terminal=(size.columns, size.lines), source=source)
@@ -106,6 +113,8 @@ def run_app(config: Config, args) -> int:
 
 def run_replay_app(session: SessionFile, files: SessionFiles, ascii_flag: bool = False,
                    data_path: str | None = None, test_path: str | None = None) -> int:
+    from dropout_tui.core.csv_data import CsvDataError
+
     from .app import DropoutApp
     from .replay_trainer import ReplayTrainer
 

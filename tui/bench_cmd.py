@@ -144,10 +144,14 @@ def _run_ui(args) -> int:
             f"{r['key_latency_median_ms']:.0f} / {r['key_latency_worst_ms']:.0f} ms",
             f"{r['first_frame_s']:.2f} s", f"{r['peak_rss_mb']:.0f} MB",
         )
+    code = out["bytecode"]
+    compiled = (f"\n1st frame: {code['without_bytecode']} of our {code['modules']} modules have no cached bytecode "
+                "(PYTHONDONTWRITEBYTECODE, or an install that cannot write it); the app compiles those it loads "
+                "at every start" if code["without_bytecode"] else "")
     table.caption = ("share: of the headless rate; out: bytes per second written to the terminal, training / paused; "
                      "key: key press to screen, median / worst.\n"
                      "targets: ≥ 90% of headless; ≤ 20 kB/s at 80x24, ≤ 35 kB/s at 120x40; key→screen ≤ 50 ms; "
-                     "first frame ≤ 0.5 s; peak memory ≤ 150 MB")
+                     "first frame ≤ 0.5 s; peak memory ≤ 150 MB" + compiled)
     Console().print(table)
     return 0
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from .errors import EXIT_USAGE, UsageError, exit_for_signal, print_error
 from .signals import Stopped, check_signals, process_signals
+from .startup import pause_collector, resume_collector
 
 if TYPE_CHECKING:
     from .args import Parser
@@ -124,6 +125,8 @@ MEMORY_ERROR = "not enough memory for this experiment; try smaller --layers, --t
 def main(argv: list[str] | None = None) -> int:
     whole_process = argv is None  # the console script; tests call main([...]) in-process
     argv = sys.argv[1:] if argv is None else list(argv)
+    if whole_process:
+        pause_collector()  # until the app's first frame, or until another command starts (tui.startup)
     with process_signals(until_exit=whole_process):
         try:
             code = _dispatch(argv)
@@ -157,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
             print_error(f"cannot write {exc.filename or 'the output'}: {exc.strerror or exc}")
             _drop_stdout()
             return EXIT_USAGE
+        finally:
+            resume_collector()  # whatever ended the command before the app's first frame
 
 
 def _drop_stdout() -> None:
@@ -174,6 +179,7 @@ def _dispatch(argv: list[str]) -> int:
     limit_blas_threads()
     for command in COMMANDS:
         if argv and argv[0] == command.name:
+            resume_collector()  # only the live app's start-up runs without it
             return command.run(argv[1:])
     from .args import config_from_args
 
@@ -187,6 +193,7 @@ def _dispatch(argv: list[str]) -> int:
     if args.steps is None:
         args.steps = DEFAULT_STEPS
     if args.headless:
+        resume_collector()
         from .headless import run_headless
 
         return run_headless(config, args)

@@ -20,11 +20,10 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dropout_tui.core.changes import Change
 from dropout_tui.core.config import MAX_STEPS, Config
-from dropout_tui.core.csv_data import CsvSource
-from dropout_tui.core.csv_export import CsvLog, csv_bytes
 from dropout_tui.core.fileio import (
     OutputExistsError,
     OutputFile,
@@ -36,11 +35,16 @@ from dropout_tui.core.fileio import (
     save_new,
 )
 from dropout_tui.core.prediction import mc_ladder
-from dropout_tui.core.session import SessionLog
 from dropout_tui.core.snapshot import Snapshot
 
 from .args import SessionFiles
 from .errors import UsageError
+
+if TYPE_CHECKING:
+    # The writers are imported where a file is opened: the app starts without loading them.
+    from dropout_tui.core.csv_data import CsvSource
+    from dropout_tui.core.csv_export import CsvLog
+    from dropout_tui.core.session import SessionLog
 
 STDOUT = Path("-")
 
@@ -150,11 +154,15 @@ class Outputs:
         try:
             record, csv_path = files.record, files.csv
             if record is not None:
+                from dropout_tui.core.session import SessionLog
+
                 output = make("--record", record)
                 out.log = _start("--record", record, lambda: SessionLog(
                     record, config, terminal=terminal, mode=mode, source=source, output=output,
                     on_error=out._log_failed))
             if csv_path is not None:
+                from dropout_tui.core.csv_export import CsvLog
+
                 if csv_path == STDOUT:
                     output = OutputFile("<stdout>", os.dup(sys.stdout.fileno()), "fd")
                     made.append(output)
@@ -252,5 +260,7 @@ def export_file(directory: Path, kind: str, suffix: str, data: bytes) -> Path:
 
 def export_csv(directory: Path, snapshots: Iterable[Snapshot]) -> tuple[Path, int]:
     """Write the history to a new file in ``directory``; returns (path, rows). Raises OSError."""
+    from dropout_tui.core.csv_export import csv_bytes
+
     data, rows = csv_bytes(snapshots)
     return export_file(directory, "metrics", "csv", data), rows

@@ -34,17 +34,20 @@ import threading
 import time
 from dataclasses import dataclass, field
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from dropout_tui.core.boundary import BoundaryGrid, BoundaryMaps, aspect
 from dropout_tui.core.changes import Change, apply_change, next_dataset_change
 from dropout_tui.core.config import Config
-from dropout_tui.core.csv_data import CsvSource
-from dropout_tui.core.curves import CurveGrid, Curves
 from dropout_tui.core.data import TargetScale
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.prediction import MCSpreadGrid, RulesCadence
 from dropout_tui.core.snapshot import Snapshot
 from dropout_tui.core.stepping import advance_with_snapshots
+
+if TYPE_CHECKING:
+    from dropout_tui.core.csv_data import CsvSource
+    from dropout_tui.core.curves import CurveGrid, Curves
 
 # Steps per second for each speed; None = as fast as the CPU goes. The slow end lets a learner
 # follow single steps.
@@ -353,6 +356,8 @@ class Trainer:
             update.boundary = self._boundary.compute()
         elif boundary and self.boundary_shape and update.map_kind == "curve" and self.boundary_shape[0] >= 2:
             if self._curves is None:
+                from dropout_tui.core.curves import CurveGrid  # 1-D regression only: not loaded at start-up
+
                 n = self.boundary_shape[0]
                 self._curves = CurveGrid(exp, n, passes=max(MC_MIN_PASSES, min(50, MC_ROWS // n)))
             update.curves = self._curves.compute()

@@ -18,19 +18,21 @@ is the legend naming each curve by its mark.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 
-from dropout_tui.core.curves import Curves
-
 from .boundary_map import BoundaryMap
 from .diff_view import DiffView
 from ..numbers import fmt
 from .rows import Part, fit_row
 from .theme import Roles
+
+if TYPE_CHECKING:
+    from dropout_tui.core.curves import Curves  # the engine's curves load with the first 1-D regression
 
 AXIS = 5  # "-1.5┤": the y labels' width and the axis
 CLIP_SPANS = 1.5  # the frame reaches at most this many target spans beyond the targets' range
