@@ -237,8 +237,9 @@ class SweepApp(App):
 
     def _values(self, results: list[TaskResult]) -> list[str]:
         """The panel under the chart, fitted to the window: no row wider than it (elements drop
-        out whole), and no more rows than leave the chart its minimum height (the seed's line goes
-        first, then the header, then rule rows from the end, saying how many are hidden)."""
+        out whole), and no more rows than leave the chart its minimum height: the seed's line goes
+        first (the header then shrinks to the keep_prob and the seed), then rule rows from the end,
+        saying how many are hidden."""
         window = self._window or self.size
         width = max(20, window.width - 2)
         room = max(1, window.height - 2 - CHART_MIN_ROWS)  # status line, footer, the chart
