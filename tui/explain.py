@@ -623,9 +623,11 @@ def _say_stretched(v: View, short: bool) -> str:
     narrows = ok(scaled) and scaled < u["test_spread"]
     fix = ""
     if narrows:
-        # Below 1/STRETCH the outputs are then narrower than the targets: ×p went too far.
-        fix = (f"; ×p at test brings it to {num(scaled)}×" if scaled >= 1 / STRETCH else
-               f"; ×p at test narrows it to {num(scaled)}×, too far: narrower than the targets")
+        # A good fit of noisy targets spreads less than they do (its spread is about √R²), so the
+        # yardstick is the inverted run's spread, not 1: well below it, ×p went too far.
+        si_v = i["test_spread"]
+        fix = (f"; ×p at test brings it to {num(scaled)}×" if scaled >= si_v / STRETCH else
+               f"; ×p at test narrows it to {num(scaled)}×, too far: narrower than inverted's {si}×")
     if short:
         return f"Unrescaled predictions are stretched: spread {su}× the targets' (inverted {si}×){fix}."
     stretched = f"Predicting, the unrescaled net's outputs spread {su}× as wide as the targets (inverted: {si}×)"

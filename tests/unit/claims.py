@@ -262,9 +262,9 @@ def check(snap: dict, ctx, shown) -> list[str]:
                 bad(rid, "×p does not narrow the spread", text)
             if "overshoots" in text and tok is None:
                 bad(rid, "claims the cause without ×p narrowing the spread", text)
-            if "too far" in text and not unr["test_spread_scaled"] < 1 / 1.1:
+            if "too far" in text and not unr["test_spread_scaled"] < si / 1.1:
                 bad(rid, "says ×p went too far, it did not", text)
-            if "brings it to" in text and not unr["test_spread_scaled"] >= 1 / 1.1:
+            if "brings it to" in text and not unr["test_spread_scaled"] >= si / 1.1:
                 bad(rid, "says ×p brings the spread to a value narrower than the targets without saying so", text)
         if rid == "input_story" and not (snap["input_keep_prob"] < 1 and inv["test_acc"] < unr["test_acc"]):
             bad(rid, "no input dropout, or inverted not worse", text)
