@@ -14,7 +14,7 @@ from itertools import pairwise
 from typing import Any
 
 from .activations import ACTIVATIONS
-from .data import CSV, DATASETS, min_size, n_classes, presets
+from .data import CSV, DATASETS, is_regression, min_size, n_classes, presets
 from .optim import OPTIMIZERS
 
 DTYPES = ("float64", "float32")
@@ -210,6 +210,12 @@ class Config:
     def dataset_label(self) -> str:
         """What the screen calls the dataset: its name, or the user's file name."""
         return os.path.basename(self.data) if self.dataset == CSV else self.dataset
+
+    @property
+    def regression(self) -> bool:
+        """Whether the network fits a number: a built-in regression set, or a CSV file with
+        ``task`` regression."""
+        return self.task == "regression" if self.dataset == CSV else is_regression(self.dataset)
 
     @property
     def full_batch(self) -> bool:

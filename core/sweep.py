@@ -176,7 +176,7 @@ def mc_passes(mc_max: int) -> int:
     return mc_ladder(mc_max)[-1]
 
 
-def is_regression(results: Iterable[TaskResult]) -> bool:
+def results_are_regression(results: Iterable[TaskResult]) -> bool:
     """Whether results are of a regression sweep (their metrics are MSE, R², spread)."""
     return any("test_r2" in m for r in results for m in r["final"].values())
 
@@ -1026,7 +1026,7 @@ def summarize(results: Iterable[TaskResult], metric: str) -> dict[Point, dict[st
 def summary_rows(results: Sequence[TaskResult]) -> list[dict[str, Any]]:
     """The summary as JSON-ready rows: one per point, rule and metric (of the results' kind)."""
     rows = []
-    for metric in metrics_of(is_regression(results)):
+    for metric in metrics_of(results_are_regression(results)):
         for (p, q), rules in summarize(results, metric).items():
             for rule, s in rules.items():
                 rows.append({"keep_prob": p, "input_keep_prob": q, "rule": rule, "metric": metric,
@@ -1042,7 +1042,7 @@ def csv_columns(regression: bool) -> tuple[str, ...]:
 def csv_rows(results: Sequence[TaskResult]) -> Iterator[list[str]]:
     """Long-format rows (``csv_columns``): one per task, checkpoint and rule that checkpoint holds
     (the stochastic rules at the last one only). Empty cells stand for non-finite values."""
-    names = metrics_of(is_regression(results))
+    names = metrics_of(results_are_regression(results))
     for r in results:
         for cp in r["curve"]:
             for rule, m in cp["rules"].items():

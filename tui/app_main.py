@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from dropout_tui.core.session import SessionFile
 
 
-def _need_a_terminal(headless_hint: str) -> None:
+def need_a_terminal(headless_hint: str) -> None:
     try:
         interactive = os.isatty(sys.stdin.fileno())
     except (AttributeError, ValueError, OSError):
@@ -89,7 +89,7 @@ def run_app(config: Config, args) -> int:
 
     files = session_files_from_args(args)
     check_files(files, mode="app")  # a refused file first: it is the more specific complaint
-    _need_a_terminal("use --headless")
+    need_a_terminal("use --headless")
     size = shutil.get_terminal_size()
     check_memory(config, grid_points=size.columns * size.lines)  # the boundary maps too
     # The user's CSV is read once, before any file is opened: a bad one is refused with nothing written.
@@ -118,7 +118,7 @@ def run_replay_app(session: SessionFile, files: SessionFiles, ascii_flag: bool =
     from .app import DropoutApp
     from .replay_trainer import ReplayTrainer
 
-    _need_a_terminal("use --headless or --verify")
+    need_a_terminal("use --headless or --verify")
     try:
         trainer = ReplayTrainer(session, data_path=data_path, test_path=test_path)
     except (CsvDataError, ValueError) as exc:

@@ -260,7 +260,7 @@ def _say_one_diverged(v: View, short: bool) -> str:
     if v.stuck(good):
         run = v.run(good)
         if v.regression:
-            how = f"{score(v, run)}" if ok(run.get("test_r2")) else "its outputs beyond floating point"
+            how = score(v, run) if ok(run.get("test_r2")) else "its outputs beyond floating point"
         elif ok(run.get("test_acc")):
             how = f"{score(v, run)}, chance {pct(v.chance_acc)}"
         else:
@@ -743,9 +743,16 @@ def _path_gap(v: View) -> bool:
             and u["test_loss_scaled"] > i["test_loss"] * (1 + SAME_LOSS))
 
 
-def _optimisation_path(v: View, name: str, p: float) -> str:
+def _scaled_factor(v: View) -> tuple[float, str]:
+    """The keep probability that names the ×p factor, and its letter: with hidden dropout the
+    hidden keep_prob, with input dropout alone the input's."""
+    return (v.p, "p") if v.p < 1 else (v.q, "q")
+
+
+def _optimisation_path(v: View) -> str:
     """How an unrescaled run with ×p at test differs from the inverted run, as an inverted-dropout
     network: where its weights started and how the optimiser moves them."""
+    p, name = _scaled_factor(v)
     p2 = factor(p * p)
     opt = v.ctx.optimizer
     if opt in ("sgd", "momentum"):
@@ -761,12 +768,11 @@ def _optimisation_path(v: View, name: str, p: float) -> str:
 
 
 def _say_path_gap(v: View, short: bool) -> str:
-    p, name = (v.p, "p") if v.p < 1 else (v.q, "q")
     ls, li = loss_text(v.unr["test_loss_scaled"]), loss_text(v.inv["test_loss"])
     if short:
         return f"×p at test leaves a gap ({ls} against inverted's {li}): the runs trained along different paths."
     return (f"×p at test does not close the gap ({ls} against inverted's {li}), so the scale at prediction is "
-            f"not all that separates the runs: {_optimisation_path(v, name, p)}. Another optimisation path, "
+            f"not all that separates the runs: {_optimisation_path(v)}. Another optimisation path, "
             "which here has not reached the inverted run's test loss.")
 
 
@@ -776,15 +782,14 @@ def _scaled_beats_inverted(v: View) -> bool:
 
 
 def _say_scaled_beats_inverted(v: View, short: bool) -> str:
-    # With hidden dropout the hidden keep_prob names the factor; with input dropout alone, q does.
-    p, name = (v.p, "p") if v.p < 1 else (v.q, "q")
+    p, name = _scaled_factor(v)
     p2 = factor(p * p)
     opt = v.ctx.optimizer
     if short:
         if opt in ("sgd", "momentum"):
             return f"One run proves no rule: {opt} moves those weights with {name}² = {p2} × the step."
         return "One run proves no rule: the two trained along different paths."
-    return (f"×p beating inverted here is one run, not a verdict: {_optimisation_path(v, name, p)}. Same "
+    return (f"×p beating inverted here is one run, not a verdict: {_optimisation_path(v)}. Same "
             "prediction rule, another optimisation path.")
 
 

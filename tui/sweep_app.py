@@ -44,6 +44,7 @@ from .sweep_cmd import (
 )
 from .widgets import glyphs as ascii_glyphs
 from .widgets.sweep_chart import (
+    ASCII,
     COLOUR,
     Glyphs,
     SweepChart,
@@ -202,7 +203,7 @@ class SweepApp(App):
 
     @property
     def ascii_only(self) -> bool:
-        return self.glyphs.name == "ascii"
+        return self.glyphs is ASCII
 
     def _text(self, text: str) -> str:
         """``text`` as this view's glyphs allow: ASCII signs and words on the Linux console."""
@@ -250,7 +251,7 @@ class SweepApp(App):
                          for m in table_metrics(self.spec))
         mc = (f"{self.glyphs.sep}MC: T = {mc_passes(self.spec.base.mc_max)}"
               if any(RULES[r].path for r in self.sweep.request.rules) else "")
-        sep, pm = self.glyphs.sep, "±" if self.glyphs.colour or self.glyphs.name == "mono" else "+-"
+        sep, pm = self.glyphs.sep, self.glyphs.plus_minus
         q = self.spec.input_keep_probs
         point = f"keep_prob {p:g}" + (f", input {q[0]:g}" if len(q) > 1 else "")
         header = _fit([f"{point}{sep}{first} and {second.removeprefix('test ')}, mean {pm} std over seeds{mc}",

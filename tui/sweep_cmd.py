@@ -29,7 +29,6 @@ from dropout_tui.core.csv_data import CsvSource
 from dropout_tui.core.experiment import PairedExperiment
 from dropout_tui.core.fileio import OutputExistsError, OutputRefusedError, check_output, open_new, write_all
 from dropout_tui.core.report import json_safe
-from dropout_tui.core.data import is_regression
 from dropout_tui.core.sweep import (
     DEFAULT_CHECKPOINTS,
     DEFAULT_MC_MAX,
@@ -55,6 +54,7 @@ from dropout_tui.core.sweep import (
     metrics_of,
     parse_keep_probs,
     parse_seeds,
+    results_are_regression,
     run_tasks,
     summarize,
     task_source,
@@ -86,7 +86,7 @@ PER_TASK = {"keep_prob": "--keep-probs", "input_keep_prob": "--input-keep-probs"
 METRIC_CHOICES = {"loss": "test_loss", "acc": "test_acc", "r2": "test_r2"}
 # Seven series are more than a character chart keeps apart; one pass with dropout on runs beside the
 # Monte-Carlo average of such passes, a little worse, so by default the chart leaves it to the tables.
-CHART_RULES = tuple(r.name for r in PREDICTION_RULES if not r.name.endswith("_dropout_on"))
+CHART_RULES = tuple(r.name for r in PREDICTION_RULES if r.path != ("dropout_on",))
 TABLE_GROUPS = (
     ("no dropout at prediction", tuple(r.name for r in PREDICTION_RULES if not r.path)),
     ("dropout on at prediction", tuple(r.name for r in PREDICTION_RULES if r.path)),
@@ -180,23 +180,17 @@ class Request:
 
     @property
     def regression(self) -> bool:
-        return spec_is_regression(self.spec)
+        return self.spec.base.regression
 
     @property
     def standardised(self) -> bool:
         return spec_standardises_target(self.spec)
 
 
-def spec_is_regression(spec: SweepSpec) -> bool:
-    """A regression sweep: a built-in regression set, or a CSV with --task regression."""
-    base = spec.base
-    return base.task == "regression" if base.dataset == CSV else is_regression(base.dataset)
-
-
 def spec_standardises_target(spec: SweepSpec) -> bool:
     """A regression sweep over a CSV file: each task fits the target standardised with its own
     split's training rows (``core.csv_data``), so its MSE is of that standardised target."""
-    return spec.base.dataset == CSV and spec.base.task == "regression"
+    return spec.base.dataset == CSV and spec.base.regression
 
 
 def parse_rules(text: str) -> tuple[str, ...]:
@@ -258,7 +252,7 @@ def parse(argv: list[str]) -> Request:
     if args.tui and args.screenshot_dir.exists() and not args.screenshot_dir.is_dir():
         raise UsageError(f"--screenshot-dir: {args.screenshot_dir} is not a directory")
     metric = METRIC_CHOICES[args.metric]
-    if metric not in metrics_of(spec_is_regression(spec)):
+    if metric not in metrics_of(spec.base.regression):
         raise UsageError(f"--metric {args.metric}: " + ("a regression sweep has no accuracy; use r2 or loss"
                                                         if metric == "test_acc" else
                                                         "R² is for regression; use acc or loss"))
@@ -287,9 +281,9 @@ def run(argv: list[str], view: Callable[[Sweep], int] | None = None) -> int:
     if request.tui and view is None:
         raise UsageError("--tui: this entry point has no live view; run it as 'dropout-tui sweep --tui'")
     if request.tui:
-        from .app_main import _need_a_terminal
+        from .app_main import need_a_terminal
 
-        _need_a_terminal("leave out --tui to print the tables")  # before any file or worker is made
+        need_a_terminal("leave out --tui to print the tables")  # before any file or worker is made
     return Sweep(request).main(view if request.tui else None)
 
 
@@ -415,7 +409,7 @@ class Sweep:
                 xs, series = chart_series(self.spec, results, request.metric, input_keep_prob=q,
                                           rules=request.chart_rules)
                 for line in chart_lines(xs, series, width, CHART_HEIGHT, metric=request.metric, glyphs=glyphs,
-                                        seeds=seeds_text(self.spec, results).replace("–", glyphs.dash),
+                                        seeds=seeds_text(self.spec, results, glyphs.dash),
                                         regression=request.regression, standardised=request.standardised,
                                         note=f"input keep_prob {q:g}" if several else ""):
                     console.print(line, soft_wrap=True)
@@ -494,7 +488,7 @@ def write_csv(path: Path, results: list[TaskResult], force: bool) -> None:
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(csv_columns(any("test_r2" in m for r in results for m in r["final"].values())))
+    writer.writerow(csv_columns(results_are_regression(results)))
     writer.writerows(csv_rows(results))
     data = buf.getvalue().encode()
     if path == Path("-"):
@@ -543,9 +537,9 @@ def cell(s: Stat | None, glyphs: Glyphs, digits: int = 3, compact: bool = False)
     return text
 
 
-def seeds_text(spec: SweepSpec, results: list[TaskResult]) -> str:
+def seeds_text(spec: SweepSpec, results: list[TaskResult], dash: str = "–") -> str:
     """``5 seeds``; or, before every task has finished, how many each point has so far:
-    ``1–2 of 3 seeds`` (``2 of 3 seeds`` when the same everywhere)."""
+    ``1–2 of 3 seeds`` (``2 of 3 seeds`` when the same everywhere; ``dash`` between the two)."""
     n = len(spec.seeds)
     counts: dict[tuple[float, float], int] = {}
     for r in results:
@@ -556,7 +550,7 @@ def seeds_text(spec: SweepSpec, results: list[TaskResult]) -> str:
     if not done or min(done) == n:
         return f"{n} seed{plural}"
     lo, hi = min(done), max(done)
-    return f"{lo} of {n} seed{plural}" if lo == hi else f"{lo}–{hi} of {n} seed{plural}"
+    return f"{lo} of {n} seed{plural}" if lo == hi else f"{lo}{dash}{hi} of {n} seed{plural}"
 
 
 def summary_table(spec: SweepSpec, results: list[TaskResult], metric: str, glyphs: Glyphs,
@@ -568,9 +562,9 @@ def summary_table(spec: SweepSpec, results: list[TaskResult], metric: str, glyph
     base = spec.base
     sep = glyphs.sep
     spread = "mean" if compact else f"mean (min{glyphs.dash}max)"
-    title = metric_label(metric, spec_is_regression(spec), glyphs, spec_standardises_target(spec)) \
+    title = metric_label(metric, spec.base.regression, glyphs, spec_standardises_target(spec)) \
         + (f"{sep}{group}" if group else "")
-    caption = (f"{spread} over {seeds_text(spec, results).replace('–', glyphs.dash)} after {spec.steps:,} steps\n"
+    caption = (f"{spread} over {seeds_text(spec, results, glyphs.dash)} after {spec.steps:,} steps\n"
                f"{base.dataset_label}{sep}hidden {','.join(map(str, base.layers))} {base.activation}{sep}"
                f"{base.optimizer} lr {base.lr:g}" + ("" if base.full_batch else f"{sep}batch {base.batch_size}"))
     if any(RULES[r].path for r in rules):
@@ -643,7 +637,7 @@ def summary_tables(spec: SweepSpec, results: list[TaskResult], metric: str, glyp
 
 def table_metrics(spec: SweepSpec) -> tuple[str, str]:
     """The tables' metrics: loss and accuracy, or for regression MSE and R²."""
-    return metrics_of(spec_is_regression(spec))[:2]  # type: ignore[return-value]
+    return metrics_of(spec.base.regression)[:2]  # type: ignore[return-value]
 
 
 def print_tables(console: Console, request: Request, results: list[TaskResult], glyphs: Glyphs) -> None:
@@ -684,9 +678,8 @@ def values_at(spec: SweepSpec, results: list[TaskResult], keep_prob: float, glyp
     q = spec.input_keep_probs[0]
     mine = [r for r in results if r["keep_prob"] == keep_prob and r["input_keep_prob"] == q]
     stats = {m: summarize(mine, m).get((keep_prob, q), {}) for m in table_metrics(spec)}
-    regression = spec_is_regression(spec)
+    regression = spec.base.regression
     name_width = max(len(rule_label(r, glyphs)) for r in rules)
-    pm = "+-" if glyphs is ASCII else "±"
 
     def rows(level: int) -> list[str]:
         out = []
@@ -700,7 +693,7 @@ def values_at(spec: SweepSpec, results: list[TaskResult], keep_prob: float, glyp
                 label = "MSE" if regression and metric == "test_loss" else VALUE_NAMES[metric]
                 if glyphs is ASCII:
                     label = label.replace("²", "2")
-                std = f" {pm}{exact(s.std).strip():<7}" if level < 2 else ""
+                std = f" {glyphs.plus_minus}{exact(s.std).strip():<7}" if level < 2 else ""
                 parts.append(f"{label} {exact(s.mean)}{std}")
             if not parts:
                 out.append(f"{name}  no result yet")

@@ -60,6 +60,7 @@ class Glyphs:
     dash: str  # in "min–max"
     times: str  # in "×p"
     sep: str = " · "  # between parts of a title
+    plus_minus: str = "±"  # in "mean ± std"
 
 
 # One of each per rule of core.sweep.PREDICTION_RULES, by its place there, so a rule keeps its look
@@ -70,7 +71,7 @@ COLOUR = Glyphs("colour", True, ("●", "▲", "■", "○", "△", "◆", "▼"
 MONO = Glyphs("mono", False, ("●", "▲", "■", "○", "△", "◆", "▼"), ("│", "┆", "╎", "┃", "╏", "║", "┇"), "·", "┊",
               "│", "─", "└", "┬", "–", "×")
 ASCII = Glyphs("ascii", False, ("o", "x", "#", "c", "v", "*", "+"), ("|", ":", "!", "I", "i", "l", ";"), ".", "'",
-               "|", "-", "+", "+", "-", "x", ", ")
+               "|", "-", "+", "+", "-", "x", ", ", "+-")
 
 
 def choose_glyphs(*, ascii: bool = False, colour: bool = True) -> Glyphs:
