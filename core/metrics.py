@@ -36,7 +36,7 @@ import numpy as np
 
 from .dropout import draw_mask, theory
 from .network import Network, Workspace
-from .prediction import PredictionRules
+from .prediction import PredictionRules, not_a_number
 from .snapshot import LayerStats, RunMetrics, Snapshot
 
 STATS_ROWS = 256  # training points the layer statistics (both modes) are measured on
@@ -133,7 +133,9 @@ class Snapshotter:
             if self._rules is None:
                 self._rules = PredictionRules(exp, exp.config.mc_max)
             for rule, result in (self._rules.evaluate(should_stop) or {}).items():
-                runs[rule]["rules"] = result
+                # A diverged run's weights hold inf: passes that happen to drop those units give
+                # finite, meaningless numbers. Its rules are not a number, as its other metrics are.
+                runs[rule]["rules"] = not_a_number(result) if runs[rule]["diverged"] else result
         # The dataset too: after a reset or a dataset change, steps start again at 0, and a CSV of
         # the history must still tell the experiments apart.
         snap: Snapshot = {"step": exp.step, "dataset": exp.config.dataset,

@@ -62,6 +62,7 @@ import math
 import time
 from functools import partial
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -78,6 +79,19 @@ RULES_SHARE = 0.07
 # fixed overhead dominates at small test sets: at 80 test points (2-64-64-1) stacking 5 passes cut
 # the time by ~20%; at 200 points it gained nothing and at 1,000 there is one pass per stack.
 STACK_ROWS = 512
+
+
+def not_a_number(result: RulesResult) -> RulesResult:
+    """``result`` with every metric nan (the Monte-Carlo rows keep their T): the rules of a run
+    whose weights are no longer finite."""
+    def blank(metrics: dict) -> dict:
+        return {k: (v if k == "T" else math.nan) for k, v in metrics.items()}
+
+    out: dict = {}
+    rows: Any
+    for name, rows in result.items():
+        out[name] = [blank(row) for row in rows] if isinstance(rows, list) else blank(rows)
+    return out  # type: ignore[return-value]
 
 
 def mc_ladder(mc_max: int) -> tuple[int, ...]:

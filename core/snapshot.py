@@ -90,7 +90,8 @@ class _RulesCore(TypedDict):
 
 
 class RulesResult(_RulesCore, total=False):
-    """The same weights under every prediction rule. ``weight_scaling`` for the unrescaled run only."""
+    """The same weights under every prediction rule. ``weight_scaling`` for the unrescaled run only.
+    Every metric is nan for a run that has diverged (the Monte-Carlo rows keep their T)."""
     weight_scaling: Annotated[RuleMetrics, Doc("×p at test", "weight scaling: each dropped layer's output "
                                                                "times its keep probability")]
 

@@ -439,3 +439,26 @@ def test_an_evaluation_abandoned_midway_returns_none_and_leaves_no_trace():
     assert pr.evaluate() == PredictionRules(exp, mc_max=50).evaluate()
     snap = exp.snapshot(rules=True, should_stop=lambda: True)
     assert all("rules" not in run for run in snap["runs"].values())
+
+
+def test_a_diverged_runs_rules_are_not_a_number():
+    # Weights past the float type: a Monte-Carlo pass that drops the infinite units gives a finite,
+    # meaningless loss. The run's rules say nothing, as its other metrics do.
+    import math
+
+    from dropout_tui.core.config import Config
+    from dropout_tui.core.experiment import PairedExperiment
+
+    exp = PairedExperiment(Config(layers=(32, 32, 32, 32), input_keep_prob=0.8, keep_prob=0.1, lr=1.0,
+                                  mc_max=20).validate())
+    exp.advance(50)
+    snap = exp.snapshot(rules=True)
+    diverged = [name for name, run in snap["runs"].items() if run["diverged"]]
+    assert diverged == ["inverted"]  # the setting diverges one run: else this test says nothing
+    rules = snap["runs"]["inverted"]["rules"]
+    assert all(math.isnan(v) for v in rules["no_dropout"].values())
+    assert all(math.isnan(v) for k, v in rules["dropout_on"].items())
+    assert [row["T"] for row in rules["mc_dropout"]] == [1, 2, 5, 10, 20]
+    assert all(math.isnan(v) for row in rules["mc_dropout"] for k, v in row.items() if k != "T")
+    kept = snap["runs"]["unrescaled"]["rules"]
+    assert math.isfinite(kept["no_dropout"]["test_loss"]) and math.isfinite(kept["weight_scaling"]["test_loss"])
