@@ -181,7 +181,8 @@ def make_dataset(name: str, train_size: int, test_size: int, noise: float,
     ``shape`` passes ``classes``/``features`` to blobs (the benchmark's 64-feature, 10-class
     problem). Raises KeyError for an unknown name (``Config.validate`` checks names first)."""
     maker = _MAKERS[name]
-    x, y = maker(train_size + test_size, noise, rng, **shape)
+    # + 0.0 turns -0.0 (a valid noise of zero) into 0.0: NumPy refuses a scale whose sign bit is set.
+    x, y = maker(train_size + test_size, noise + 0.0, rng, **shape)
     order = rng.permutation(len(y))
     x, y = x[order].astype(dtype), y[order]
     classes = shape.get("classes", _CLASSES[name])

@@ -130,3 +130,13 @@ def test_a_regression_preset_follows_the_dataset_unless_chosen():
     assert (back.lr, back.train_size, back.test_size) == (0.3, 200, 1000)
     chosen = Config(lr=0.2).follow_dataset("saddle")
     assert chosen.lr == 0.2 and chosen.train_size == 100
+
+
+def test_a_noise_of_minus_zero_is_a_noise_of_zero():
+    # -0.0 passes "noise >= 0", and NumPy refuses a normal scale whose sign bit is set.
+    from dropout_tui.core.config import Config
+    from dropout_tui.core.experiment import PairedExperiment
+
+    a = PairedExperiment(Config(noise=-0.0).validate()).data.x_train
+    b = PairedExperiment(Config(noise=0.0).validate()).data.x_train
+    assert (a == b).all()
