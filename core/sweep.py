@@ -985,14 +985,21 @@ class Stat:
     diverged: int
 
 
+# Below this size, squares of differences and their sum over any sweep's seeds stay finite.
+_NO_OVERFLOW = 2.0 ** 480
+
+
 def stat(values: Sequence[float], diverged: int = 0) -> Stat:
     """The Stat of ``values`` (see ``Stat``). Values of any finite size: an exploding run's loss of
-    1e196 must not overflow the squares, so the sums are of the values divided by the largest."""
+    1e196 must not overflow the squares, so values that large are summed divided by the largest."""
     finite = [v for v in values if math.isfinite(v)]
     if not finite:
         return Stat(len(values), 0, math.nan, math.nan, math.nan, math.nan, diverged)
-    # A power of two, so dividing and multiplying back are exact: the same bits as unscaled sums.
-    scale = math.ldexp(1.0, math.frexp(max(abs(v) for v in finite))[1] - 1) if any(finite) else 1.0
+    largest = max(abs(v) for v in finite)
+    # Only where the squares could overflow: scaling tiny values would round twice (once scaled,
+    # once back into the subnormal range), so ordinary values take the plain formulas. The scale is
+    # a power of two, so dividing and multiplying back are exact for values this large.
+    scale = math.ldexp(1.0, math.frexp(largest)[1] - 1) if largest > _NO_OVERFLOW else 1.0
     scaled = [v / scale for v in finite]
     mean_s = math.fsum(scaled) / len(scaled)
     std_s = (math.sqrt(math.fsum((v - mean_s) ** 2 for v in scaled) / (len(scaled) - 1))

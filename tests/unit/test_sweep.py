@@ -36,7 +36,7 @@ from dropout_tui.core.sweep import (
     stat,
     summarize,
 )
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 
@@ -433,6 +433,8 @@ finite = st.one_of(st.floats(-1e6, 1e6, allow_nan=False), st.floats(allow_nan=Fa
 
 
 @given(values=st.lists(st.one_of(finite, st.just(math.nan), st.just(math.inf)), min_size=1, max_size=12))
+@example(values=[0.0, 2.2250738585072014e-308, 2.2250738585072014e-308])  # a subnormal mean
+@example(values=[1e200, -1e200, 3.0])
 def test_a_stat_describes_its_finite_values(values):
     s = stat(values)
     ok = [v for v in values if math.isfinite(v)]
