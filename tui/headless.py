@@ -64,12 +64,12 @@ def run_headless(config: Config, args) -> int:
         raise UsageError("--cast: records the app's screen; with --headless use --record or --csv")
     exp = PairedExperiment(config)
     stop = SIGNALS
-    stop.insist = True  # a second signal stops even a chunk that does not come back
     check_signals()  # before any file is made
     outputs = Outputs.open(config, files, mode="headless", source=exp.source, report=report_problem)
     failed = True
     try:
-        snap = _train_with_progress(exp, args.steps, outputs.on_snapshot, lambda: stop.requested)
+        with stop.insisting():  # a second signal stops even a chunk that does not come back
+            snap = _train_with_progress(exp, args.steps, outputs.on_snapshot, lambda: stop.requested)
         failed = False
     finally:
         if stop.signum is not None:

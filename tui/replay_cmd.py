@@ -104,7 +104,6 @@ def _replay_headless(session: SessionFile, args, files) -> int:
         print(f"dropout-tui: note: recorded with numpy {recorded_numpy}, replaying with {np.__version__}: "
               f"comparing within a relative tolerance of {rtol:g}", file=sys.stderr)
     stop = SIGNALS
-    stop.insist = True
     check_signals()  # before any file is made
     outputs = Outputs.open(session.config, files, mode="replay", inputs=[("the session log being replayed",
                                                                            Path(session.path))],
@@ -112,10 +111,11 @@ def _replay_headless(session: SessionFile, args, files) -> int:
     reason = "error"
     try:
         replayer = Replayer(session, verify=args.verify, rtol=rtol, data_path=args.data, test_path=args.test_data)
-        while not replayer.done and not stop.requested:
-            for passed in replayer.advance(None):
-                if isinstance(passed, Replayed):
-                    outputs.on_snapshot(passed.snapshot)
+        with stop.insisting():  # a second signal stops even a chunk that does not come back
+            while not replayer.done and not stop.requested:
+                for passed in replayer.advance(None):
+                    if isinstance(passed, Replayed):
+                        outputs.on_snapshot(passed.snapshot)
         reason = "end"
     except SessionFormatError as exc:  # the file changed under us since it was validated
         raise UsageError(f"{session.path}: {exc}") from None

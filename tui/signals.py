@@ -10,6 +10,8 @@ outside raw mode) must not leave a session log without its close record, nor a t
 - ``Signals.listen(callback)``: also call ``callback(signum)`` on the first signal (the app forwards
   it to its event loop). ``Signals.insist``: a second signal raises ``SystemExit`` with the first
   one's status, for a loop that does not come back (``finally`` blocks still run).
+  ``Signals.insisting()`` insists only around the work: closing the files afterwards is never cut
+  short by another signal (an exception in the middle of writing the close record would lose it).
 - ``install_close_on_signals(callback)``: call ``callback(signum)`` on each of those signals instead
   of dying. With ``loop=`` (an asyncio loop, e.g. inside a Textual app) the callback runs as an
   ordinary loop callback via ``loop.add_signal_handler``; without, it runs as a Python signal handler
@@ -125,6 +127,17 @@ class Signals:
             self._listener(signum)
         if self._interrupting:
             raise Stopped(signum)
+
+    @contextmanager
+    def insisting(self) -> Iterator[None]:
+        """Within it, a second signal raises ``SystemExit`` (see ``insist``); after it, whether the
+        work ended or was cut short, signals are only noted again, so what comes next (closing
+        the files) runs to its end."""
+        self.insist = True
+        try:
+            yield
+        finally:
+            self.insist = False
 
     @contextmanager
     def interrupting(self) -> Iterator[None]:
