@@ -5,8 +5,15 @@ is the quick loop."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+
+# pytest-xdist's workers export COLUMNS=80 and LINES=24, which Rich and Textual take over the size
+# of a terminal or pipe: the programs the tests start must see what a user's shell gives them.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
 
 
 def _small_config(**changes):
@@ -32,9 +39,14 @@ def _params_equal(a, b) -> bool:
 
 def pytest_collection_modifyitems(config, items):
     e2e = pytest.mark.e2e
+    # Under pytest-xdist's loadgroup scheduling the e2e tier runs on one worker, one test at a time:
+    # its tests measure real processes (first frames, signals, pseudo-terminals), and two of them
+    # side by side on a small machine would be measuring each other.
+    one_worker = pytest.mark.xdist_group("e2e")
     for item in items:
         if "e2e" in item.path.parts:
             item.add_marker(e2e)
+            item.add_marker(one_worker)
 
 
 @pytest.fixture

@@ -24,11 +24,17 @@ class PtyApp:
         pid, fd = pty.fork()
         if pid == 0:  # child
             try:
-                os.execvpe(argv[0], argv, {**os.environ, "TERM": "xterm-256color", **(env or {})})
+                # The size is set here, before exec: set from the parent it can land after the
+                # program read its size and before it listens for SIGWINCH (a race a loaded
+                # machine loses), leaving it drawing for 80×24 in a smaller window.
+                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+                # COLUMNS and LINES would override the pseudo-terminal's size (Textual and Rich
+                # honour them; pytest-xdist's workers set them to 80×24).
+                inherited = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+                os.execvpe(argv[0], argv, {**inherited, "TERM": "xterm-256color", **(env or {})})
             finally:
                 os._exit(127)
         self.pid, self.fd = pid, fd
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         self.chunks: list[tuple[float, bytes]] = []  # (time since start, bytes)
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)

@@ -1,7 +1,7 @@
 """Snapshot tests of a deterministic state (fixed seed, fixed steps, no free-running worker).
 
 Regenerate after an intended change of the screen (and a look at the SVGs):
-pytest tests/app/test_app_snapshots.py --snapshot-update
+pytest -n0 tests/app/test_app_snapshots.py --snapshot-update
 """
 
 from __future__ import annotations

@@ -99,11 +99,11 @@ def test_closing_the_terminal_closes_the_log(tmp_path):
     if pid == 0:  # child
         try:
             os.chdir(REPO)
+            _winsize(0)  # before exec, so the program reads it at start (see PtyApp)
             cmd = command() + ARGS + ["--record", str(path)]
             os.execv(cmd[0], cmd)
         finally:
             os._exit(127)
-    _winsize(master)
     try:
         # Wait for the progress bar (drawn after a second): its refresh thread writes to the
         # terminal that is about to vanish, the hardest case for a clean exit.
