@@ -66,13 +66,26 @@ def _field_parser(f) -> Callable[[str], object]:
     return parse
 
 
+def _presets_text(name: str) -> list[str]:
+    """The datasets' own defaults of field ``name`` as the help shows them: "csv all" (a size of 0
+    takes every row), the two CSV tasks said once when they agree, sorted."""
+    shown: dict[str, str] = {}
+    for ds, values in PRESETS.items():
+        if name in values:
+            value = values[name]
+            shown[ds] = "all" if value == 0 and name in ("train_size", "test_size") else str(value)
+    if shown.get(f"{CSV} regression") == shown.get(CSV):
+        shown.pop(f"{CSV} regression", None)
+    return sorted(f"{ds} {text}" for ds, text in shown.items())
+
+
 def add_experiment_options(parser: argparse.ArgumentParser) -> None:
     """One option per Config field, with the field's help, metavar and default."""
     group = parser.add_argument_group("experiment")
     for f in fields(Config):
         default = default_of(f)
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else str(default)
-        shown_presets = sorted({f"{ds} {values[f.name]}" for ds, values in PRESETS.items() if f.name in values})
+        shown_presets = _presets_text(f.name)
         if shown_presets:
             shown += "; " + ", ".join(shown_presets)
         # None: not given, so config_from_args can tell a chosen value from a dataset's preset.

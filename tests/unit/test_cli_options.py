@@ -51,3 +51,14 @@ def test_version_prints_the_installed_versions_and_exits_0(capsys):
 def test_the_version_is_the_package_metadata_and_session_logs_record_it():
     assert version() == importlib.metadata.version("dropout-tui") != "unknown"
     assert versions()["dropout-tui"] == version()
+
+
+def test_the_help_says_a_csv_takes_every_row_rather_than_zero_rows(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps at the terminal's width
+    for option in ("--train-size", "--test-size"):
+        entry = text[text.index(f"{option} N ") :][:160]
+        assert "csv all" in entry and "csv 0" not in entry and "csv regression" not in entry
+    lr = text[text.index("--lr X ") :][:160]
+    assert "csv regression 0.05" in lr  # the CSV tasks differ there, so both are named
