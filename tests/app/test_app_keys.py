@@ -10,7 +10,7 @@ import pytest
 from dropout_tui.core.config import Config
 from dropout_tui.tui.app import DropoutApp
 from dropout_tui.tui.trainer import SPEEDS
-from dropout_tui.tui.widgets.help_screen import HelpScreen
+from dropout_tui.tui.widgets.help_screen import READING, HelpScreen
 from dropout_tui.tui.widgets.status_bar import StatusBar
 from rich.console import Console
 
@@ -157,6 +157,8 @@ async def test_help_screen_lists_every_binding_and_closes(make_app, key):
         text = " ".join(captured.get().split())
         for binding in app.BINDINGS:
             assert " ".join(binding.tooltip.split()) in text
+        # The reading guide as written: no bracketed word taken for markup and dropped.
+        assert " ".join(READING.split()) in text
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 

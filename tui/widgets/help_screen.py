@@ -14,6 +14,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from dropout_tui.core.prediction import RULES_SHARE
+
 from . import glyphs
 from .loss_chart import EMA_POINTS
 
@@ -69,7 +71,7 @@ READING = (
     "sd is the spread of the predicted probability over passes. The chart draws the MC test loss "
     "against T (log axis) with flat lines at the no-dropout and ×p losses: Srivastava et al. (2014) "
     "found about T = 50 passes match weight scaling. The first line gives the step they were "
-    "evaluated at: while training runs they take at most a tenth of the time, so they can be some "
+    f"evaluated at: while training runs they take at most {RULES_SHARE:.0%} of the time, so they can be some "
     "steps behind the curves; paused, they are of the step shown. u makes the map's brightness "
     "the MC spread (brighter = less sure) instead of the confidence.\n\n"
     "The map shows the predicted class (colour, or shading) and confidence (brightness); dots "
@@ -128,7 +130,8 @@ class HelpScreen(ModalScreen):
             yield Static(Text("dropout-tui: keys", style="bold"))
             yield Static(keys, id="help-keys")
             yield Static(Text("\nHow to read the screen", style="bold"))
-            yield Static(self._text(READING))
+            # Text, not a str: a str is Rich markup, which would take "[ and ]" for a tag.
+            yield Static(Text(self._text(READING)))
         yield hint
 
     def action_scroll(self, lines: int) -> None:
