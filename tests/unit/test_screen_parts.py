@@ -194,6 +194,15 @@ def test_layer_table_drops_whole_columns(width):
     assert dropped == set(in_order[:len(dropped)])  # in the stated order
 
 
+@pytest.mark.parametrize("width", [37, 57, 80])
+def test_the_ascii_layer_table_never_shows_a_pair_as_an_inequality(width):
+    text = glyphs.cells(layer_text(_run(), {"h1": [1.0, 0.9]}, width, ascii_only=True).plain)
+    assert text.isascii() and "train/pred" in text
+    # "0.195>0.375" would read as a false "greater than"; train/pred is the ratio that follows.
+    assert not re.search(r"\d>[\d.-]", text)
+    assert re.search(r"\d/[\d.-]", text)
+
+
 def test_a_short_layer_table_says_how_many_layers_it_leaves_out():
     run = _run()
     run["layers"] = run["layers"] * 3

@@ -72,10 +72,11 @@ def layer_text(run: RunMetrics, ratio_history: dict[str, list[float]], width: in
                max_rows: int | None = None, ascii_only: bool = False) -> Text:
     roles = roles or Roles()
     shown, room = visible_columns(width)
-    head = Text("mean train→pred", roles.header)
+    arrow = _arrow(ascii_only)
+    head = Text(f"mean train{arrow}pred", roles.header)
     head.append("     ×", roles.header)
     if "norm" in shown:
-        head.append(" norm train→pred", roles.header)
+        head.append(f" norm train{arrow}pred", roles.header)
     if "norm_ratio" in shown:
         head.append("     ×" if "norm" in shown else " norm×", roles.header)
     if "weight" in shown:
@@ -100,13 +101,13 @@ def layer_text(run: RunMetrics, ratio_history: dict[str, list[float]], width: in
 def _row(layer: LayerStats, shown: list[str], room: int, ratio_history, roles: Roles, ascii_only: bool) -> Text:
     name = layer["name"]
     mt, me, nt, ne = layer["mean_train"], layer["mean_pred"], layer["norm_train"], layer["norm_pred"]
-    line = Text.assemble((f"{name:<{NAME}}", "bold"), _pair(mt, me))
+    line = Text.assemble((f"{name:<{NAME}}", "bold"), _pair(mt, me, _arrow(ascii_only)))
     r = ratio(mt, me)
     # Only the mean ratio is coloured: a norm ratio away from 1 is expected under both rules.
     line.append(" " + fit(r, 5, 2), _ratio_style(r, roles))
     if "norm" in shown:
         line.append(" " * (1 + NAME))
-        line.append_text(_pair(nt, ne))
+        line.append_text(_pair(nt, ne, _arrow(ascii_only)))
     if "norm_ratio" in shown:
         line.append(" " + fit(ratio(nt, ne), 5, 2))
     if "weight" in shown:
@@ -117,8 +118,14 @@ def _row(layer: LayerStats, shown: list[str], room: int, ratio_history, roles: R
     return line
 
 
-def _pair(train, pred) -> Text:
-    return Text(f"{fmt(train, 3, VALUE):>{VALUE}}→{fmt(pred, 3, VALUE):<{VALUE}}")
+def _arrow(ascii_only: bool) -> str:
+    # One cell between the two values. ASCII mode's usual '>' would read as "greater than"
+    # (0.195>0.375); '/' is true as well as short: the ratio that follows is train / pred.
+    return "/" if ascii_only else "→"
+
+
+def _pair(train, pred, arrow: str = "→") -> Text:
+    return Text(f"{fmt(train, 3, VALUE):>{VALUE}}{arrow}{fmt(pred, 3, VALUE):<{VALUE}}")
 
 
 def _ratio_style(r: float, roles: Roles) -> str:
