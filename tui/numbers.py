@@ -74,6 +74,18 @@ def fit(x, width: int, decimals: int = 3) -> str:
     return fmt(x, decimals, width).rjust(width)
 
 
+def r2(x, width: int = 4) -> str:
+    """R² right-aligned in ``width`` characters. R² is at most 1 and read on an absolute scale (0:
+    no better than predicting the mean), so from -0.1 to 1 it has two decimals, and a value that
+    rounds to 0.00 may show so; between -0.1 and 0, where "-0.04" needs 5 characters, the leading
+    zero goes (``-.04``), as statistics tables write values bounded by 1. Elsewhere as ``fit``."""
+    if ok(x) and -0.1 < x <= 1:
+        short = f"{x:.2f}".replace("-0.", "-.")
+        if len(short) <= width:
+            return short.rjust(width)
+    return fit(x, width, 2)
+
+
 def num(x, digits: int = 3, width: int | None = None) -> str:
     """About ``digits`` significant figures (activations, norms, ratios); scientific notation for
     very large or very small values. At most ``digits + 3`` characters, or ``width``."""

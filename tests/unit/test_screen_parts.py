@@ -28,7 +28,7 @@ from dropout_tui.tui.widgets.loss_chart import (
     x_axis,
     x_position,
 )
-from dropout_tui.tui.numbers import MIN_WIDTH, fit, fmt, pct, prob, steps
+from dropout_tui.tui.numbers import MIN_WIDTH, fit, fmt, pct, prob, r2, steps
 from dropout_tui.tui.widgets.rows import Part, fit_row
 from dropout_tui.tui.widgets.run_column import (
     CHART_MIN,
@@ -315,3 +315,14 @@ def test_regression_curves_shrink_to_keep_the_layer_table():
     assert taken.table == 0 and taken.map == 8
     too_short = plan_column(10, 28, 2, True, 2.0, map_min=5, keep_table=True)
     assert too_short.table == 0 and too_short.map == 7
+
+
+@given(st.floats(-0.1, 1.0, allow_nan=False))
+def test_an_r2_near_zero_shows_its_value_in_four_cells(x):
+    text = r2(x)
+    # A hair below zero is where the unrescaled run is about as good as predicting the mean:
+    # that value, not a row of #s, must show.
+    assert len(text) == 4 and "#" not in text
+    shown = float(text.strip().replace("-.", "-0."))
+    assert abs(shown - x) <= 0.0051 or abs(shown - x) <= 0.05 * abs(x)
+    assert (shown < 0) == (x < 0) or shown == 0 or text.strip() == "-.00"

@@ -27,7 +27,7 @@ from . import glyphs
 from .diff_view import DiffView
 from .layer_table import LayerTable
 from .loss_chart import GLYPHS, GLYPHS_ASCII, LossChart, legend_text
-from ..numbers import fit, num, ok, pct
+from ..numbers import fit, num, ok, pct, r2
 from .rows import Part, fit_row
 from .rules_view import RulesView
 from .theme import Roles
@@ -253,7 +253,7 @@ def regression_summary(run: RunMetrics, width: int, roles: Roles | None = None) 
         Part("label", [Text("test ", roles.series["test_loss"])], sep=""),
         Part("mse", [Text.assemble("MSE ", (fit(test_loss, 5), "bold"))], sep=sep),
         Part("rmse", [Text.assemble(("RMSE ", roles.muted), fit(run.get("test_rmse"), 5)), None], sep=sep),
-        Part("r2", [Text.assemble(("R² ", roles.muted), fit(run.get("test_r2"), 4, 2)), None], sep=sep),
+        Part("r2", [Text.assemble(("R² ", roles.muted), r2(run.get("test_r2"))), None], sep=sep),
         Part("spread", [_spread(run.get("test_spread")), _spread(run.get("test_spread"), "spr ")], sep=sep),
     ], ["rmse", "r2", "spread"], width)
     rmse = "RMSE" in test.plain
@@ -308,7 +308,7 @@ def scaled_text(run: RunMetrics, width: int, roles: Roles | None = None) -> Text
         return fit_row([
             Part("label", [label], sep=""),
             Part("loss", [Text.assemble("MSE ", (fit(run.get("test_loss_scaled"), 5), "bold"))], sep=" "),
-            Part("r2", [Text.assemble(("R² ", roles.muted), fit(run.get("test_r2_scaled"), 4, 2)), None], sep=sep),
+            Part("r2", [Text.assemble(("R² ", roles.muted), r2(run.get("test_r2_scaled"))), None], sep=sep),
             Part("spread", [_spread(run.get("test_spread_scaled")),
                             _spread(run.get("test_spread_scaled"), "spr ")], sep=sep),
         ], ["r2", "spread"], width)
