@@ -187,9 +187,13 @@ def _dispatch(argv: list[str]) -> int:
     args = main_parser().parse_args(argv)
     config = config_from_args(args)
     if not args.headless:
-        for flag, given in (("--json", args.json), ("--explain", args.explain), ("--steps", args.steps is not None)):
+        # Each with the reason it means nothing to the app.
+        for flag, given, why in (
+                ("--json", args.json, "the app shows its numbers on screen"),
+                ("--explain", args.explain, "the app explains on screen, as it trains"),
+                ("--steps", args.steps is not None, "the app trains until you quit")):
             if given:
-                raise UsageError(f"{flag}: only with --headless (the app trains until you quit)")
+                raise UsageError(f"{flag}: only with --headless ({why})")
     if args.steps is None:
         args.steps = DEFAULT_STEPS
     if args.headless:

@@ -62,3 +62,14 @@ def test_the_help_says_a_csv_takes_every_row_rather_than_zero_rows(capsys):
         assert "csv all" in entry and "csv 0" not in entry and "csv regression" not in entry
     lr = text[text.index("--lr X ") :][:160]
     assert "csv regression 0.05" in lr  # the CSV tasks differ there, so both are named
+
+
+@pytest.mark.parametrize("argv, reason", [
+    (["--json"], "shows its numbers on screen"),
+    (["--explain"], "explains on screen"),
+    (["--steps", "10"], "trains until you quit"),
+])
+def test_a_headless_only_option_is_refused_with_its_own_reason(argv, reason, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{argv[0]}: only with --headless" in err and reason in err and len(err.strip().splitlines()) == 1
