@@ -46,6 +46,7 @@ def test_bench_table_output():
     proc = _bench("--quick", "--only", "a")
     assert proc.returncode == 0, proc.stderr
     assert "2-20-3-1" in proc.stdout and "one run" in proc.stdout
+    assert "idle machine" in " ".join(proc.stdout.split())  # what the targets assume, said with them
 
 
 def test_bench_eval_every_sets_the_pair_interval():
