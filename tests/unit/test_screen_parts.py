@@ -326,3 +326,20 @@ def test_an_r2_near_zero_shows_its_value_in_four_cells(x):
     shown = float(text.strip().replace("-.", "-0."))
     assert abs(shown - x) <= 0.0051 or abs(shown - x) <= 0.05 * abs(x)
     assert (shown < 0) == (x < 0) or shown == 0 or text.strip() == "-.00"
+
+
+@pytest.mark.parametrize("sentence", [
+    "Input dropout: inverted trains on inputs ×1.25 (1/q) whenever they are kept, so it misjudges their "
+    "true size: where the class depends on that size, a network tuned to the enlarged inputs misreads them.",
+    "Input dropout: inverted trains on inputs x1.25 (1/q) whenever they are kept, so it misjudges their "
+    "true size: where the class depends on that size, a network tuned to the enlarged inputs misreads them.",
+])
+@pytest.mark.parametrize("width, lines", [(59, 2), (40, 3), (78, 1)])
+def test_a_sentence_longer_than_the_panel_says_that_it_goes_on(sentence, width, lines):
+    from dropout_tui.tui.widgets.explanation import fit as fit_panel
+
+    shown = fit_panel([("why", sentence)], width, lines).plain.split("\n")
+    assert len(shown) <= lines and all(len(line) <= width for line in shown)
+    mark = "…" if not sentence.isascii() else "..."
+    assert shown[-1].endswith(" " + mark)  # never a cut that reads as the sentence's end
+    assert sentence.startswith(" ".join(" ".join(shown)[: -len(mark) - 1].split()))

@@ -22,7 +22,8 @@ SHORT_BELOW = 110  # narrower panels get the short sentences
 def fit(tagged: list[tuple[str, str]], width: int, max_lines: int, styles: dict[str, str] | None = None) -> Text:
     """The sentences, most important first, that fit in ``max_lines`` lines of ``width``. Stops at the
     first that would not fit whole, so a later one never stands in for a more important one left out;
-    when even the first is too long, as many of its whole words as fit."""
+    when even the first is too long, as many of its whole words as fit, then "…" (ASCII "...") to
+    say that it goes on: a sentence cut at "so it misjudges their true size:" must not read as whole."""
     styles = styles or {}
     text = Text()
     for tag, sentence in tagged:
@@ -32,7 +33,11 @@ def fit(tagged: list[tuple[str, str]], width: int, max_lines: int, styles: dict[
         candidate.append(sentence, styles.get(tag, ""))
         if len(textwrap.wrap(candidate.plain, width)) > max_lines:
             if not text:
-                lines = textwrap.wrap(sentence, width)[:max_lines]
+                more = "..." if sentence.isascii() else "…"
+                # Room for the mark on the last line: wrapped one mark's width narrower there.
+                words = textwrap.wrap(sentence, width)[:max_lines]
+                last = textwrap.wrap(" ".join(words[-1:]), width - len(more) - 1)[:1]
+                lines = words[:-1] + [(last[0] if last else "") + " " + more]
                 return Text("\n".join(lines), styles.get(tag, ""))
             break
         text = candidate
