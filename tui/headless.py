@@ -25,7 +25,7 @@ from .outputs import STDOUT, Outputs, Problem
 from .progress import LateProgress
 from .signals import SIGNALS, check_signals, signal_name
 from .widgets.glyphs import ascii_wanted, prose
-from .numbers import fmt, num, prob, ratio
+from .numbers import fmt, num, pct, prob, ratio
 
 MAX_CHUNK = 64  # steps between looks at a stop request (a signal); snapshots stay where they were
 
@@ -155,6 +155,8 @@ SUMMARY_FIELDS = ("diverged", "learning", "train_loss_dropout", "train_loss", "t
                   "test_confidence", "test_rmse", "test_r2", "test_spread", "test_loss_scaled", "test_acc_scaled",
                   "test_confidence_scaled", "test_r2_scaled", "test_spread_scaled")
 LAYER_ROWS = (("mean", "mean_train", "mean_pred"), ("norm", "norm_train", "norm_pred"))
+# Shown as percentages, as in the app and the prediction-rule rows (the JSON keeps fractions).
+PERCENT_FIELDS = frozenset({"train_acc", "test_acc", "test_confidence", "test_acc_scaled", "test_confidence_scaled"})
 
 
 def standardised_note(scale: TargetScale) -> str:
@@ -183,7 +185,7 @@ def summary_table(config: Config, snap: Snapshot, arch: str, ascii_only: bool = 
         caption += "\n" + standardised_note(scale)
     if "chance_acc" in snap:
         caption += (f"\nchance (always the most frequent class / the class frequencies): "
-                    f"accuracy {_fmt(snap['chance_acc'])}, loss {_fmt(snap['chance_loss'])}")
+                    f"accuracy {pct(snap['chance_acc'])}, loss {_fmt(snap['chance_loss'])}")
     dataset = config.dataset_label + (f" · {scale.label}" if scale is not None else "")
     table = Table(title=t(f"{dataset} · {arch} {config.activation} · keep_prob {prob(snap['keep_prob'])}"
                           + (f" · input keep_prob {prob(inputs)}" if inputs < 1 else "")
@@ -196,7 +198,8 @@ def summary_table(config: Config, snap: Snapshot, arch: str, ascii_only: bool = 
     table.add_column(t("×"), justify="right")
     for key in SUMMARY_FIELDS:
         if any(key in run for run in runs):
-            inv, unr = (_fmt(run.get(key)) if key in run else "" for run in runs)
+            shown = pct if key in PERCENT_FIELDS else _fmt
+            inv, unr = (shown(run.get(key)) if key in run else "" for run in runs)
             label = run_docs[key].label
             if key == "test_rmse" and scale is not None:
                 table.add_row(t(f"{label}, standardised"), t(inv), "", t(unr), "")

@@ -92,3 +92,15 @@ def test_drop_rate_spellings_get_a_hint_to_keep_prob(capfd):
         assert code == 2 and "did you mean --keep-prob" in err and "0.8" in err
         code, _, err = run(capfd, f"{option}=0.2")
         assert code == 2 and "did you mean --keep-prob" in err
+
+
+def test_accuracy_and_confidence_read_as_percentages_as_in_the_app(capfd):
+    code, out, err = run(capfd, "--headless", *SMALL, "--json")
+    assert code == 0, err
+    runs = json.loads(out)["runs"]
+    code, out, err = run(capfd, "--headless", *SMALL)
+    assert code == 0, err
+    for label, key in (("test accuracy", "test_acc"), ("test confidence", "test_confidence")):
+        row = next(line for line in out.splitlines() if f" {label} " in line)
+        for rule in ("inverted", "unrescaled"):
+            assert f"{100 * runs[rule][key]:.1f}%" in row
