@@ -29,8 +29,12 @@ def result(config: Config, snapshot: Snapshot, explanation: list[str] | None = N
     with ``target_scale`` (a CSV file's regression target, which the network fits standardised)
     also ``"target_scale": {"name", "mean", "std"}`` in the target's units, so that a reader can
     take the standardised losses and RMSE back to them (RMSE × std). Snapshots recorded before
-    chance levels existed lack them, and so does their result."""
+    chance levels existed lack them, and so does their result. ``config["task"]`` is the task the
+    numbers are of, for the built-in sets too (sine and saddle: "regression")."""
     out: dict[str, Any] = {"config": config.to_dict()}
+    # The task the numbers are of: the field itself is the --data option's (a built-in set knows
+    # its own task and keeps the default there), which would call sine "classification".
+    out["config"]["task"] = "regression" if config.regression else "classification"
     snap: dict[str, Any] = dict(snapshot)
     out.update((k, snap[k]) for k in typing.get_type_hints(Snapshot) if k != "dataset" and k in snap)
     if target_scale is not None:

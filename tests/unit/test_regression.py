@@ -3,6 +3,8 @@ too large at prediction time (stretched); ×p at test brings its scale back."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from dropout_tui.core.config import Config
@@ -58,3 +60,12 @@ def test_a_regression_session_records_and_verifies(tmp_path):
     assert rep.mismatch is None and rep.snapshots_compared == 3
     rules = rep.last_snapshot["runs"]["unrescaled"]["rules"]
     assert set(rules["mc_dropout"][-1]) == {"T", "test_loss", "test_r2", "test_spread", "predictive_std"}
+
+
+@pytest.mark.parametrize("dataset, task", [("sine", "regression"), ("saddle", "regression"),
+                                           ("moons", "classification")])
+def test_the_json_config_names_the_task_its_numbers_are_of(dataset, task, capsys):
+    from dropout_tui.tui.cli import main
+
+    assert main(["--headless", "--dataset", dataset, "--steps", "2", "--layers", "4", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["config"]["task"] == task
