@@ -125,10 +125,20 @@ class View:
         return bool(self.run(rule).get("diverged"))
 
     def learning(self, rule: str) -> bool:
-        """The snapshot's verdict; recordings made before it existed are judged the same way, and
-        without a chance level (older still) a running run is taken to learn: no sentence then
-        says a run is at chance, which the numbers could not show."""
+        """Whether the run predicts better than chance, the condition for comparing it with the
+        other run or naming it the better one.
+
+        Classification: the snapshot's verdict; recordings made before it existed are judged the
+        same way, and without a chance level (older still) a running run is taken to learn: no
+        sentence then says a run is at chance, which the numbers could not show.
+        Regression: its test R² is above CHANCE_MARGIN (0.05). The snapshot's ``learning`` flag
+        also counts a training fit with dropout on; that fit only *explains* an unrescaled run
+        whose prediction-mode outputs are mis-scaled (``misscaled``), it never makes a run one to
+        compare: a run that fits its training rows and predicts worse than the mean has not learned
+        anything a comparison could rest on."""
         run = self.run(rule)
+        if self.regression:
+            return is_learning(self.diverged(rule), run.get("test_r2", math.nan), 0.0)
         if "learning" in run:
             return bool(run["learning"])
         if not ok(self.chance_acc):
@@ -138,6 +148,42 @@ class View:
     @property
     def both_learning(self) -> bool:
         return self.learning("inverted") and self.learning("unrescaled")
+
+    def fits_training(self, rule: str) -> bool:
+        """Regression, full batch: the run's loss with dropout on (the latest step's, on every
+        training point) is below the training targets' variance by more than the margin, i.e. its
+        training fit with dropout on has R² above 0.05. Read from the snapshot's ``learning`` flag,
+        which is (test R² or that fit) above 0.05: so only for a run whose test R² is not. With
+        minibatches ``train_loss_dropout`` is one small batch's loss, no fit of the training set."""
+        run = self.run(rule)
+        return (self.regression and self.ctx.full_batch and self.step > 0 and not self.diverged(rule)
+                and not self.learning(rule) and bool(run.get("learning")))
+
+    def scaled_predicts(self) -> bool:
+        """Regression: the unrescaled weights with ×p at test have test R² above the margin."""
+        return self.regression and is_learning(self.diverged("unrescaled"),
+                                               self.unr.get("test_r2_scaled", math.nan), 0.0)
+
+    def misscaled(self) -> bool:
+        """Regression: the unrescaled run predicts no better than the mean without dropout, but its
+        weights did learn at the scale they trained at: ×p at test predicts, or, beside a learning
+        inverted run, it fits its training data with dropout on (full batch). A training fit alone,
+        where neither run predicts, may be a fit of noise: nothing is explained by it then. Such a
+        run is explained (and its harm shown beside a learning inverted run), never named the
+        better one."""
+        return (self.regression and self.dropping and self.step > 0 and not self.diverged("unrescaled")
+                and not self.learning("unrescaled")
+                and (self.scaled_predicts() or (self.fits_training("unrescaled") and self.learning("inverted"))))
+
+    def unrescaled_learned(self) -> bool:
+        """The unrescaled run predicts, or (regression) its outputs are only mis-scaled."""
+        return self.learning("unrescaled") or self.misscaled()
+
+    @property
+    def comparable(self) -> bool:
+        """The runs may be compared: both learning, or (regression) a learning inverted run beside
+        a mis-scaled unrescaled one, whose harm is the comparison."""
+        return self.learning("inverted") and self.unrescaled_learned()
 
     def stuck(self, rule: str) -> bool:
         """Not diverged, not learning, after at least one step."""
@@ -280,7 +326,37 @@ def _say_step_zero(v: View, short: bool) -> str:
 
 
 def _neither_learning(v: View) -> bool:
-    return v.stuck("inverted") and v.stuck("unrescaled")
+    return v.stuck("inverted") and v.stuck("unrescaled") and not v.misscaled()
+
+
+def _versus_mean(r2: float) -> str:
+    """How a test R² at or below the margin stands to always predicting the mean, in words."""
+    return "worse than" if r2 < 0 else "no better than"
+
+
+def _fit_clause(v: View, rule: str) -> str:
+    """", though it fits its training data with dropout on" / ", and it does not fit ..." where the
+    training fit can be read (full batch), else ""."""
+    if not (v.regression and v.ctx.full_batch):
+        return ""
+    if v.fits_training(rule):
+        return ", though it fits its training data with dropout on"
+    return ", and it does not fit its training data with dropout on either"
+
+
+def _say_misscaled(v: View, short: bool) -> str:
+    """The unrescaled run whose weights learned at the scale they trained at, and which predicts no
+    better than the mean without dropout: what it fits, and what ×p at test makes of it."""
+    u = v.unr
+    r2 = fmt(u["test_r2"], 2)
+    spread = f" (outputs {num(u['test_spread'])}× as wide as the targets)" if ok(u.get("test_spread")) else ""
+    scaled = f", with ×p at test R² {fmt(u['test_r2_scaled'], 2)}" if v.scaled_predicts() else ""
+    if short:
+        return f"Unrescaled: test R² {r2} without dropout{scaled}."
+    if v.fits_training("unrescaled"):
+        return (f"The unrescaled run fits its training data with dropout on; without dropout it predicts at "
+                f"test R² {r2}{spread}{scaled}.")
+    return f"The unrescaled run predicts at test R² {r2} without dropout{spread}{scaled}."
 
 
 def _loss_vs_chance(v: View, losses: list[float]) -> str:
@@ -306,12 +382,7 @@ def score(v: View, run: RunMetrics) -> str:
 
 def _say_neither_learning(v: View, short: bool) -> str:
     if v.regression:
-        scores = [f"{score(v, run)} ({name})" for name, run in (("inverted", v.inv), ("unrescaled", v.unr))
-                  if ok(run.get("test_r2"))]
-        quoted = (": " + " and ".join(scores) + ",") if scores else ", their outputs beyond floating point,"
-        return (f"Neither run is learning{quoted} no better than always predicting the mean, and neither fits "
-                "its training data with dropout on either. Comparing them would mean nothing; try another "
-                f"--lr (now {v.ctx.lr:g}) or more steps.")
+        return _say_neither_predicts(v, short)
     ai, au = v.inv["test_acc"], v.unr["test_acc"]
     li, lu = v.inv["test_loss"], v.unr["test_loss"]
     if not (ok(ai) and ok(au)):
@@ -335,9 +406,34 @@ def _say_neither_learning(v: View, short: bool) -> str:
             f"Comparing them would mean nothing; try {', '.join(knobs[:-1])} or {knobs[-1]}.")
 
 
+def _say_neither_predicts(v: View, short: bool) -> str:
+    """Regression, neither run's test R² above the margin (and no mis-scaled unrescaled run)."""
+    pairs = [(name, run["test_r2"]) for name, run in (("inverted", v.inv), ("unrescaled", v.unr))
+             if ok(run.get("test_r2"))]
+    scaled: float = v.unr.get("test_r2_scaled", math.nan)
+    if ok(scaled) and v.dropping:
+        pairs.append(("with ×p at test", scaled))
+    worse = "; each does worse than it" if pairs and all(r2 < 0 for _, r2 in pairs) else ""
+    quoted = ", ".join(f"{fmt(r2, 2)} {name}" for name, r2 in pairs)
+    r2s = f" (test R² {quoted}{worse})" if pairs else " (their outputs beyond floating point)"
+    if short:
+        return f"Neither run predicts better than the mean{r2s}: nothing to compare."
+    fits = [name for name in ("inverted", "unrescaled") if v.fits_training(name)]
+    if not v.ctx.full_batch:
+        tail = f" Comparing their MSEs would mean nothing; try another --lr (now {v.ctx.lr:g}) or more steps."
+    elif fits:
+        who = "both fit" if len(fits) == 2 else f"the {fits[0]} run fits"
+        tail = (f" Yet {who} the training data with dropout on: what was fitted there does not carry over to the "
+                "test set. Comparing their MSEs would mean nothing.")
+    else:
+        tail = (" Neither fits its training data with dropout on either. Comparing them would mean nothing; "
+                f"try another --lr (now {v.ctx.lr:g}) or more steps.")
+    return f"Neither run predicts the test set better than always predicting the mean{r2s}.{tail}"
+
+
 def _one_stuck(v: View) -> bool:
-    return (v.stuck("inverted") and v.learning("unrescaled")) or \
-        (v.stuck("unrescaled") and v.learning("inverted"))
+    return (v.stuck("inverted") and v.unrescaled_learned()) or \
+        (v.stuck("unrescaled") and not v.misscaled() and v.learning("inverted"))
 
 
 def _stuck_rule(v: View) -> str:
@@ -348,10 +444,17 @@ def _say_one_stuck(v: View, short: bool) -> str:
     bad = _stuck_rule(v)
     run, good = v.run(bad), v.run(_other(bad))
     if v.regression:
-        mine = f": {score(v, run)}," if ok(run.get("test_r2")) else ", its outputs beyond floating point,"
-        theirs = f" The {_other(bad)} run reaches {score(v, good)}." if ok(good.get("test_r2")) else ""
-        return (f"The {bad} run is not learning{mine} no better than always predicting the mean, and it does "
-                f"not fit its training data with dropout on either.{theirs}")
+        if ok(run.get("test_r2")):
+            mine = f": {score(v, run)}, {_versus_mean(run['test_r2'])} always predicting the mean"
+        else:
+            mine = ": its outputs are beyond floating point"
+        if v.learning(_other(bad)):
+            theirs = f" The {_other(bad)} run reaches {score(v, good)}."
+        else:  # the unrescaled run, mis-scaled
+            theirs = " " + _say_misscaled(v, short)
+        if short:
+            return f"The {bad} run is not learning{mine}.{theirs}"
+        return f"The {bad} run is not learning{mine}{_fit_clause(v, bad)}.{theirs}"
     if not ok(run["test_acc"]):
         # Its weights are still finite (else it would have diverged), but without dropout its
         # outputs overflow the float type: there is no accuracy to quote.
@@ -491,7 +594,7 @@ def _strength(layer: LayerStats, activation: str) -> tuple[str, float, float] | 
 def _weaker_layer(v: View) -> tuple[str, float, float, str] | None:
     layers = v.unr["layers"]
     # Only while both runs learn: beside a run at chance this is not the story the numbers tell.
-    if not v.dropping or not layers or not v.both_learning:
+    if not v.dropping or not layers or not v.comparable:
         return None
     st = _strength(layers[-1], v.ctx.activation)
     if st is None or st[1] / st[2] >= WEAKER:
@@ -531,7 +634,7 @@ def _say_weaker(v: View, short: bool) -> str:
 def _tuned_to_weak(v: View) -> bool:
     # Full batch only: a minibatch's loss is of other points than the whole training set's.
     u = v.unr
-    return (v.dropping and v.ctx.full_batch and v.learning("unrescaled") and v.step > 0
+    return (v.dropping and v.ctx.full_batch and v.unrescaled_learned() and v.step > 0
             and _finite(u["train_loss_dropout"], u["train_loss"])
             and u["train_loss_dropout"] * (1 + SAME_LOSS) < u["train_loss"])
 
@@ -571,7 +674,7 @@ def _compare_loss(a: float, b: float) -> str:
 
 
 def _loss_compare(v: View) -> bool:
-    return v.step > 0 and v.both_learning and _finite(v.unr["test_loss"], v.inv["test_loss"])
+    return v.step > 0 and v.comparable and _finite(v.unr["test_loss"], v.inv["test_loss"])
 
 
 def _over_confident(v: View) -> bool:
@@ -611,7 +714,7 @@ def _stretched(v: View) -> bool:
     # Both learning: beside a run that is not (its spread near 0, a flat line), "stretched
     # compared with inverted" would compare with nothing.
     return (v.regression and v.dropping and v.step > 0 and not v.diverged("inverted")
-            and not v.diverged("unrescaled") and v.both_learning
+            and not v.diverged("unrescaled") and v.comparable
             and _finite(u.get("test_spread"), i.get("test_spread"))
             and u["test_spread"] > STRETCH and u["test_spread"] > i["test_spread"] * STRETCH)
 
@@ -668,19 +771,21 @@ def _say_acc_compare(v: View, short: bool) -> str:
 
 def _scaled(v: View) -> bool:
     u = v.unr
-    return (v.dropping and v.step > 0 and v.learning("unrescaled")
+    return (v.dropping and v.step > 0 and v.unrescaled_learned()
             and _finite(u.get("test_loss_scaled"), u["test_loss"]))
 
 
 def scaled_effect(v: View) -> str:
     """What ×p at test did to the unrescaled weights' test loss: "fixes" (lower than its own
-    no-dropout loss AND close to or below inverted's, both learning), "lowers" (lower, but still
-    above inverted's or inverted not learning), "same" or "raises"."""
+    no-dropout loss AND close to or below inverted's, inverted learning, and for regression its own
+    test R² above the margin), "lowers" (lower, but not that), "same" or "raises"."""
     u = v.unr
     ls, lu = u["test_loss_scaled"], u["test_loss"]
     if ls * (1 + SAME_LOSS) < lu:
         li = v.inv["test_loss"]
-        if v.learning("inverted") and ok(li) and ls <= li * (1 + SAME_LOSS):
+        # Regression: a "fix" must predict better than the mean (its R² above the margin).
+        if (v.learning("inverted") and ok(li) and ls <= li * (1 + SAME_LOSS)
+                and (not v.regression or v.scaled_predicts())):
             return "fixes"
         return "lowers"
     if ls > lu * (1 + SAME_LOSS):
@@ -718,7 +823,12 @@ def _say_scaled(v: View, short: bool) -> str:
         return (f"Multiplying {_sites(v)} by its keep probability at test time (Srivastava et al. 2014) "
                 f"brings the unrescaled weights' test loss from {lu} to {ls}, {rel} inverted's {li}{acc}.")
     if effect == "lowers":
-        tail = f", still above inverted's {li}" if v.learning("inverted") and ok(i["test_loss"]) else ""
+        above = v.learning("inverted") and ok(i["test_loss"]) and u["test_loss_scaled"] > i["test_loss"]
+        tail = f", still above inverted's {li}" if above else ""
+        if v.regression and ok(u.get("test_r2_scaled")) and not v.scaled_predicts():
+            # Lower, and still no fix: with ×p the weights predict no better than the mean.
+            tail += (f", to test R² {fmt(u['test_r2_scaled'], 2)}, still {_versus_mean(u['test_r2_scaled'])} "
+                     "always predicting the mean")
         if short:
             return f"×p at test lowers the loss {lu} → {ls}{tail}."
         return (f"Multiplying {_sites(v)} by its keep probability at test time lowers the unrescaled "
@@ -738,7 +848,7 @@ def _path_gap(v: View) -> bool:
     """×p at test leaves the unrescaled run clearly worse than inverted: the scale at prediction is
     not all that separates them."""
     u, i = v.unr, v.inv
-    return (_scaled(v) and v.both_learning and ok(i["test_loss"]) and i["test_loss"] > 0
+    return (_scaled(v) and v.comparable and ok(i["test_loss"]) and i["test_loss"] > 0
             and u["test_loss"] > i["test_loss"] * (1 + SAME_LOSS)
             and u["test_loss_scaled"] > i["test_loss"] * (1 + SAME_LOSS))
 
@@ -777,7 +887,7 @@ def _say_path_gap(v: View, short: bool) -> str:
 
 
 def _scaled_beats_inverted(v: View) -> bool:
-    return (_scaled(v) and v.both_learning and scaled_effect(v) == "fixes"
+    return (_scaled(v) and v.comparable and scaled_effect(v) == "fixes"
             and _compare_loss(v.unr["test_loss_scaled"], v.inv["test_loss"]) == "lower than")
 
 
@@ -919,6 +1029,11 @@ def _rules_of(v: View, rule: str):
         return None
     run = snap["runs"][rule]
     if run.get("diverged") or not run.get("learning", True):
+        return None
+    # Regression: the snapshot's flag also counts a training fit with dropout on. The inverted
+    # run's rules are compared with its no-dropout prediction, which must then beat the mean; the
+    # unrescaled run's are compared with ×p at test (``mc_story`` checks that one).
+    if rule == "inverted" and "test_r2" in run and not is_learning(False, run["test_r2"], 0.0):
         return None
     return run, run["rules"]
 

@@ -114,3 +114,57 @@ def test_stretched_outputs_name_their_cause_only_where_weight_scaling_narrows_th
     i = snap["runs"]["inverted"]
     assert ("too far" in text) is (u["test_spread_scaled"] < i["test_spread"] / 1.1)
     assert u["test_spread_scaled"] < i["test_spread"] / 1.1  # the setting over-corrects: the wording is tested
+
+
+# -- regression audit -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def noise_csv(tmp_path_factory):
+    """5 features and a target of pure noise: nothing to learn, plenty to over-fit."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(200, 5)), rng.normal(size=200)
+    path = tmp_path_factory.mktemp("noise") / "noise5.csv"
+    rows = (",".join(repr(float(v)) for v in (*xi, yi)) for xi, yi in zip(x, y))
+    path.write_text("f0,f1,f2,f3,f4,target\n" + "\n".join(rows) + "\n")
+    return str(path)
+
+
+COMPARING = ("loss_compare", "weaker", "stretched", "path_gap", "scaled_beats_inverted", "tuned_to_weak",
+             "dropout_left_on", "mc_inverted")
+
+
+def test_regression_runs_that_predict_no_better_than_the_mean_are_not_compared(noise_csv):
+    snap, said = shown(3000, dataset="csv", data=noise_csv, task="regression")
+    runs = snap["runs"]
+    r2 = [runs["inverted"]["test_r2"], runs["unrescaled"]["test_r2"], runs["unrescaled"]["test_r2_scaled"]]
+    assert max(r2) <= 0.05  # the setting shows it: no run (nor ×p at test) beats the mean
+    assert runs["inverted"]["learning"]  # ... while the snapshot's flag counts their training fit
+    text = said["neither_learning"]
+    assert "better than always predicting the mean" in text
+    for value in r2:
+        assert f"{value:.2f}" in text
+    assert not set(COMPARING) & set(said)
+    # ×p at test is not credited as a fix when its R² does not beat the mean either.
+    assert "scaled" not in said or "brings" not in said["scaled"]
+
+
+def test_a_minibatch_loss_does_not_make_a_run_the_learner():
+    # One small batch's loss fits "well"; the run predicts a flat line, worse than the mean.
+    snap, said = shown(3000, dataset="sine", batch_size=2, activation="sigmoid", lr=0.01)
+    u = snap["runs"]["unrescaled"]
+    assert u["learning"] and u["test_r2"] < 0  # the snapshot's flag, from the batch's loss
+    assert "reaches" not in " ".join(said.values())
+    assert "neither_learning" in said or "one_stuck" in said
+
+
+def test_an_unrescaled_run_below_the_margin_is_explained_not_called_the_learner():
+    snap, said = shown(3000, dataset="sine", lr=0.5)
+    u = snap["runs"]["unrescaled"]
+    assert 0 < u["test_r2"] <= 0.05 and u["test_r2_scaled"] > 0.05
+    text = said["one_stuck"]
+    assert "reaches" not in text
+    assert f"without dropout it predicts at test R² {u['test_r2']:.2f}" in text
+    assert f"with ×p at test R² {u['test_r2_scaled']:.2f}" in text
