@@ -497,6 +497,9 @@ def _weights_out_of_scale(v: View) -> tuple[str, str, float, float] | None:
     return best
 
 
+TINY_P = 0.2  # keep_prob at or below this: 1/p ≥ 5, a factor the ÷p alone can be blamed for
+
+
 def _tiny_keep_prob(v: View) -> bool:
     found = _weights_out_of_scale(v)
     return found is not None and found[0] == "inverted" and v.p < 1
@@ -506,14 +509,28 @@ def _say_tiny_keep_prob(v: View, short: bool) -> str:
     _, name, mine, theirs = _weights_out_of_scale(v)  # type: ignore[misc]
     loss = v.inv["test_loss"]
     big_loss = ok(loss) and ok(v.chance_loss) and loss > LOSS_FAR * v.chance_loss
+    enormous = f" Without dropout those weights make enormous outputs: test loss {loss_text(loss)}." if big_loss else ""
+    if v.p > TINY_P:
+        # A factor 1/p of 2 or 3 cannot be told from the learning rate: at keep_prob 0.5 the same
+        # network without any dropout blows up at a learning rate that blows the inverted run up
+        # (sine, lr 0.5). The unrescaled run survives because its steps are smaller, which is the
+        # learning rate's story: named as the likely cause, with its remedy.
+        sgd = v.ctx.optimizer in ("sgd", "momentum")
+        if short:
+            return (f"Inverted's ‖W‖ into {name} is {num(mine)} (unrescaled {num(theirs)}): --lr {v.ctx.lr:g} is "
+                    "likely too large; try a smaller --lr.")
+        return (f"The inverted run's weights into {name} reached ‖W‖ {num(mine)}, against {num(theirs)} in the "
+                f"unrescaled run from the same start: the learning rate (--lr {v.ctx.lr:g}) is the likely cause, "
+                f"not the ÷ keep_prob alone. The unrescaled run is another optimisation path: "
+                f"{_optimisation_path(v)}" + (", so its steps are smaller" if sgd else "")
+                + f". Try a smaller --lr.{enormous}")
     if short:
         return (f"At keep_prob {kp(v.p)} inverted scales kept units ×{factor(1 / v.p)}: its ‖W‖ into {name} "
                 f"is {num(mine)} (unrescaled {num(theirs)})" + (f", test loss {loss_text(loss)}." if big_loss else "."))
     return (f"At keep_prob {kp(v.p)} inverted dropout multiplies the units it keeps by 1/p = {factor(1 / v.p)} "
             "while training, and the gradients of the weights they feed grow with them: its weights into "
-            f"{name} reached ‖W‖ {num(mine)}, against {num(theirs)} in the unrescaled run from the same start"
-            + (f". Without dropout those weights make enormous outputs: test loss {loss_text(loss)}." if big_loss
-               else "."))
+            f"{name} reached ‖W‖ {num(mine)}, against {num(theirs)} in the unrescaled run from the same start."
+            f"{enormous} A smaller --lr makes smaller steps.")
 
 
 def _silent_layer(v: View, rule: str) -> LayerStats | None:

@@ -168,3 +168,12 @@ def test_an_unrescaled_run_below_the_margin_is_explained_not_called_the_learner(
     assert "reaches" not in text
     assert f"without dropout it predicts at test R² {u['test_r2']:.2f}" in text
     assert f"with ×p at test R² {u['test_r2_scaled']:.2f}" in text
+
+
+def test_a_weight_blow_up_at_keep_prob_one_half_is_laid_to_the_learning_rate():
+    # Without dropout at all the same net blows up at lr 0.5: the 1/p = 2 cannot be named the cause.
+    snap, said = shown(3000, dataset="sine", lr=0.5)
+    text = said["tiny_keep_prob"]
+    assert snap["keep_prob"] == 0.5
+    assert "1/p" not in text and "learning rate (--lr 0.5) is the likely cause" in text
+    assert "p² = 0.25 times the learning rate" in text and "Try a smaller --lr" in text
