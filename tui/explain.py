@@ -567,7 +567,9 @@ def _say_silent(v: View, short: bool) -> str:
 
 
 def _input_story(v: View) -> bool:
-    return (v.q < 1 and not v.regression and not v.diverged("inverted") and v.learning("unrescaled")
+    if v.regression:
+        return _input_story_regression(v)
+    return (v.q < 1 and not v.diverged("inverted") and v.learning("unrescaled")
             and _finite(v.inv["test_acc"], v.unr["test_acc"], v.inv["test_loss"], v.unr["test_loss"])
             and v.inv["test_acc"] < v.unr["test_acc"] - ACC_POINTS
             # Told only when inverted reads the test set worse by its loss too: beside a lower
@@ -575,7 +577,40 @@ def _input_story(v: View) -> bool:
             and v.inv["test_loss"] > v.unr["test_loss"])
 
 
+def _input_story_regression(v: View) -> bool:
+    """Input dropout, and the inverted run predicts the test set clearly worse than the unrescaled
+    one (which learns): by its loss, hence by its R²."""
+    i, u = v.inv, v.unr
+    return (v.q < 1 and not v.diverged("inverted") and v.learning("unrescaled")
+            and _finite(i["test_loss"], u["test_loss"], i.get("test_r2"), u.get("test_r2"))
+            and i["test_loss"] > u["test_loss"] * (1 + SAME_LOSS))
+
+
+TARGETS = {"sine": "y = sin πx depends on where x is",
+           "saddle": "y = x₁² − x₂² depends on the inputs' size"}
+
+
+def _say_input_story_regression(v: View, short: bool) -> str:
+    ri, ru = fmt(v.inv["test_r2"], 2), fmt(v.unr["test_r2"], 2)
+    scale = factor(1 / v.q)
+    if short:
+        return (f"Input dropout: inverted trains on kept inputs ×{scale} (1/q), so it learned the function on "
+                f"enlarged inputs: test R² {ri} vs unrescaled {ru}.")
+    n = v.ctx.n_inputs
+    target = TARGETS.get(v.ctx.dataset)
+    why = (f"{target}, so the function it learned on enlarged inputs mispredicts the real ones" if target else
+           "where the target depends on the inputs' size or position, the function it learned on enlarged "
+           "inputs mispredicts the real ones")
+    whole = (" (with one input feature, an example is either kept whole or zeroed)" if n == 1 else "")
+    return (f"With input dropout the inverted run multiplies each kept input feature by 1/q = {scale} while "
+            f"training, so it learned on inputs {scale}× as large as the ones it predicts on; {why} "
+            f"(test R² {ri}, unrescaled {ru}). The unrescaled run saw every kept feature at its true "
+            f"size{whole}.")
+
+
 def _say_input_story(v: View, short: bool) -> str:
+    if v.regression:
+        return _say_input_story_regression(v, short)
     ai, au = pct(v.inv["test_acc"]), pct(v.unr["test_acc"])
     scale = factor(1 / v.q)
     if short:
@@ -643,6 +678,13 @@ def _say_weaker(v: View, short: bool) -> str:
     # nevertheless predicts the test set better.
     better = (f" Yet here the unrescaled run does better on the test set (test loss {loss_text(lu)} against "
               f"inverted's {loss_text(li)}).") if _finite(lu, li) and lu * (1 + SAME_LOSS) < li else ""
+    if v.p >= 1:
+        # Input dropout alone: the kept features keep their true size; the hidden layers' lower
+        # means in training come from features dropped whole, not from weakened ones.
+        return (f"Without the rescale, input dropout zeroes input features while training and leaves the kept "
+                f"ones at their true size, so {name}'s {what} is {num(tr)} in training but {num(ev)} when "
+                f"predicting (×{r} in the table; {', '.join(sites)}{chain}): the inputs are dropped whole, not "
+                f"weakened.{better}")
     return (f"Without the rescale, dropout weakens what the layers pass on while training: {name}'s {what} "
             f"is {num(tr)} in training but {num(ev)} when predicting (×{r} in the table; {', '.join(sites)}"
             f"{chain}). The layers after it learned on the weaker signal.{better}")
@@ -1084,11 +1126,44 @@ def _left_on(v: View) -> tuple[float, float, float, float] | None:
     return a, b, rise(a, b), sd
 
 
+def _left_on_lowers(v: View) -> tuple[float, float, float] | None:
+    """(no-dropout loss, dropout-on loss, drop as a fraction) of the inverted run when leaving
+    dropout on lowers its test loss clearly (by more than SAME_LOSS) and that stochastic pass itself
+    beats chance: with input dropout, the pass the inverted run trained on can predict better than
+    its no-dropout rule."""
+    snap = v.rules
+    if snap is None or (snap["keep_prob"] >= 1 and snap.get("input_keep_prob", 1.0) >= 1):
+        return None
+    run = snap["runs"]["inverted"]
+    if run.get("diverged"):
+        return None
+    rules = run["rules"]
+    a, b = rules["no_dropout"]["test_loss"], rules["dropout_on"]["test_loss"]
+    if not _finite(a, b) or a <= 0 or not b * (1 + SAME_LOSS) < a:
+        return None
+    if not _rule_beats_chance(v, rules["dropout_on"]):
+        return None
+    return a, b, (a - b) / a
+
+
 def _dropout_left_on(v: View) -> bool:
-    return _left_on(v) is not None
+    return _left_on(v) is not None or _left_on_lowers(v) is not None
+
+
+def _say_left_on_lowers(v: View, short: bool) -> str:
+    a, b, r = _left_on_lowers(v)  # type: ignore[misc]
+    if short:
+        return _cap(f"{_at(v)}dropout left on at prediction lowers inverted's test loss by {pct(r, 0)} "
+                    f"({loss_text(a)} → {loss_text(b)}).")
+    return _cap(f"{_at(v)}dropout left on at prediction (one stochastic pass, masks as in training) lowers the "
+                f"inverted run's test loss by {pct(r, 0)} ({loss_text(a)} → {loss_text(b)}): with its masks it sees "
+                + ("inputs at the scale it trained on." if v.rules["input_keep_prob"] < 1 else  # type: ignore[index]
+                   "the thinned, rescaled network it trained as."))
 
 
 def _say_dropout_left_on(v: View, short: bool) -> str:
+    if _left_on(v) is None:
+        return _say_left_on_lowers(v, short)
     a, b, r, sd = _left_on(v)  # type: ignore[misc]
     what = "output" if v.regression else "predicted probability"
     if short:

@@ -77,6 +77,7 @@ def screen_values(snap: dict, ctx) -> list[float]:
             r = run["rules"]
             ref = r.get("weight_scaling", r["no_dropout"])["test_loss"]
             vals += [ratio(r["dropout_on"]["test_loss"] - r["no_dropout"]["test_loss"], r["no_dropout"]["test_loss"]),
+                     ratio(r["no_dropout"]["test_loss"] - r["dropout_on"]["test_loss"], r["no_dropout"]["test_loss"]),
                      ratio(r["mc_dropout"][-1]["test_loss"] - ref, ref),
                      ratio(ref - r["mc_dropout"][-1]["test_loss"], ref)]  # "N% below" it
     p, q = snap["keep_prob"], snap["input_keep_prob"]
@@ -303,8 +304,12 @@ def check(snap: dict, ctx, shown) -> list[str]:
                 bad(rid, "says ×p went too far, it did not", text)
             if "brings it to" in text and not unr["test_spread_scaled"] >= si / 1.1:
                 bad(rid, "says ×p brings the spread to a value narrower than the targets without saying so", text)
-        if rid == "input_story" and not (snap["input_keep_prob"] < 1 and inv["test_acc"] < unr["test_acc"]):
-            bad(rid, "no input dropout, or inverted not worse", text)
+        if rid == "input_story":
+            key = "test_r2" if "test_r2" in inv else "test_acc"
+            if not (snap["input_keep_prob"] < 1 and inv[key] < unr[key] and inv["test_loss"] > unr["test_loss"]):
+                bad(rid, "no input dropout, or inverted not worse", text)
+            if "test_r2" in inv and not learning(unr, snap):
+                bad(rid, "the unrescaled run does not predict", text)
         if rid == "keep_prob_one" and (snap["keep_prob"] < 1 or snap["input_keep_prob"] < 1):
             bad(rid, "something is dropped", text)
         if rid == "step_zero" and snap["step"] != 0:
@@ -371,10 +376,19 @@ def _check_prediction(rid: str, text: str, snap: dict, ctx, bad) -> None:
         bad(rid, "prediction rules without dropout", text)
     run_name = "unrescaled" if rid == "mc_unrescaled" else "inverted"
     run = rules_snap["runs"][run_name]
+    if rid == "dropout_left_on" and "lowers" in text:
+        # Told of a run whose stochastic pass predicts better than its no-dropout rule: that pass
+        # must itself beat chance.
+        on = run["rules"]["dropout_on"]
+        score = on.get("test_r2") if "test_r2" in on else on.get("test_acc")
+        floor = 0.0 if "test_r2" in on else rules_snap["chance_acc"]
+        if run["diverged"] or not (finite(score) and score > floor + CHANCE_MARGIN):
+            bad(rid, "says dropout left on lowers the loss of a pass at chance", text)
     # Regression: the unrescaled run's Monte-Carlo story is told against ×p at test, whose R² is
     # checked below; its own no-dropout R² may be mis-scaled.
     mc_misscaled = rid == "mc_unrescaled" and "test_r2" in run and not run["diverged"] and run["learning"]
-    if not (learning(run, rules_snap) or mc_misscaled):
+    lowers = rid == "dropout_left_on" and "lowers" in text
+    if not (learning(run, rules_snap) or mc_misscaled or lowers):
         bad(rid, "speaks of a run that is not learning", text)
     rules = run["rules"]
     still = re.search(r"predicting without dropout does better still here \(" + N + r"\)", text)
@@ -390,6 +404,9 @@ def _check_prediction(rid: str, text: str, snap: dict, ctx, bad) -> None:
         a, b = rules["no_dropout"]["test_loss"], rules["dropout_on"]["test_loss"]
         if not m or not (matches(m.group(2), a) and matches(m.group(3), b)):
             bad(rid, "unparsed, or not the no-dropout and dropout-on losses", text)
+        elif "lowers" in text:
+            if not (b * 1.1 < a and matches(m.group(1), (a - b) / a)):
+                bad(rid, "no clear drop, or a wrong one", text)
         elif not (b > a and matches(m.group(1), (b - a) / a) and parse(m.group(1))[0] >= 0.01):
             bad(rid, "no rise, or a wrong one", text)
         return

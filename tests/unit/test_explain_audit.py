@@ -177,3 +177,25 @@ def test_a_weight_blow_up_at_keep_prob_one_half_is_laid_to_the_learning_rate():
     assert snap["keep_prob"] == 0.5
     assert "1/p" not in text and "learning rate (--lr 0.5) is the likely cause" in text
     assert "p² = 0.25 times the learning rate" in text and "Try a smaller --lr" in text
+
+
+@pytest.mark.parametrize("dataset", ["saddle", "sine"])
+def test_input_dropout_on_a_regression_tells_the_input_size_story(dataset):
+    snap, said = shown(3000, dataset=dataset, keep_prob=1.0, input_keep_prob=0.5)
+    i, u = snap["runs"]["inverted"], snap["runs"]["unrescaled"]
+    assert u["test_r2"] > 0.05 and i["test_loss"] > 1.1 * u["test_loss"]  # the setting shows it
+    text = said["input_story"]
+    assert "1/q = 2" in text and f"test R² {i['test_r2']:.2f}, unrescaled {u['test_r2']:.2f}" in text
+    # Inputs are dropped whole, not weakened: the hidden-layer "weaker signal" story is not told.
+    assert "learned on the weaker signal" not in " ".join(said.values())
+    if "weaker" in said:
+        assert "dropped whole, not weakened" in said["weaker"]
+
+
+def test_dropout_left_on_that_lowers_the_loss_says_so():
+    snap, said = shown(3000, dataset="saddle", keep_prob=1.0, input_keep_prob=0.5)
+    rules = snap["runs"]["inverted"]["rules"]
+    a, b = rules["no_dropout"]["test_loss"], rules["dropout_on"]["test_loss"]
+    assert b * 1.1 < a  # the setting shows it
+    text = said["dropout_left_on"]
+    assert "lowers the inverted run's test loss" in text and f"({a:.3f} → {b:.3f})" in text
