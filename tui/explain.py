@@ -137,8 +137,10 @@ class View:
         compare: a run that fits its training rows and predicts worse than the mean has not learned
         anything a comparison could rest on."""
         run = self.run(rule)
+        if self.diverged(rule):
+            return False
         if self.regression:
-            return is_learning(self.diverged(rule), run.get("test_r2", math.nan), 0.0)
+            return is_learning(False, run.get("test_r2", math.nan), 0.0)
         if "learning" in run:
             return bool(run["learning"])
         if not ok(self.chance_acc):
@@ -200,7 +202,11 @@ class Rule:
     when: Callable[[View], bool]
     say: Callable[[View, bool], str]
     quotes: tuple[str, ...]
-    last: bool = False
+    last: bool | Callable[[View], bool] = False
+
+    def stops(self, view: View) -> bool:
+        """Whether no later rule is shown after this one on ``view``."""
+        return self.last(view) if callable(self.last) else self.last
 
 
 @dataclass(frozen=True)
@@ -297,13 +303,31 @@ def _one_diverged(v: View) -> bool:
     return v.diverged("inverted") != v.diverged("unrescaled")
 
 
+def _inverted_blow_up(v: View, short: bool) -> str:
+    """Why the inverted run alone can diverge: the only difference between the runs is its ÷p (or
+    ÷q), which makes the kept units, and the gradients through them, larger while training."""
+    if short:
+        return " ÷p makes its steps larger: try a smaller --lr."
+    if v.p < 1:
+        what = (f"its ÷ keep_prob makes the kept units 1/p = {factor(1 / v.p)} times as large while training "
+                "(E‖·‖² ×1/p per dropped layer)")
+    else:
+        what = f"its ÷ input keep_prob makes the kept input features 1/q = {factor(1 / v.q)} times as large while training"
+    return (f" The runs differ only in the rescale: {what}, and the gradients with them, so at --lr {v.ctx.lr:g} "
+            "the inverted run takes larger steps than the unrescaled one. Try a smaller --lr.")
+
+
 def _say_one_diverged(v: View, short: bool) -> str:
     bad = "inverted" if v.diverged("inverted") else "unrescaled"
     good = _other(bad)
+    why = _inverted_blow_up(v, short) if bad == "inverted" and v.dropping else ""
     if short:
-        return f"The {bad} run diverged and stopped; nothing here compares the runs. r resets."
+        return f"The {bad} run diverged and stopped; nothing here compares the runs.{why}"
     survivor = f"the {good} run carries on"
-    if v.stuck(good):
+    if good == "unrescaled" and v.misscaled():
+        survivor += (f": without dropout it predicts at test R² {fmt(v.unr['test_r2'], 2)}, with ×p at test at "
+                     f"R² {fmt(v.unr['test_r2_scaled'], 2)}")
+    elif v.stuck(good):
         run = v.run(good)
         if v.regression:
             how = score(v, run) if ok(run.get("test_r2")) else "its outputs beyond floating point"
@@ -313,7 +337,7 @@ def _say_one_diverged(v: View, short: bool) -> str:
             how = "its outputs without dropout beyond floating point"
         survivor += f", but it is not learning either ({how})"
     return (f"The {bad} run diverged (a loss or a weight became infinite) and stopped updating; {survivor}. "
-            "A stopped run is not compared with a running one: r resets both.")
+            f"A stopped run is not compared with a running one.{why}")
 
 
 def _step_zero(v: View) -> bool:
@@ -645,8 +669,10 @@ def _strength(layer: LayerStats, activation: str) -> tuple[str, float, float] | 
 
 def _weaker_layer(v: View) -> tuple[str, float, float, str] | None:
     layers = v.unr["layers"]
-    # Only while both runs learn: beside a run at chance this is not the story the numbers tell.
-    if not v.dropping or not layers or not v.comparable:
+    # Only while both runs learn (or the inverted run diverged: then this is the unrescaled run's
+    # own story): beside a run at chance this is not the story the numbers tell.
+    alone = v.diverged("inverted") and v.unrescaled_learned()
+    if not v.dropping or not layers or not (v.comparable or alone):
         return None
     st = _strength(layers[-1], v.ctx.activation)
     if st is None or st[1] / st[2] >= WEAKER:
@@ -1279,7 +1305,10 @@ def _say_mc(v: View, rule: str, short: bool) -> str:
 RULES: tuple[Rule, ...] = (
     Rule("both_diverged", "warn", _both_diverged, _say_both_diverged, ("runs.diverged",), last=True),
     Rule("pending", "note", _pending, _say_pending, ("keep_prob", "step")),
-    Rule("one_diverged", "warn", _one_diverged, _say_one_diverged, ("runs.diverged",), last=True),
+    # Only the inverted run diverged: the unrescaled run's own sentences (which compare nothing)
+    # may follow; when the unrescaled run diverged, nothing is said of the inverted one alone.
+    Rule("one_diverged", "warn", _one_diverged, _say_one_diverged, ("runs.diverged",),
+         last=lambda v: not v.diverged("inverted")),
     Rule("step_zero", "note", _step_zero, _say_step_zero, (), last=True),
     Rule("neither_learning", "warn", _neither_learning, _say_neither_learning,
          ("test_acc", "test_loss", "chance_acc", "chance_loss")),
@@ -1338,7 +1367,7 @@ def explain(snapshot: Snapshot, context: Context | None = None, short: bool = Fa
     for rule in order:
         if rule.when(v):
             out.append(Shown(rule, rule.say(v, short)))
-            if rule.last:
+            if rule.stops(v):
                 break
     return out
 

@@ -160,8 +160,9 @@ def check(snap: dict, ctx, shown) -> list[str]:
         if "—" in text or "nan" in text or "inf" in text.replace("infinite", ""):
             bad(rid, "quotes a missing number", text)
         # 2. The claims.
+        alone = rid == "weaker" and inv["diverged"] and not unr["diverged"]  # the unrescaled run's own story
         if rid in ("loss_compare", "acc_compare", "weaker", "scaled_beats_inverted", "stretched") \
-                and not comparable:
+                and not comparable and not alone:
             bad(rid, "compares runs when one is not learning", text)
         # R² in words: "reaches" only above the margin; "worse than always predicting the mean" only below 0.
         for tok in re.findall(r"reaches test R² (" + NUMBER.pattern + ")", text):
@@ -289,7 +290,8 @@ def check(snap: dict, ctx, shown) -> list[str]:
             bad(rid, "not exactly one run diverged", text)
         if rid == "one_diverged" and "carries on" in text:
             survivor = unr if inv["diverged"] else inv
-            if ("not learning either" in text) != stuck(survivor, snap):
+            told = "not learning either" in text
+            if told != stuck(survivor, snap) and not (not told and inv["diverged"] and misscaled(snap, ctx)):
                 bad(rid, "says the surviving run learns or not, against its numbers", text)
         if rid == "stretched":
             su, si = unr["test_spread"], inv["test_spread"]

@@ -199,3 +199,14 @@ def test_dropout_left_on_that_lowers_the_loss_says_so():
     assert b * 1.1 < a  # the setting shows it
     text = said["dropout_left_on"]
     assert "lowers the inverted run's test loss" in text and f"({a:.3f} → {b:.3f})" in text
+
+
+def test_an_inverted_run_that_alone_diverged_gets_its_mechanism_and_remedy():
+    snap, said = shown(3000, dataset="sine", keep_prob=0.2)
+    assert snap["runs"]["inverted"]["diverged"] and not snap["runs"]["unrescaled"]["diverged"]
+    text = said["one_diverged"]
+    assert "1/p = 5 times as large while training" in text and "Try a smaller --lr" in text
+    # Its weights learned (×p at test predicts): it is not called "not learning".
+    assert "not learning" not in text
+    # The unrescaled run's own sentences follow; nothing compares the runs.
+    assert "weaker" in said and not {"loss_compare", "stretched", "path_gap"} & set(said)
