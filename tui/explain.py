@@ -727,9 +727,12 @@ def _tuned_to_weak(v: View) -> bool:
 def _say_tuned_to_weak(v: View, short: bool) -> str:
     d, t = loss_text(v.unr["train_loss_dropout"]), loss_text(v.unr["train_loss"])
     if short:
-        return f"Unrescaled: train loss {d} with dropout, {t} without: tuned to the weak signal."
+        return f"Unrescaled: train loss {d} with dropout, {t} without: it fits better at the weakened scale."
+    # Causally neutral: an untrained net's outputs can already be too wide, so that any shrinking
+    # lowers its loss; "tuned to" would claim what the numbers at one step cannot separate.
     return (f"The unrescaled run's training loss is lower with dropout on ({d}, the latest step) than without "
-            f"it ({t}): the network is tuned to the weakened signal it trained on.")
+            f"it ({t}): its outputs fit the training targets better at the weakened scale it trains at than "
+            "at full scale.")
 
 
 def _train_above_test(v: View) -> bool:
@@ -777,8 +780,14 @@ def _say_loss_compare(v: View, short: bool) -> str:
     lu, li = u["test_loss"], i["test_loss"]
     rel = _compare_loss(lu, li)
     what = "Test MSE" if v.regression else "Test loss"
+    # Regression: R² below 0 is the sharpest form of the harm (worse than a constant), said beside
+    # the loss whose R² it is.
+    below = {name: f" (R² {fmt(run['test_r2'], 2)}, worse than always predicting the mean)"
+             for name, run in (("unrescaled", u), ("inverted", i))
+             if v.regression and not short and ok(run.get("test_r2")) and run["test_r2"] < 0}
     line = (f"{what} {loss_text(lu)}, {rel} inverted's {loss_text(li)}" if short else
-            f"{what}: unrescaled {loss_text(lu)}, {rel} inverted's {loss_text(li)}")
+            f"{what}: unrescaled {loss_text(lu)}{below.get('unrescaled', '')}, {rel} inverted's "
+            f"{loss_text(li)}{below.get('inverted', '')}")
     if rel == "higher than" and _over_confident(v):
         cu, au, ci, ai = u["test_confidence"], u["test_acc"], i["test_confidence"], i["test_acc"]
         line += (f": over-confident, {pct(cu)} sure, {pct(au)} right" if short else

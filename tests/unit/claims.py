@@ -168,11 +168,11 @@ def check(snap: dict, ctx, shown) -> list[str]:
         for tok in re.findall(r"reaches test R² (" + NUMBER.pattern + ")", text):
             if not parse(tok)[0] > CHANCE_MARGIN:
                 bad(rid, "says a run reaches an R² at or below the margin", text)
-        for tok in re.findall(r"R² (" + NUMBER.pattern + r"), worse than always predicting the mean", text):
+        for tok in re.findall(r"R² (" + NUMBER.pattern + r"),? worse than always predicting the mean", text):
             if not parse(tok)[0] < 0:
                 bad(rid, "says worse than the mean for an R² not below 0", text)
         if rid == "loss_compare":
-            m = re.search(N + r", (higher than|lower than|about the same as) inverted's " + N, text)
+            m = re.search(N + r"(?: \(R² [^)]*\))?, (higher than|lower than|about the same as) inverted's " + N, text)
             if not m:
                 bad(rid, "unparsed", text)
             else:

@@ -210,3 +210,17 @@ def test_an_inverted_run_that_alone_diverged_gets_its_mechanism_and_remedy():
     assert "not learning" not in text
     # The unrescaled run's own sentences follow; nothing compares the runs.
     assert "weaker" in said and not {"loss_compare", "stretched", "path_gap"} & set(said)
+
+
+def test_the_regression_loss_comparison_says_when_a_run_is_worse_than_the_mean():
+    snap, said = shown(3000, dataset="sine")
+    u = snap["runs"]["unrescaled"]
+    assert u["test_r2"] < 0  # the setting shows it
+    assert f"(R² {u['test_r2']:.2f}, worse than always predicting the mean)" in said["loss_compare"]
+
+
+def test_a_lower_training_loss_with_dropout_is_not_called_tuning():
+    # At step 15 the same inequality held at the shared initial weights: no tuning can be claimed.
+    _, said = shown(15, dataset="sine")
+    text = said["tuned_to_weak"]
+    assert "tuned" not in text and "fit the training targets better at the weakened scale" in text
