@@ -1081,10 +1081,16 @@ def _tanh_noise_layer(v: View) -> tuple[str, LayerStats, float] | None:
     near-zero numbers."""
     if v.ctx.activation not in MEAN_IS_NOISE or v.step == 0:
         return None
+    # Each run's ratio against its own closed form (1 inverted, p unrescaled: the snapshot's
+    # mean_ratio_theory): an unrescaled ratio near p is the theory, not noise. Inverted first: its
+    # ratios are the ones read as "inverted is wrong too".
     for rule in ("inverted", "unrescaled"):
+        if v.diverged(rule):
+            continue
         for layer in v.run(rule)["layers"]:
             m, n, r = layer["mean_pred"], layer["norm_pred"], ratio(layer["mean_train"], layer["mean_pred"])
-            if _finite(m, n, r) and n > 0 and abs(m) <= 0.05 * n and abs(r - 1) > DRIFT:
+            theory = layer.get("mean_ratio_theory", 1.0 if rule == "inverted" else v.p)
+            if _finite(m, n, r, theory) and n > 0 and abs(m) <= 0.05 * n and abs(r - theory) > DRIFT:
                 return rule, layer, r
     return None
 

@@ -348,6 +348,9 @@ def check(snap: dict, ctx, shown) -> list[str]:
                 if not (matches(m.group(3), layer["mean_pred"]) and matches(m.group(4), layer["norm_pred"])
                         and abs(layer["mean_pred"]) <= 0.05 * layer["norm_pred"]):
                     bad(rid, "mean not near zero beside the norm, or misquoted", text)
+                r = ratio(layer["mean_train"], layer["mean_pred"])
+                if finite(r) and abs(r - layer["mean_ratio_theory"]) <= DRIFT:
+                    bad(rid, "calls noise a ratio that matches its run's closed form", text)
         if rid in ("dropout_left_on", "mc_unrescaled", "mc_inverted"):
             _check_prediction(rid, text, snap, ctx, bad)
         # 3. Words that must never appear.

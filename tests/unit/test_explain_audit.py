@@ -224,3 +224,10 @@ def test_a_lower_training_loss_with_dropout_is_not_called_tuning():
     _, said = shown(15, dataset="sine")
     text = said["tuned_to_weak"]
     assert "tuned" not in text and "fit the training targets better at the weakened scale" in text
+
+
+def test_a_tanh_ratio_matching_its_closed_form_is_not_called_noise():
+    snap, said = shown(3000, dataset="saddle", activation="tanh", seed=1)
+    h1 = snap["runs"]["unrescaled"]["layers"][0]
+    assert abs(h1["mean_train"] / h1["mean_pred"] - snap["keep_prob"]) < 0.15  # about p, the theory
+    assert "unrescaled h1" not in said.get("tanh_noise", "")
