@@ -84,17 +84,20 @@ class Context:
     # snapshot explained has none; ``rules_first``: their sentences come before the others.
     rules: Snapshot | None = None
     rules_first: bool = False
+    # The app's keys act on what is explained; printed text (--headless --explain) names options.
+    keys: bool = True
 
     @classmethod
     def of(cls, config: Config, arch: str | None = None, *, keep_prob: float | None = None,
            input_keep_prob: float | None = None, rules: Snapshot | None = None,
-           rules_first: bool = False) -> Context:
+           rules_first: bool = False, keys: bool = True) -> Context:
         """The context of ``config``; ``arch`` ("2-64-64-1") gives the input count; ``keep_prob`` /
         ``input_keep_prob``: the values the next step will use, if the user changed them."""
         n_inputs = int(arch.split("-")[0]) if arch else 2
         return cls(activation=config.activation, optimizer=config.optimizer, lr=config.lr, l2=config.l2,
                    dataset=config.dataset, n_inputs=n_inputs, full_batch=config.full_batch,
-                   keep_prob=keep_prob, input_keep_prob=input_keep_prob, rules=rules, rules_first=rules_first)
+                   keep_prob=keep_prob, input_keep_prob=input_keep_prob, rules=rules, rules_first=rules_first,
+                   keys=keys)
 
 
 class View:
@@ -273,9 +276,12 @@ def _both_diverged(v: View) -> bool:
 
 def _say_both_diverged(v: View, short: bool) -> str:
     if short:
-        return "Both runs diverged (a loss or weight became infinite): training stopped. r resets."
+        return ("Both runs diverged (a loss or weight became infinite): training stopped."
+                + (" r resets." if v.ctx.keys else f" Try a smaller --lr (now {v.ctx.lr:g})."))
+    remedy = (f"Press r to reset, or try a smaller --lr (now {v.ctx.lr:g})." if v.ctx.keys else
+              f"Rerun with a smaller --lr (now {v.ctx.lr:g}).")
     return ("Both runs diverged (a loss or a weight became infinite), so training stopped: no step can "
-            f"change them now. Press r to reset, or try a smaller --lr (now {v.ctx.lr:g}).")
+            f"change them now. {remedy}")
 
 
 def _pending(v: View) -> bool:
@@ -1115,7 +1121,8 @@ def _keep_prob_one(v: View) -> bool:
 
 def _say_keep_prob_one(v: View, short: bool) -> str:
     return ("keep_prob is 1.00: nothing is dropped now, so both runs take the same kind of step; any "
-            "difference below comes from steps trained with dropout. Press - to drop units.")
+            "difference below comes from steps trained with dropout."
+            + (" Press - to drop units." if v.ctx.keys else " Set --keep-prob below 1 to drop units."))
 
 
 # -- prediction rules -------------------------------------------------------------------------------
