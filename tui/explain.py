@@ -225,9 +225,19 @@ class Shown:
 # -- formats: the screen's (tui.numbers) ------------------------------------------------
 
 
+SMALL_LOSS = 0.01  # below this a loss is quoted to 3 significant figures (0.00254), not 3 decimals
+
+
 def loss_text(x: float) -> str:
     """A loss as the run columns show it: the five-character cell of ``tui.numbers.fit``
-    (``0.346``, ``12.35``, ``4.3e12``)."""
+    (``0.346``, ``12.35``, ``4.3e12``); below 0.01, 3 significant figures (``0.00254``), so that
+    the percentages and "about the same" beside two small losses can be checked from the printed
+    numbers (0.002 against 0.003 would read as 33% apart when they are 5% apart)."""
+    if ok(x) and 0 < abs(x) < SMALL_LOSS:
+        if abs(x) >= 1e-4:
+            return f"{x:.{2 - math.floor(math.log10(abs(x)))}f}"
+        mantissa, exponent = f"{x:.2e}".split("e")
+        return f"{mantissa}e{int(exponent)}"
     return fit(x, LOSS_CELL).strip()
 
 

@@ -231,3 +231,12 @@ def test_a_tanh_ratio_matching_its_closed_form_is_not_called_noise():
     h1 = snap["runs"]["unrescaled"]["layers"][0]
     assert abs(h1["mean_train"] / h1["mean_pred"] - snap["keep_prob"]) < 0.15  # about p, the theory
     assert "unrescaled h1" not in said.get("tanh_noise", "")
+
+
+def test_small_losses_are_quoted_with_three_significant_figures():
+    snap, said = shown(10000, dataset="sine", noise=0.0, keep_prob=0.95, optimizer="adam", lr=0.01,
+                       eval_every=1000)
+    li, lu = snap["runs"]["inverted"]["test_loss"], snap["runs"]["unrescaled"]["test_loss"]
+    assert li < 0.01 and lu < 0.01  # the setting shows it
+    text = said["loss_compare"]
+    assert f"{lu:.3g}" in text and f"{li:.3g}" in text
