@@ -328,7 +328,8 @@ def _inverted_blow_up(v: View, short: bool) -> str:
         what = (f"its ÷ keep_prob makes the kept units 1/p = {factor(1 / v.p)} times as large while training "
                 "(E‖·‖² ×1/p per dropped layer)")
     else:
-        what = f"its ÷ input keep_prob makes the kept input features 1/q = {factor(1 / v.q)} times as large while training"
+        what = (f"its ÷ input keep_prob makes the kept input features 1/q = {factor(1 / v.q)} times as large "
+                "while training")
     return (f" The runs differ only in the rescale: {what}, and the gradients with them, so at --lr {v.ctx.lr:g} "
             "the inverted run takes larger steps than the unrescaled one. Try a smaller --lr.")
 

@@ -139,7 +139,6 @@ def check(snap: dict, ctx, shown) -> list[str]:
     problems: list[str] = []
     values = screen_values(snap, ctx)
     inv, unr = snap["runs"]["inverted"], snap["runs"]["unrescaled"]
-    both_learning = learning(inv, snap) and learning(unr, snap)
     # Regression: a learning inverted run beside a mis-scaled unrescaled one may be compared (the
     # comparison is the harm), and the unrescaled run is then never the better one by R².
     comparable = learning(inv, snap) and (learning(unr, snap) or misscaled(snap, ctx))
