@@ -84,17 +84,20 @@ class Context:
     # snapshot explained has none; ``rules_first``: their sentences come before the others.
     rules: Snapshot | None = None
     rules_first: bool = False
+    # The app's keys act on what is explained; printed text (--headless --explain) names options.
+    keys: bool = True
 
     @classmethod
     def of(cls, config: Config, arch: str | None = None, *, keep_prob: float | None = None,
            input_keep_prob: float | None = None, rules: Snapshot | None = None,
-           rules_first: bool = False) -> Context:
+           rules_first: bool = False, keys: bool = True) -> Context:
         """The context of ``config``; ``arch`` ("2-64-64-1") gives the input count; ``keep_prob`` /
         ``input_keep_prob``: the values the next step will use, if the user changed them."""
         n_inputs = int(arch.split("-")[0]) if arch else 2
         return cls(activation=config.activation, optimizer=config.optimizer, lr=config.lr, l2=config.l2,
                    dataset=config.dataset, n_inputs=n_inputs, full_batch=config.full_batch,
-                   keep_prob=keep_prob, input_keep_prob=input_keep_prob, rules=rules, rules_first=rules_first)
+                   keep_prob=keep_prob, input_keep_prob=input_keep_prob, rules=rules, rules_first=rules_first,
+                   keys=keys)
 
 
 class View:
@@ -125,10 +128,22 @@ class View:
         return bool(self.run(rule).get("diverged"))
 
     def learning(self, rule: str) -> bool:
-        """The snapshot's verdict; recordings made before it existed are judged the same way, and
-        without a chance level (older still) a running run is taken to learn: no sentence then
-        says a run is at chance, which the numbers could not show."""
+        """Whether the run predicts better than chance, the condition for comparing it with the
+        other run or naming it the better one.
+
+        Classification: the snapshot's verdict; recordings made before it existed are judged the
+        same way, and without a chance level (older still) a running run is taken to learn: no
+        sentence then says a run is at chance, which the numbers could not show.
+        Regression: its test R² is above CHANCE_MARGIN (0.05). The snapshot's ``learning`` flag
+        also counts a training fit with dropout on; that fit only *explains* an unrescaled run
+        whose prediction-mode outputs are mis-scaled (``misscaled``), it never makes a run one to
+        compare: a run that fits its training rows and predicts worse than the mean has not learned
+        anything a comparison could rest on."""
         run = self.run(rule)
+        if self.diverged(rule):
+            return False
+        if self.regression:
+            return is_learning(False, run.get("test_r2", math.nan), 0.0)
         if "learning" in run:
             return bool(run["learning"])
         if not ok(self.chance_acc):
@@ -138,6 +153,42 @@ class View:
     @property
     def both_learning(self) -> bool:
         return self.learning("inverted") and self.learning("unrescaled")
+
+    def fits_training(self, rule: str) -> bool:
+        """Regression, full batch: the run's loss with dropout on (the latest step's, on every
+        training point) is below the training targets' variance by more than the margin, i.e. its
+        training fit with dropout on has R² above 0.05. Read from the snapshot's ``learning`` flag,
+        which is (test R² or that fit) above 0.05: so only for a run whose test R² is not. With
+        minibatches ``train_loss_dropout`` is one small batch's loss, no fit of the training set."""
+        run = self.run(rule)
+        return (self.regression and self.ctx.full_batch and self.step > 0 and not self.diverged(rule)
+                and not self.learning(rule) and bool(run.get("learning")))
+
+    def scaled_predicts(self) -> bool:
+        """Regression: the unrescaled weights with ×p at test have test R² above the margin."""
+        return self.regression and is_learning(self.diverged("unrescaled"),
+                                               self.unr.get("test_r2_scaled", math.nan), 0.0)
+
+    def misscaled(self) -> bool:
+        """Regression: the unrescaled run predicts no better than the mean without dropout, but its
+        weights did learn at the scale they trained at: ×p at test predicts, or, beside a learning
+        inverted run, it fits its training data with dropout on (full batch). A training fit alone,
+        where neither run predicts, may be a fit of noise: nothing is explained by it then. Such a
+        run is explained (and its harm shown beside a learning inverted run), never named the
+        better one."""
+        return (self.regression and self.dropping and self.step > 0 and not self.diverged("unrescaled")
+                and not self.learning("unrescaled")
+                and (self.scaled_predicts() or (self.fits_training("unrescaled") and self.learning("inverted"))))
+
+    def unrescaled_learned(self) -> bool:
+        """The unrescaled run predicts, or (regression) its outputs are only mis-scaled."""
+        return self.learning("unrescaled") or self.misscaled()
+
+    @property
+    def comparable(self) -> bool:
+        """The runs may be compared: both learning, or (regression) a learning inverted run beside
+        a mis-scaled unrescaled one, whose harm is the comparison."""
+        return self.learning("inverted") and self.unrescaled_learned()
 
     def stuck(self, rule: str) -> bool:
         """Not diverged, not learning, after at least one step."""
@@ -154,7 +205,11 @@ class Rule:
     when: Callable[[View], bool]
     say: Callable[[View, bool], str]
     quotes: tuple[str, ...]
-    last: bool = False
+    last: bool | Callable[[View], bool] = False
+
+    def stops(self, view: View) -> bool:
+        """Whether no later rule is shown after this one on ``view``."""
+        return self.last(view) if callable(self.last) else self.last
 
 
 @dataclass(frozen=True)
@@ -170,9 +225,19 @@ class Shown:
 # -- formats: the screen's (tui.numbers) ------------------------------------------------
 
 
+SMALL_LOSS = 0.01  # below this a loss is quoted to 3 significant figures (0.00254), not 3 decimals
+
+
 def loss_text(x: float) -> str:
     """A loss as the run columns show it: the five-character cell of ``tui.numbers.fit``
-    (``0.346``, ``12.35``, ``4.3e12``)."""
+    (``0.346``, ``12.35``, ``4.3e12``); below 0.01, 3 significant figures (``0.00254``), so that
+    the percentages and "about the same" beside two small losses can be checked from the printed
+    numbers (0.002 against 0.003 would read as 33% apart when they are 5% apart)."""
+    if ok(x) and 0 < abs(x) < SMALL_LOSS:
+        if abs(x) >= 1e-4:
+            return f"{x:.{2 - math.floor(math.log10(abs(x)))}f}"
+        mantissa, exponent = f"{x:.2e}".split("e")
+        return f"{mantissa}e{int(exponent)}"
     return fit(x, LOSS_CELL).strip()
 
 
@@ -221,9 +286,12 @@ def _both_diverged(v: View) -> bool:
 
 def _say_both_diverged(v: View, short: bool) -> str:
     if short:
-        return "Both runs diverged (a loss or weight became infinite): training stopped. r resets."
+        return ("Both runs diverged (a loss or weight became infinite): training stopped."
+                + (" r resets." if v.ctx.keys else f" Try a smaller --lr (now {v.ctx.lr:g})."))
+    remedy = (f"Press r to reset, or try a smaller --lr (now {v.ctx.lr:g})." if v.ctx.keys else
+              f"Rerun with a smaller --lr (now {v.ctx.lr:g}).")
     return ("Both runs diverged (a loss or a weight became infinite), so training stopped: no step can "
-            f"change them now. Press r to reset, or try a smaller --lr (now {v.ctx.lr:g}).")
+            f"change them now. {remedy}")
 
 
 def _pending(v: View) -> bool:
@@ -251,13 +319,32 @@ def _one_diverged(v: View) -> bool:
     return v.diverged("inverted") != v.diverged("unrescaled")
 
 
+def _inverted_blow_up(v: View, short: bool) -> str:
+    """Why the inverted run alone can diverge: the only difference between the runs is its ÷p (or
+    ÷q), which makes the kept units, and the gradients through them, larger while training."""
+    if short:
+        return " ÷p makes its steps larger: try a smaller --lr."
+    if v.p < 1:
+        what = (f"its ÷ keep_prob makes the kept units 1/p = {factor(1 / v.p)} times as large while training "
+                "(E‖·‖² ×1/p per dropped layer)")
+    else:
+        what = (f"its ÷ input keep_prob makes the kept input features 1/q = {factor(1 / v.q)} times as large "
+                "while training")
+    return (f" The runs differ only in the rescale: {what}, and the gradients with them, so at --lr {v.ctx.lr:g} "
+            "the inverted run takes larger steps than the unrescaled one. Try a smaller --lr.")
+
+
 def _say_one_diverged(v: View, short: bool) -> str:
     bad = "inverted" if v.diverged("inverted") else "unrescaled"
     good = _other(bad)
+    why = _inverted_blow_up(v, short) if bad == "inverted" and v.dropping else ""
     if short:
-        return f"The {bad} run diverged and stopped; nothing here compares the runs. r resets."
+        return f"The {bad} run diverged and stopped; nothing here compares the runs.{why}"
     survivor = f"the {good} run carries on"
-    if v.stuck(good):
+    if good == "unrescaled" and v.misscaled():
+        survivor += (f": without dropout it predicts at test R² {fmt(v.unr['test_r2'], 2)}, with ×p at test at "
+                     f"R² {fmt(v.unr['test_r2_scaled'], 2)}")
+    elif v.stuck(good):
         run = v.run(good)
         if v.regression:
             how = score(v, run) if ok(run.get("test_r2")) else "its outputs beyond floating point"
@@ -267,7 +354,7 @@ def _say_one_diverged(v: View, short: bool) -> str:
             how = "its outputs without dropout beyond floating point"
         survivor += f", but it is not learning either ({how})"
     return (f"The {bad} run diverged (a loss or a weight became infinite) and stopped updating; {survivor}. "
-            "A stopped run is not compared with a running one: r resets both.")
+            f"A stopped run is not compared with a running one.{why}")
 
 
 def _step_zero(v: View) -> bool:
@@ -280,7 +367,37 @@ def _say_step_zero(v: View, short: bool) -> str:
 
 
 def _neither_learning(v: View) -> bool:
-    return v.stuck("inverted") and v.stuck("unrescaled")
+    return v.stuck("inverted") and v.stuck("unrescaled") and not v.misscaled()
+
+
+def _versus_mean(r2: float) -> str:
+    """How a test R² at or below the margin stands to always predicting the mean, in words."""
+    return "worse than" if r2 < 0 else "no better than"
+
+
+def _fit_clause(v: View, rule: str) -> str:
+    """", though it fits its training data with dropout on" / ", and it does not fit ..." where the
+    training fit can be read (full batch), else ""."""
+    if not (v.regression and v.ctx.full_batch):
+        return ""
+    if v.fits_training(rule):
+        return ", though it fits its training data with dropout on"
+    return ", and it does not fit its training data with dropout on either"
+
+
+def _say_misscaled(v: View, short: bool) -> str:
+    """The unrescaled run whose weights learned at the scale they trained at, and which predicts no
+    better than the mean without dropout: what it fits, and what ×p at test makes of it."""
+    u = v.unr
+    r2 = fmt(u["test_r2"], 2)
+    spread = f" (outputs {num(u['test_spread'])}× as wide as the targets)" if ok(u.get("test_spread")) else ""
+    scaled = f", with ×p at test R² {fmt(u['test_r2_scaled'], 2)}" if v.scaled_predicts() else ""
+    if short:
+        return f"Unrescaled: test R² {r2} without dropout{scaled}."
+    if v.fits_training("unrescaled"):
+        return (f"The unrescaled run fits its training data with dropout on; without dropout it predicts at "
+                f"test R² {r2}{spread}{scaled}.")
+    return f"The unrescaled run predicts at test R² {r2} without dropout{spread}{scaled}."
 
 
 def _loss_vs_chance(v: View, losses: list[float]) -> str:
@@ -306,12 +423,7 @@ def score(v: View, run: RunMetrics) -> str:
 
 def _say_neither_learning(v: View, short: bool) -> str:
     if v.regression:
-        scores = [f"{score(v, run)} ({name})" for name, run in (("inverted", v.inv), ("unrescaled", v.unr))
-                  if ok(run.get("test_r2"))]
-        quoted = (": " + " and ".join(scores) + ",") if scores else ", their outputs beyond floating point,"
-        return (f"Neither run is learning{quoted} no better than always predicting the mean, and neither fits "
-                "its training data with dropout on either. Comparing them would mean nothing; try another "
-                f"--lr (now {v.ctx.lr:g}) or more steps.")
+        return _say_neither_predicts(v, short)
     ai, au = v.inv["test_acc"], v.unr["test_acc"]
     li, lu = v.inv["test_loss"], v.unr["test_loss"]
     if not (ok(ai) and ok(au)):
@@ -335,9 +447,34 @@ def _say_neither_learning(v: View, short: bool) -> str:
             f"Comparing them would mean nothing; try {', '.join(knobs[:-1])} or {knobs[-1]}.")
 
 
+def _say_neither_predicts(v: View, short: bool) -> str:
+    """Regression, neither run's test R² above the margin (and no mis-scaled unrescaled run)."""
+    pairs = [(name, run["test_r2"]) for name, run in (("inverted", v.inv), ("unrescaled", v.unr))
+             if ok(run.get("test_r2"))]
+    scaled: float = v.unr.get("test_r2_scaled", math.nan)
+    if ok(scaled) and v.dropping:
+        pairs.append(("with ×p at test", scaled))
+    worse = "; each does worse than it" if pairs and all(r2 < 0 for _, r2 in pairs) else ""
+    quoted = ", ".join(f"{fmt(r2, 2)} {name}" for name, r2 in pairs)
+    r2s = f" (test R² {quoted}{worse})" if pairs else " (their outputs beyond floating point)"
+    if short:
+        return f"Neither run predicts better than the mean{r2s}: nothing to compare."
+    fits = [name for name in ("inverted", "unrescaled") if v.fits_training(name)]
+    if not v.ctx.full_batch:
+        tail = f" Comparing their MSEs would mean nothing; try another --lr (now {v.ctx.lr:g}) or more steps."
+    elif fits:
+        who = "both fit" if len(fits) == 2 else f"the {fits[0]} run fits"
+        tail = (f" Yet {who} the training data with dropout on: what was fitted there does not carry over to the "
+                "test set. Comparing their MSEs would mean nothing.")
+    else:
+        tail = (" Neither fits its training data with dropout on either. Comparing them would mean nothing; "
+                f"try another --lr (now {v.ctx.lr:g}) or more steps.")
+    return f"Neither run predicts the test set better than always predicting the mean{r2s}.{tail}"
+
+
 def _one_stuck(v: View) -> bool:
-    return (v.stuck("inverted") and v.learning("unrescaled")) or \
-        (v.stuck("unrescaled") and v.learning("inverted"))
+    return (v.stuck("inverted") and v.unrescaled_learned()) or \
+        (v.stuck("unrescaled") and not v.misscaled() and v.learning("inverted"))
 
 
 def _stuck_rule(v: View) -> str:
@@ -348,10 +485,17 @@ def _say_one_stuck(v: View, short: bool) -> str:
     bad = _stuck_rule(v)
     run, good = v.run(bad), v.run(_other(bad))
     if v.regression:
-        mine = f": {score(v, run)}," if ok(run.get("test_r2")) else ", its outputs beyond floating point,"
-        theirs = f" The {_other(bad)} run reaches {score(v, good)}." if ok(good.get("test_r2")) else ""
-        return (f"The {bad} run is not learning{mine} no better than always predicting the mean, and it does "
-                f"not fit its training data with dropout on either.{theirs}")
+        if ok(run.get("test_r2")):
+            mine = f": {score(v, run)}, {_versus_mean(run['test_r2'])} always predicting the mean"
+        else:
+            mine = ": its outputs are beyond floating point"
+        if v.learning(_other(bad)):
+            theirs = f" The {_other(bad)} run reaches {score(v, good)}."
+        else:  # the unrescaled run, mis-scaled
+            theirs = " " + _say_misscaled(v, short)
+        if short:
+            return f"The {bad} run is not learning{mine}.{theirs}"
+        return f"The {bad} run is not learning{mine}{_fit_clause(v, bad)}.{theirs}"
     if not ok(run["test_acc"]):
         # Its weights are still finite (else it would have diverged), but without dropout its
         # outputs overflow the float type: there is no accuracy to quote.
@@ -394,6 +538,9 @@ def _weights_out_of_scale(v: View) -> tuple[str, str, float, float] | None:
     return best
 
 
+TINY_P = 0.2  # keep_prob at or below this: 1/p ≥ 5, a factor the ÷p alone can be blamed for
+
+
 def _tiny_keep_prob(v: View) -> bool:
     found = _weights_out_of_scale(v)
     return found is not None and found[0] == "inverted" and v.p < 1
@@ -403,14 +550,28 @@ def _say_tiny_keep_prob(v: View, short: bool) -> str:
     _, name, mine, theirs = _weights_out_of_scale(v)  # type: ignore[misc]
     loss = v.inv["test_loss"]
     big_loss = ok(loss) and ok(v.chance_loss) and loss > LOSS_FAR * v.chance_loss
+    enormous = f" Without dropout those weights make enormous outputs: test loss {loss_text(loss)}." if big_loss else ""
+    if v.p > TINY_P:
+        # A factor 1/p of 2 or 3 cannot be told from the learning rate: at keep_prob 0.5 the same
+        # network without any dropout blows up at a learning rate that blows the inverted run up
+        # (sine, lr 0.5). The unrescaled run survives because its steps are smaller, which is the
+        # learning rate's story: named as the likely cause, with its remedy.
+        sgd = v.ctx.optimizer in ("sgd", "momentum")
+        if short:
+            return (f"Inverted's ‖W‖ into {name} is {num(mine)} (unrescaled {num(theirs)}): --lr {v.ctx.lr:g} is "
+                    "likely too large; try a smaller --lr.")
+        return (f"The inverted run's weights into {name} reached ‖W‖ {num(mine)}, against {num(theirs)} in the "
+                f"unrescaled run from the same start: the learning rate (--lr {v.ctx.lr:g}) is the likely cause, "
+                f"not the ÷ keep_prob alone. The unrescaled run is another optimisation path: "
+                f"{_optimisation_path(v)}" + (", so its steps are smaller" if sgd else "")
+                + f". Try a smaller --lr.{enormous}")
     if short:
         return (f"At keep_prob {kp(v.p)} inverted scales kept units ×{factor(1 / v.p)}: its ‖W‖ into {name} "
                 f"is {num(mine)} (unrescaled {num(theirs)})" + (f", test loss {loss_text(loss)}." if big_loss else "."))
     return (f"At keep_prob {kp(v.p)} inverted dropout multiplies the units it keeps by 1/p = {factor(1 / v.p)} "
             "while training, and the gradients of the weights they feed grow with them: its weights into "
-            f"{name} reached ‖W‖ {num(mine)}, against {num(theirs)} in the unrescaled run from the same start"
-            + (f". Without dropout those weights make enormous outputs: test loss {loss_text(loss)}." if big_loss
-               else "."))
+            f"{name} reached ‖W‖ {num(mine)}, against {num(theirs)} in the unrescaled run from the same start."
+            f"{enormous} A smaller --lr makes smaller steps.")
 
 
 def _silent_layer(v: View, rule: str) -> LayerStats | None:
@@ -447,7 +608,9 @@ def _say_silent(v: View, short: bool) -> str:
 
 
 def _input_story(v: View) -> bool:
-    return (v.q < 1 and not v.regression and not v.diverged("inverted") and v.learning("unrescaled")
+    if v.regression:
+        return _input_story_regression(v)
+    return (v.q < 1 and not v.diverged("inverted") and v.learning("unrescaled")
             and _finite(v.inv["test_acc"], v.unr["test_acc"], v.inv["test_loss"], v.unr["test_loss"])
             and v.inv["test_acc"] < v.unr["test_acc"] - ACC_POINTS
             # Told only when inverted reads the test set worse by its loss too: beside a lower
@@ -455,7 +618,40 @@ def _input_story(v: View) -> bool:
             and v.inv["test_loss"] > v.unr["test_loss"])
 
 
+def _input_story_regression(v: View) -> bool:
+    """Input dropout, and the inverted run predicts the test set clearly worse than the unrescaled
+    one (which learns): by its loss, hence by its R²."""
+    i, u = v.inv, v.unr
+    return (v.q < 1 and not v.diverged("inverted") and v.learning("unrescaled")
+            and _finite(i["test_loss"], u["test_loss"], i.get("test_r2"), u.get("test_r2"))
+            and i["test_loss"] > u["test_loss"] * (1 + SAME_LOSS))
+
+
+TARGETS = {"sine": "y = sin πx depends on where x is",
+           "saddle": "y = x₁² − x₂² depends on the inputs' size"}
+
+
+def _say_input_story_regression(v: View, short: bool) -> str:
+    ri, ru = fmt(v.inv["test_r2"], 2), fmt(v.unr["test_r2"], 2)
+    scale = factor(1 / v.q)
+    if short:
+        return (f"Input dropout: inverted trains on kept inputs ×{scale} (1/q), so it learned the function on "
+                f"enlarged inputs: test R² {ri} vs unrescaled {ru}.")
+    n = v.ctx.n_inputs
+    target = TARGETS.get(v.ctx.dataset)
+    why = (f"{target}, so the function it learned on enlarged inputs mispredicts the real ones" if target else
+           "where the target depends on the inputs' size or position, the function it learned on enlarged "
+           "inputs mispredicts the real ones")
+    whole = (" (with one input feature, an example is either kept whole or zeroed)" if n == 1 else "")
+    return (f"With input dropout the inverted run multiplies each kept input feature by 1/q = {scale} while "
+            f"training, so it learned on inputs {scale}× as large as the ones it predicts on; {why} "
+            f"(test R² {ri}, unrescaled {ru}). The unrescaled run saw every kept feature at its true "
+            f"size{whole}.")
+
+
 def _say_input_story(v: View, short: bool) -> str:
+    if v.regression:
+        return _say_input_story_regression(v, short)
     ai, au = pct(v.inv["test_acc"]), pct(v.unr["test_acc"])
     scale = factor(1 / v.q)
     if short:
@@ -490,8 +686,10 @@ def _strength(layer: LayerStats, activation: str) -> tuple[str, float, float] | 
 
 def _weaker_layer(v: View) -> tuple[str, float, float, str] | None:
     layers = v.unr["layers"]
-    # Only while both runs learn: beside a run at chance this is not the story the numbers tell.
-    if not v.dropping or not layers or not v.both_learning:
+    # Only while both runs learn (or the inverted run diverged: then this is the unrescaled run's
+    # own story): beside a run at chance this is not the story the numbers tell.
+    alone = v.diverged("inverted") and v.unrescaled_learned()
+    if not v.dropping or not layers or not (v.comparable or alone):
         return None
     st = _strength(layers[-1], v.ctx.activation)
     if st is None or st[1] / st[2] >= WEAKER:
@@ -523,6 +721,13 @@ def _say_weaker(v: View, short: bool) -> str:
     # nevertheless predicts the test set better.
     better = (f" Yet here the unrescaled run does better on the test set (test loss {loss_text(lu)} against "
               f"inverted's {loss_text(li)}).") if _finite(lu, li) and lu * (1 + SAME_LOSS) < li else ""
+    if v.p >= 1:
+        # Input dropout alone: the kept features keep their true size; the hidden layers' lower
+        # means in training come from features dropped whole, not from weakened ones.
+        return (f"Without the rescale, input dropout zeroes input features while training and leaves the kept "
+                f"ones at their true size, so {name}'s {what} is {num(tr)} in training but {num(ev)} when "
+                f"predicting (×{r} in the table; {', '.join(sites)}{chain}): the inputs are dropped whole, not "
+                f"weakened.{better}")
     return (f"Without the rescale, dropout weakens what the layers pass on while training: {name}'s {what} "
             f"is {num(tr)} in training but {num(ev)} when predicting (×{r} in the table; {', '.join(sites)}"
             f"{chain}). The layers after it learned on the weaker signal.{better}")
@@ -531,7 +736,7 @@ def _say_weaker(v: View, short: bool) -> str:
 def _tuned_to_weak(v: View) -> bool:
     # Full batch only: a minibatch's loss is of other points than the whole training set's.
     u = v.unr
-    return (v.dropping and v.ctx.full_batch and v.learning("unrescaled") and v.step > 0
+    return (v.dropping and v.ctx.full_batch and v.unrescaled_learned() and v.step > 0
             and _finite(u["train_loss_dropout"], u["train_loss"])
             and u["train_loss_dropout"] * (1 + SAME_LOSS) < u["train_loss"])
 
@@ -539,9 +744,12 @@ def _tuned_to_weak(v: View) -> bool:
 def _say_tuned_to_weak(v: View, short: bool) -> str:
     d, t = loss_text(v.unr["train_loss_dropout"]), loss_text(v.unr["train_loss"])
     if short:
-        return f"Unrescaled: train loss {d} with dropout, {t} without: tuned to the weak signal."
+        return f"Unrescaled: train loss {d} with dropout, {t} without: it fits better at the weakened scale."
+    # Causally neutral: an untrained net's outputs can already be too wide, so that any shrinking
+    # lowers its loss; "tuned to" would claim what the numbers at one step cannot separate.
     return (f"The unrescaled run's training loss is lower with dropout on ({d}, the latest step) than without "
-            f"it ({t}): the network is tuned to the weakened signal it trained on.")
+            f"it ({t}): its outputs fit the training targets better at the weakened scale it trains at than "
+            "at full scale.")
 
 
 def _train_above_test(v: View) -> bool:
@@ -571,7 +779,7 @@ def _compare_loss(a: float, b: float) -> str:
 
 
 def _loss_compare(v: View) -> bool:
-    return v.step > 0 and v.both_learning and _finite(v.unr["test_loss"], v.inv["test_loss"])
+    return v.step > 0 and v.comparable and _finite(v.unr["test_loss"], v.inv["test_loss"])
 
 
 def _over_confident(v: View) -> bool:
@@ -589,8 +797,14 @@ def _say_loss_compare(v: View, short: bool) -> str:
     lu, li = u["test_loss"], i["test_loss"]
     rel = _compare_loss(lu, li)
     what = "Test MSE" if v.regression else "Test loss"
+    # Regression: R² below 0 is the sharpest form of the harm (worse than a constant), said beside
+    # the loss whose R² it is.
+    below = {name: f" (R² {fmt(run['test_r2'], 2)}, worse than always predicting the mean)"
+             for name, run in (("unrescaled", u), ("inverted", i))
+             if v.regression and not short and ok(run.get("test_r2")) and run["test_r2"] < 0}
     line = (f"{what} {loss_text(lu)}, {rel} inverted's {loss_text(li)}" if short else
-            f"{what}: unrescaled {loss_text(lu)}, {rel} inverted's {loss_text(li)}")
+            f"{what}: unrescaled {loss_text(lu)}{below.get('unrescaled', '')}, {rel} inverted's "
+            f"{loss_text(li)}{below.get('inverted', '')}")
     if rel == "higher than" and _over_confident(v):
         cu, au, ci, ai = u["test_confidence"], u["test_acc"], i["test_confidence"], i["test_acc"]
         line += (f": over-confident, {pct(cu)} sure, {pct(au)} right" if short else
@@ -611,7 +825,7 @@ def _stretched(v: View) -> bool:
     # Both learning: beside a run that is not (its spread near 0, a flat line), "stretched
     # compared with inverted" would compare with nothing.
     return (v.regression and v.dropping and v.step > 0 and not v.diverged("inverted")
-            and not v.diverged("unrescaled") and v.both_learning
+            and not v.diverged("unrescaled") and v.comparable
             and _finite(u.get("test_spread"), i.get("test_spread"))
             and u["test_spread"] > STRETCH and u["test_spread"] > i["test_spread"] * STRETCH)
 
@@ -668,19 +882,21 @@ def _say_acc_compare(v: View, short: bool) -> str:
 
 def _scaled(v: View) -> bool:
     u = v.unr
-    return (v.dropping and v.step > 0 and v.learning("unrescaled")
+    return (v.dropping and v.step > 0 and v.unrescaled_learned()
             and _finite(u.get("test_loss_scaled"), u["test_loss"]))
 
 
 def scaled_effect(v: View) -> str:
     """What ×p at test did to the unrescaled weights' test loss: "fixes" (lower than its own
-    no-dropout loss AND close to or below inverted's, both learning), "lowers" (lower, but still
-    above inverted's or inverted not learning), "same" or "raises"."""
+    no-dropout loss AND close to or below inverted's, inverted learning, and for regression its own
+    test R² above the margin), "lowers" (lower, but not that), "same" or "raises"."""
     u = v.unr
     ls, lu = u["test_loss_scaled"], u["test_loss"]
     if ls * (1 + SAME_LOSS) < lu:
         li = v.inv["test_loss"]
-        if v.learning("inverted") and ok(li) and ls <= li * (1 + SAME_LOSS):
+        # Regression: a "fix" must predict better than the mean (its R² above the margin).
+        if (v.learning("inverted") and ok(li) and ls <= li * (1 + SAME_LOSS)
+                and (not v.regression or v.scaled_predicts())):
             return "fixes"
         return "lowers"
     if ls > lu * (1 + SAME_LOSS):
@@ -718,7 +934,12 @@ def _say_scaled(v: View, short: bool) -> str:
         return (f"Multiplying {_sites(v)} by its keep probability at test time (Srivastava et al. 2014) "
                 f"brings the unrescaled weights' test loss from {lu} to {ls}, {rel} inverted's {li}{acc}.")
     if effect == "lowers":
-        tail = f", still above inverted's {li}" if v.learning("inverted") and ok(i["test_loss"]) else ""
+        above = v.learning("inverted") and ok(i["test_loss"]) and u["test_loss_scaled"] > i["test_loss"]
+        tail = f", still above inverted's {li}" if above else ""
+        if v.regression and ok(u.get("test_r2_scaled")) and not v.scaled_predicts():
+            # Lower, and still no fix: with ×p the weights predict no better than the mean.
+            tail += (f", to test R² {fmt(u['test_r2_scaled'], 2)}, still {_versus_mean(u['test_r2_scaled'])} "
+                     "always predicting the mean")
         if short:
             return f"×p at test lowers the loss {lu} → {ls}{tail}."
         return (f"Multiplying {_sites(v)} by its keep probability at test time lowers the unrescaled "
@@ -738,7 +959,7 @@ def _path_gap(v: View) -> bool:
     """×p at test leaves the unrescaled run clearly worse than inverted: the scale at prediction is
     not all that separates them."""
     u, i = v.unr, v.inv
-    return (_scaled(v) and v.both_learning and ok(i["test_loss"]) and i["test_loss"] > 0
+    return (_scaled(v) and v.comparable and ok(i["test_loss"]) and i["test_loss"] > 0
             and u["test_loss"] > i["test_loss"] * (1 + SAME_LOSS)
             and u["test_loss_scaled"] > i["test_loss"] * (1 + SAME_LOSS))
 
@@ -777,7 +998,7 @@ def _say_path_gap(v: View, short: bool) -> str:
 
 
 def _scaled_beats_inverted(v: View) -> bool:
-    return (_scaled(v) and v.both_learning and scaled_effect(v) == "fixes"
+    return (_scaled(v) and v.comparable and scaled_effect(v) == "fixes"
             and _compare_loss(v.unr["test_loss_scaled"], v.inv["test_loss"]) == "lower than")
 
 
@@ -877,10 +1098,16 @@ def _tanh_noise_layer(v: View) -> tuple[str, LayerStats, float] | None:
     near-zero numbers."""
     if v.ctx.activation not in MEAN_IS_NOISE or v.step == 0:
         return None
+    # Each run's ratio against its own closed form (1 inverted, p unrescaled: the snapshot's
+    # mean_ratio_theory): an unrescaled ratio near p is the theory, not noise. Inverted first: its
+    # ratios are the ones read as "inverted is wrong too".
     for rule in ("inverted", "unrescaled"):
+        if v.diverged(rule):
+            continue
         for layer in v.run(rule)["layers"]:
             m, n, r = layer["mean_pred"], layer["norm_pred"], ratio(layer["mean_train"], layer["mean_pred"])
-            if _finite(m, n, r) and n > 0 and abs(m) <= 0.05 * n and abs(r - 1) > DRIFT:
+            theory = layer.get("mean_ratio_theory", 1.0 if rule == "inverted" else v.p)
+            if _finite(m, n, r, theory) and n > 0 and abs(m) <= 0.05 * n and abs(r - theory) > DRIFT:
                 return rule, layer, r
     return None
 
@@ -905,7 +1132,8 @@ def _keep_prob_one(v: View) -> bool:
 
 def _say_keep_prob_one(v: View, short: bool) -> str:
     return ("keep_prob is 1.00: nothing is dropped now, so both runs take the same kind of step; any "
-            "difference below comes from steps trained with dropout. Press - to drop units.")
+            "difference below comes from steps trained with dropout."
+            + (" Press - to drop units." if v.ctx.keys else " Set --keep-prob below 1 to drop units."))
 
 
 # -- prediction rules -------------------------------------------------------------------------------
@@ -919,6 +1147,11 @@ def _rules_of(v: View, rule: str):
         return None
     run = snap["runs"][rule]
     if run.get("diverged") or not run.get("learning", True):
+        return None
+    # Regression: the snapshot's flag also counts a training fit with dropout on. The inverted
+    # run's rules are compared with its no-dropout prediction, which must then beat the mean; the
+    # unrescaled run's are compared with ×p at test (``mc_story`` checks that one).
+    if rule == "inverted" and "test_r2" in run and not is_learning(False, run["test_r2"], 0.0):
         return None
     return run, run["rules"]
 
@@ -952,11 +1185,44 @@ def _left_on(v: View) -> tuple[float, float, float, float] | None:
     return a, b, rise(a, b), sd
 
 
+def _left_on_lowers(v: View) -> tuple[float, float, float] | None:
+    """(no-dropout loss, dropout-on loss, drop as a fraction) of the inverted run when leaving
+    dropout on lowers its test loss clearly (by more than SAME_LOSS) and that stochastic pass itself
+    beats chance: with input dropout, the pass the inverted run trained on can predict better than
+    its no-dropout rule."""
+    snap = v.rules
+    if snap is None or (snap["keep_prob"] >= 1 and snap.get("input_keep_prob", 1.0) >= 1):
+        return None
+    run = snap["runs"]["inverted"]
+    if run.get("diverged"):
+        return None
+    rules = run["rules"]
+    a, b = rules["no_dropout"]["test_loss"], rules["dropout_on"]["test_loss"]
+    if not _finite(a, b) or a <= 0 or not b * (1 + SAME_LOSS) < a:
+        return None
+    if not _rule_beats_chance(v, rules["dropout_on"]):
+        return None
+    return a, b, (a - b) / a
+
+
 def _dropout_left_on(v: View) -> bool:
-    return _left_on(v) is not None
+    return _left_on(v) is not None or _left_on_lowers(v) is not None
+
+
+def _say_left_on_lowers(v: View, short: bool) -> str:
+    a, b, r = _left_on_lowers(v)  # type: ignore[misc]
+    if short:
+        return _cap(f"{_at(v)}dropout left on at prediction lowers inverted's test loss by {pct(r, 0)} "
+                    f"({loss_text(a)} → {loss_text(b)}).")
+    return _cap(f"{_at(v)}dropout left on at prediction (one stochastic pass, masks as in training) lowers the "
+                f"inverted run's test loss by {pct(r, 0)} ({loss_text(a)} → {loss_text(b)}): with its masks it sees "
+                + ("inputs at the scale it trained on." if v.rules["input_keep_prob"] < 1 else  # type: ignore[index]
+                   "the thinned, rescaled network it trained as."))
 
 
 def _say_dropout_left_on(v: View, short: bool) -> str:
+    if _left_on(v) is None:
+        return _say_left_on_lowers(v, short)
     a, b, r, sd = _left_on(v)  # type: ignore[misc]
     what = "output" if v.regression else "predicted probability"
     if short:
@@ -1072,7 +1338,10 @@ def _say_mc(v: View, rule: str, short: bool) -> str:
 RULES: tuple[Rule, ...] = (
     Rule("both_diverged", "warn", _both_diverged, _say_both_diverged, ("runs.diverged",), last=True),
     Rule("pending", "note", _pending, _say_pending, ("keep_prob", "step")),
-    Rule("one_diverged", "warn", _one_diverged, _say_one_diverged, ("runs.diverged",), last=True),
+    # Only the inverted run diverged: the unrescaled run's own sentences (which compare nothing)
+    # may follow; when the unrescaled run diverged, nothing is said of the inverted one alone.
+    Rule("one_diverged", "warn", _one_diverged, _say_one_diverged, ("runs.diverged",),
+         last=lambda v: not v.diverged("inverted")),
     Rule("step_zero", "note", _step_zero, _say_step_zero, (), last=True),
     Rule("neither_learning", "warn", _neither_learning, _say_neither_learning,
          ("test_acc", "test_loss", "chance_acc", "chance_loss")),
@@ -1131,7 +1400,7 @@ def explain(snapshot: Snapshot, context: Context | None = None, short: bool = Fa
     for rule in order:
         if rule.when(v):
             out.append(Shown(rule, rule.say(v, short)))
-            if rule.last:
+            if rule.stops(v):
                 break
     return out
 

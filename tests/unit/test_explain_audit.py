@@ -114,3 +114,129 @@ def test_stretched_outputs_name_their_cause_only_where_weight_scaling_narrows_th
     i = snap["runs"]["inverted"]
     assert ("too far" in text) is (u["test_spread_scaled"] < i["test_spread"] / 1.1)
     assert u["test_spread_scaled"] < i["test_spread"] / 1.1  # the setting over-corrects: the wording is tested
+
+
+# -- regression audit -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def noise_csv(tmp_path_factory):
+    """5 features and a target of pure noise: nothing to learn, plenty to over-fit."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(200, 5)), rng.normal(size=200)
+    path = tmp_path_factory.mktemp("noise") / "noise5.csv"
+    rows = (",".join(repr(float(v)) for v in (*xi, yi)) for xi, yi in zip(x, y))
+    path.write_text("f0,f1,f2,f3,f4,target\n" + "\n".join(rows) + "\n")
+    return str(path)
+
+
+COMPARING = ("loss_compare", "weaker", "stretched", "path_gap", "scaled_beats_inverted", "tuned_to_weak",
+             "dropout_left_on", "mc_inverted")
+
+
+def test_regression_runs_that_predict_no_better_than_the_mean_are_not_compared(noise_csv):
+    snap, said = shown(3000, dataset="csv", data=noise_csv, task="regression")
+    runs = snap["runs"]
+    r2 = [runs["inverted"]["test_r2"], runs["unrescaled"]["test_r2"], runs["unrescaled"]["test_r2_scaled"]]
+    assert max(r2) <= 0.05  # the setting shows it: no run (nor ×p at test) beats the mean
+    assert runs["inverted"]["learning"]  # ... while the snapshot's flag counts their training fit
+    text = said["neither_learning"]
+    assert "better than always predicting the mean" in text
+    for value in r2:
+        assert f"{value:.2f}" in text
+    assert not set(COMPARING) & set(said)
+    # ×p at test is not credited as a fix when its R² does not beat the mean either.
+    assert "scaled" not in said or "brings" not in said["scaled"]
+
+
+def test_a_minibatch_loss_does_not_make_a_run_the_learner():
+    # One small batch's loss fits "well"; the run predicts a flat line, worse than the mean.
+    snap, said = shown(3000, dataset="sine", batch_size=2, activation="sigmoid", lr=0.01)
+    u = snap["runs"]["unrescaled"]
+    assert u["learning"] and u["test_r2"] < 0  # the snapshot's flag, from the batch's loss
+    assert "reaches" not in " ".join(said.values())
+    assert "neither_learning" in said or "one_stuck" in said
+
+
+def test_an_unrescaled_run_below_the_margin_is_explained_not_called_the_learner():
+    snap, said = shown(3000, dataset="sine", lr=0.5)
+    u = snap["runs"]["unrescaled"]
+    assert 0 < u["test_r2"] <= 0.05 and u["test_r2_scaled"] > 0.05
+    text = said["one_stuck"]
+    assert "reaches" not in text
+    assert f"without dropout it predicts at test R² {u['test_r2']:.2f}" in text
+    assert f"with ×p at test R² {u['test_r2_scaled']:.2f}" in text
+
+
+def test_a_weight_blow_up_at_keep_prob_one_half_is_laid_to_the_learning_rate():
+    # Without dropout at all the same net blows up at lr 0.5: the 1/p = 2 cannot be named the cause.
+    snap, said = shown(3000, dataset="sine", lr=0.5)
+    text = said["tiny_keep_prob"]
+    assert snap["keep_prob"] == 0.5
+    assert "1/p" not in text and "learning rate (--lr 0.5) is the likely cause" in text
+    assert "p² = 0.25 times the learning rate" in text and "Try a smaller --lr" in text
+
+
+@pytest.mark.parametrize("dataset", ["saddle", "sine"])
+def test_input_dropout_on_a_regression_tells_the_input_size_story(dataset):
+    snap, said = shown(3000, dataset=dataset, keep_prob=1.0, input_keep_prob=0.5)
+    i, u = snap["runs"]["inverted"], snap["runs"]["unrescaled"]
+    assert u["test_r2"] > 0.05 and i["test_loss"] > 1.1 * u["test_loss"]  # the setting shows it
+    text = said["input_story"]
+    assert "1/q = 2" in text and f"test R² {i['test_r2']:.2f}, unrescaled {u['test_r2']:.2f}" in text
+    # Inputs are dropped whole, not weakened: the hidden-layer "weaker signal" story is not told.
+    assert "learned on the weaker signal" not in " ".join(said.values())
+    if "weaker" in said:
+        assert "dropped whole, not weakened" in said["weaker"]
+
+
+def test_dropout_left_on_that_lowers_the_loss_says_so():
+    snap, said = shown(3000, dataset="saddle", keep_prob=1.0, input_keep_prob=0.5)
+    rules = snap["runs"]["inverted"]["rules"]
+    a, b = rules["no_dropout"]["test_loss"], rules["dropout_on"]["test_loss"]
+    assert b * 1.1 < a  # the setting shows it
+    text = said["dropout_left_on"]
+    assert "lowers the inverted run's test loss" in text and f"({a:.3f} → {b:.3f})" in text
+
+
+def test_an_inverted_run_that_alone_diverged_gets_its_mechanism_and_remedy():
+    snap, said = shown(3000, dataset="sine", keep_prob=0.2)
+    assert snap["runs"]["inverted"]["diverged"] and not snap["runs"]["unrescaled"]["diverged"]
+    text = said["one_diverged"]
+    assert "1/p = 5 times as large while training" in text and "Try a smaller --lr" in text
+    # Its weights learned (×p at test predicts): it is not called "not learning".
+    assert "not learning" not in text
+    # The unrescaled run's own sentences follow; nothing compares the runs.
+    assert "weaker" in said and not {"loss_compare", "stretched", "path_gap"} & set(said)
+
+
+def test_the_regression_loss_comparison_says_when_a_run_is_worse_than_the_mean():
+    snap, said = shown(3000, dataset="sine")
+    u = snap["runs"]["unrescaled"]
+    assert u["test_r2"] < 0  # the setting shows it
+    assert f"(R² {u['test_r2']:.2f}, worse than always predicting the mean)" in said["loss_compare"]
+
+
+def test_a_lower_training_loss_with_dropout_is_not_called_tuning():
+    # At step 15 the same inequality held at the shared initial weights: no tuning can be claimed.
+    _, said = shown(15, dataset="sine")
+    text = said["tuned_to_weak"]
+    assert "tuned" not in text and "fit the training targets better at the weakened scale" in text
+
+
+def test_a_tanh_ratio_matching_its_closed_form_is_not_called_noise():
+    snap, said = shown(3000, dataset="saddle", activation="tanh", seed=1)
+    h1 = snap["runs"]["unrescaled"]["layers"][0]
+    assert abs(h1["mean_train"] / h1["mean_pred"] - snap["keep_prob"]) < 0.15  # about p, the theory
+    assert "unrescaled h1" not in said.get("tanh_noise", "")
+
+
+def test_small_losses_are_quoted_with_three_significant_figures():
+    snap, said = shown(10000, dataset="sine", noise=0.0, keep_prob=0.95, optimizer="adam", lr=0.01,
+                       eval_every=1000)
+    li, lu = snap["runs"]["inverted"]["test_loss"], snap["runs"]["unrescaled"]["test_loss"]
+    assert li < 0.01 and lu < 0.01  # the setting shows it
+    text = said["loss_compare"]
+    assert f"{lu:.3g}" in text and f"{li:.3g}" in text

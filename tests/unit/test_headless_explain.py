@@ -17,7 +17,7 @@ def expected() -> list[str]:
     exp = PairedExperiment(config)
     exp.advance(120)
     # The final snapshot carries the prediction rules, and the sentences about them.
-    return [text for _, text in sentences(exp.snapshot(rules=True), Context.of(config, exp.arch))]
+    return [text for _, text in sentences(exp.snapshot(rules=True), Context.of(config, exp.arch, keys=False))]
 
 
 def test_json_carries_the_explanation_when_asked(capsys):
@@ -39,3 +39,14 @@ def test_the_table_is_followed_by_the_sentences(capsys):
 def test_explain_needs_headless(capsys):
     assert main(["--explain"]) == 2
     assert "--explain: only with --headless" in capsys.readouterr().err
+
+
+def test_printed_sentences_name_options_not_the_apps_keys(capsys):
+    # Both runs diverge at lr 5 on sine: the app's remedy is a key, the printed one an option.
+    assert main(["--headless", "--dataset", "sine", "--steps", "3000", "--lr", "5", "--json", "--explain"]) == 0
+    said = " ".join(json.loads(capsys.readouterr().out)["explanation"])
+    assert "diverged" in said and "smaller --lr" in said
+    assert "Press" not in said and "r resets" not in said
+    assert main(["--headless", *SMALL, "--keep-prob", "1", "--json", "--explain"]) == 0
+    said = " ".join(json.loads(capsys.readouterr().out)["explanation"])
+    assert "--keep-prob below 1" in said and "Press" not in said
