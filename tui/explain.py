@@ -323,15 +323,19 @@ def _inverted_blow_up(v: View, short: bool) -> str:
     """Why the inverted run alone can diverge: the only difference between the runs is its ÷p (or
     ÷q), which makes the kept units, and the gradients through them, larger while training."""
     if short:
-        return " ÷p makes its steps larger: try a smaller --lr."
+        return f" {'÷p' if v.p < 1 else '÷q'} makes its training passes larger: try a smaller --lr."
     if v.p < 1:
         what = (f"its ÷ keep_prob makes the kept units 1/p = {factor(1 / v.p)} times as large while training "
                 "(E‖·‖² ×1/p per dropped layer)")
     else:
         what = (f"its ÷ input keep_prob makes the kept input features 1/q = {factor(1 / v.q)} times as large "
                 "while training")
+    # SGD and momentum step by the gradient itself; Adam divides it by its own running size, so
+    # there the larger units, not larger steps, are what differs.
+    steps = ("the inverted run takes larger steps than the unrescaled one" if v.ctx.optimizer in ("sgd", "momentum")
+             else "the inverted run's training passes run larger than the unrescaled one's")
     return (f" The runs differ only in the rescale: {what}, and the gradients with them, so at --lr {v.ctx.lr:g} "
-            "the inverted run takes larger steps than the unrescaled one. Try a smaller --lr.")
+            f"{steps}. Try a smaller --lr.")
 
 
 def _say_one_diverged(v: View, short: bool) -> str:
@@ -608,6 +612,11 @@ def _say_silent(v: View, short: bool) -> str:
 
 
 def _input_story(v: View) -> bool:
+    # Only where the input is all that is dropped: with hidden dropout as well, the same gap can
+    # come from the hidden layers (a 6-layer net at keep_prob 0.5 shows it with no input dropout
+    # at all), and one pair of runs cannot tell the two apart.
+    if v.p < 1:
+        return False
     if v.regression:
         return _input_story_regression(v)
     return (v.q < 1 and not v.diverged("inverted") and v.learning("unrescaled")

@@ -240,3 +240,17 @@ def test_small_losses_are_quoted_with_three_significant_figures():
     assert li < 0.01 and lu < 0.01  # the setting shows it
     text = said["loss_compare"]
     assert f"{lu:.3g}" in text and f"{li:.3g}" in text
+
+
+def test_input_dropout_is_not_blamed_for_a_gap_hidden_dropout_shows_without_it():
+    deep = dict(layers=(32,) * 6, keep_prob=0.5)
+    snap, said = shown(300, input_keep_prob=0.8, **deep)
+    i, u = snap["runs"]["inverted"], snap["runs"]["unrescaled"]
+    assert i["test_acc"] < u["test_acc"] - 0.05  # the gap the input story would have been told for
+    base, _ = shown(300, **deep)
+    bi, bu = base["runs"]["inverted"], base["runs"]["unrescaled"]
+    assert bi["test_acc"] < bu["test_acc"] - 0.05  # ... and the same net shows it with no input dropout
+    assert "input_story" not in said
+    # Where the input is all that is dropped, the story is told.
+    _, alone = shown(3000, dataset="circles", keep_prob=1.0, input_keep_prob=0.5)
+    assert "input_story" in alone
