@@ -111,3 +111,17 @@ async def test_the_values_panel_fits_any_window_and_leaves_the_chart_its_rows():
                 assert lines[0] == "keep_prob 0.5 · seed 0 · MC: T = 50"
                 if room < 8:
                     assert lines[-1].startswith(f"… {7 - (room - 2)} more rules")
+
+
+async def test_the_seed_line_follows_the_metric():
+    sweep = finished_sweep()
+    app = SweepApp(SweepRunner(sweep, None), glyphs=MONO, cursor=1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        own = next(r for r in sweep.ordered() if r["keep_prob"] == 0.5 and r["seed"] == 0)
+        for metric, label in (("test_loss", "test loss"), ("test_acc", "test accuracy"), ("test_loss", "test loss")):
+            assert app.metric == metric and label in chart_text(app)
+            seed_line = text_of(app, "#values").splitlines()[-1]
+            value = own["final"]["inverted"][metric]
+            assert seed_line.startswith(f"seed 0 {label}: inverted {value:.3f}"), seed_line
+            await pilot.press("m")
