@@ -35,6 +35,23 @@ async def test_e_exports_the_metrics_history_as_csv(small_config, tmp_path):
     assert {"step", "keep_prob", "test_loss", "h1_mean_train", "h2_norm_pred"} <= set(rows[0])
 
 
+async def test_the_export_notice_counts_in_words_and_says_what_it_covers(small_config, tmp_path):
+    app = DropoutApp(small_config(), worker=False, paused=True, screenshot_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        messages = []
+        for keys in ((), ("n", "n"), ("r", "n"), ("d", "n", "n", "n")):
+            app.clear_notifications()
+            await pilot.press(*keys, "e")
+            await pilot.pause()
+            messages.append(list(app._notifications)[-1].message)
+    assert messages[0].startswith("2 rows (1 snapshot × 2 runs) saved,\nsteps 0–0, since the start:")
+    assert messages[1].startswith("6 rows (3 snapshots × 2 runs) saved,\nsteps 0–2, since the start:")
+    assert messages[2].startswith("4 rows (2 snapshots × 2 runs) saved,\nsteps 0–1, since the last reset:")
+    assert messages[3].startswith("8 rows (4 snapshots × 2 runs) saved,\nsteps 0–3, since the last dataset change:")
+    rows = [len(list(csv.DictReader(f.open()))) for f in sorted(tmp_path.glob("*.csv"))]
+    assert sorted(rows) == [2, 4, 6, 8]
+
+
 async def test_replay_in_the_app_follows_the_recording(small_config, tmp_path):
     path = tmp_path / "s.jsonl"
     from dropout_tui.core.experiment import PairedExperiment
