@@ -418,7 +418,7 @@ class DropoutApp(App):
         if update.spread is not None:
             self._spread = update.spread
         for col in self.query(RunColumn):
-            col.show_run(snap["runs"][col.rule], self.history.runs[col.rule], scale, self.log_x)
+            col.show_run(snap["runs"][col.rule], self.history.runs[col.rule], scale, self.log_x, snap["step"])
             if self.rules_view:
                 col.show_rules(update.rules, update.step, self.keep_prob)
             if self._maps is not None and (update.boundary is not None or spread_arrived):
