@@ -52,7 +52,8 @@ EXIT_GRACE_S = 2.0  # after a signal, how long a clean exit may take before we l
 # Explanation panel rows (with its top border) by terminal height: (from this height, rows).
 EXPLANATION_ROWS = ((0, 3), (20, 4), (28, 5), (36, 8))
 # The launch speed ramp: the first steps at a pace a learner can follow on the chart, then faster
-# each time training passes one of these steps, up to full speed. Any speed key ends the ramp.
+# each time training passes one of these steps, up to full speed. A reset or dataset change starts
+# it again; any speed key ends it for the session (the user has taken over the speed).
 WARMUP_SPEED = 30
 WARMUP_STEPS = (100, 500, 2000, 5000)
 TOAST_WIDTH = 60  # Textual's toast width; ours may take 90% of a narrow window
@@ -142,7 +143,10 @@ class DropoutApp(App):
         self.roles = Roles()
         self.outputs = outputs or Outputs()
         # Launch at a pace a learner can follow; ``warmup`` ramps up from there (see WARMUP_STEPS).
-        self._warmup: list[int] = list(WARMUP_STEPS) if warmup and trainer is None else []
+        # _warmup_on: the schedule applies to this session (until a speed key); _warmup: the steps
+        # still to pass in the current experiment (empty: no warm-up is being followed now).
+        self._warmup_on = warmup and trainer is None
+        self._warmup: list[int] = list(WARMUP_STEPS) if self._warmup_on else []
         speed_index = SPEEDS.index(WARMUP_SPEED) if self._warmup else len(SPEEDS) - 1
         self.trainer = trainer or Trainer(config, paused=paused, speed_index=speed_index,
                                           on_event=self.outputs.on_event, on_snapshot=self.outputs.on_snapshot,
@@ -498,13 +502,25 @@ class DropoutApp(App):
             return
         self._command("step")
 
+    def _restart_warmup(self) -> None:
+        """A new experiment starts slow again, as at launch, unless the user has set the speed."""
+        if not self._warmup_on:
+            return
+        self._warmup = list(WARMUP_STEPS)
+        delta = SPEEDS.index(WARMUP_SPEED) - SPEEDS.index(self.speed)
+        self.speed = WARMUP_SPEED
+        if delta:
+            self._command("speed", delta)
+        self._draw_status()
+
     def action_reset(self) -> None:
         self._command("reset")
+        self._restart_warmup()
         self.notify("Replaying from the start." if self._last.replay else "Reset: same seed, same initial weights.",
                     timeout=2)
 
     def action_speed(self, direction: int) -> None:
-        self._warmup = []  # the user has taken over the speed
+        self._warmup_on, self._warmup = False, []  # the user has taken over the speed
         index = max(0, min(len(SPEEDS) - 1, SPEEDS.index(self.speed) + direction))
         self.speed = SPEEDS[index]
         self._draw_status()
@@ -520,6 +536,7 @@ class DropoutApp(App):
                         severity="warning")
             return
         self._command("dataset")
+        self._restart_warmup()
 
     def action_toggle_map(self) -> None:
         cols = list(self.query(RunColumn))

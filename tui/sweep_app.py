@@ -384,7 +384,8 @@ def _live_app(sweep: Sweep, keep_prob: float, seed: int) -> int:
 
     spec = sweep.spec
     config = spec.base.with_changes(keep_prob=keep_prob, input_keep_prob=spec.input_keep_probs[0], seed=seed)
-    app = DropoutApp(config, screenshot_dir=sweep.request.screenshot_dir)
+    # As the app launched on its own: the first steps at a pace the chart can show.
+    app = DropoutApp(config, screenshot_dir=sweep.request.screenshot_dir, warmup=True)
     try:
         app.run()
     finally:

@@ -296,6 +296,46 @@ async def test_warm_up_starts_slow_and_ends_at_a_speed_key(small_config):
         assert app._warmup == [] and "warm-up" not in app.query_one(StatusBar)._text.plain
 
 
+async def test_reset_and_dataset_change_start_the_warm_up_again_until_a_speed_key(small_config):
+    from dropout_tui.tui.app import WARMUP_SPEED, WARMUP_STEPS
+    from dropout_tui.tui.trainer import SPEEDS
+
+    app = DropoutApp(small_config(), worker=False, paused=True, warmup=True)
+
+    def train_to(step: int) -> None:  # as the worker would: steps, then an update the ramp reads
+        app.trainer._train(step - app.trainer.step)
+        app._apply(app.trainer.make_update(boundary=False))
+        app.trainer.process_commands()
+
+    def status() -> str:
+        return app.query_one(StatusBar)._text.plain
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        for step in WARMUP_STEPS[:3]:
+            train_to(step)
+        assert app.trainer.speed == 1000 and app.speed == 1000 and "warm-up" in status()
+        for key in ("r", "d"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.trainer.step == 0 and app.trainer.speed == WARMUP_SPEED == app.speed
+            assert app._warmup == list(WARMUP_STEPS) and "speed 30/s warm-up" in status()
+            train_to(WARMUP_STEPS[0])  # and it ramps up again
+            assert app.trainer.speed == SPEEDS[SPEEDS.index(WARMUP_SPEED) + 1] and "warm-up" in status()
+        train_to(WARMUP_STEPS[-1])  # the schedule's end: full speed, no warm-up claimed
+        assert app.trainer.speed is None and app._warmup == [] and "warm-up" not in status()
+        await pilot.press("r")
+        assert app.trainer.speed == WARMUP_SPEED and "warm-up" in status()
+        await pilot.press("right_square_bracket")  # the user takes over: their speed stays
+        for key in ("r", "d"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.trainer.step == 0 and app.trainer.speed == 100 == app.speed
+            assert "speed 100/s" in status() and "warm-up" not in status()
+            train_to(WARMUP_STEPS[1])
+            assert app.trainer.speed == 100
+
+
 async def test_l_switches_the_step_axis_to_log(small_config):
     app = DropoutApp(small_config(), worker=False, paused=True, prerun=2000)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -125,3 +125,18 @@ async def test_the_seed_line_follows_the_metric():
             value = own["final"]["inverted"][metric]
             assert seed_line.startswith(f"seed 0 {label}: inverted {value:.3f}"), seed_line
             await pilot.press("m")
+
+
+def test_enter_opens_the_live_app_with_the_launch_warm_up(monkeypatch):
+    from dropout_tui.tui import sweep_app
+    from dropout_tui.tui.app import WARMUP_SPEED, WARMUP_STEPS, DropoutApp
+
+    opened = []
+
+    def run(app, *args, **kwargs):  # the app as it would start, without a terminal
+        opened.append((app._warmup, app.trainer.speed, app.trainer.exp.keep_prob))
+
+    monkeypatch.setattr(DropoutApp, "run", run)
+    monkeypatch.setattr(sweep_app.SIGNALS, "reinstall", lambda: None)  # leave pytest's handlers alone
+    assert sweep_app._live_app(finished_sweep(), 0.5, 1) == 0
+    assert opened == [(list(WARMUP_STEPS), WARMUP_SPEED, 0.5)]
