@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.command import CommandPalette, SearchIcon
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.notifications import Notification, Notify
 from textual.screen import Screen
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.widgets import Static
@@ -162,6 +163,7 @@ class DropoutApp(App):
         self.keep_prob, self.paused, self.speed = first.keep_prob, first.paused, first.speed
         self._first: Update | None = first
         self._last: Update = first
+        self._last_replay_notice: Notification | None = None  # see _replay_notice
         self._sent = 0  # commands sent to the trainer; updates made before the last one are stale
         self._snapshot: Snapshot | None = None
         self._boundary_shape: tuple[int, int] | None = None
@@ -390,10 +392,10 @@ class DropoutApp(App):
             self._snapshot = update.snapshots[-1]
         self._last = update
         if update.replay:
-            for change, step in update.events:
-                if change.kind in ("keep_prob", "input_keep_prob", "reset", "dataset"):
-                    value = "" if change.value is None else f" → {change.value}"
-                    self.notify(f"Recorded at step {step:,}: {change.kind}{value}", timeout=3)
+            recorded = [(change, step) for change, step in update.events
+                        if change.kind in ("keep_prob", "input_keep_prob", "reset", "dataset")]
+            if recorded:
+                self._replay_notice(*recorded[-1], earlier=len(recorded) - 1)
         if update.applied >= self._sent:
             # Older updates would flick the screen back to a value the user has already changed.
             if update.paused != self.paused:
@@ -403,6 +405,22 @@ class DropoutApp(App):
         if replan:
             self.plan_columns()
         self._draw(update)
+
+    def _replay_notice(self, change, step: int, earlier: int = 0) -> None:
+        """The latest recorded change in one notice that each new one replaces: a replay at speed
+        passes many, and a toast each would stack until they cover the screen.
+
+        Textual's ``notify`` cannot replace a notice, and it posts a message, so a notice may not
+        be in the rack yet when the next one comes: this adds and removes them at once, with the
+        calls ``notify`` ends in (``_on_notify``) and a dismissed toast uses (``_unnotify``)."""
+        value = "" if change.value is None else f" → {change.value}"
+        more = f" (and {earlier} earlier)" if earlier else ""
+        notice = Notification(self.glyph_text(f"Recorded at step {step:,}: {change.kind}{value}{more}"),
+                              timeout=3, markup=False)
+        old, self._last_replay_notice = self._last_replay_notice, notice
+        if old is not None:
+            self._unnotify(old, refresh=False)
+        self._on_notify(Notify(notice))
 
     def _ramp(self, step: int) -> None:
         """The launch ramp: one speed up each time training passes the next of WARMUP_STEPS."""

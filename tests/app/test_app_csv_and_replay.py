@@ -19,6 +19,7 @@ from dropout_tui.tui.widgets.boundary_map import MIN_ROWS as MAP_MIN_ROWS
 from dropout_tui.tui.widgets.boundary_map import BoundaryMap
 from dropout_tui.tui.widgets.run_column import SUMMARY_ROWS, RunColumn
 from dropout_tui.tui.widgets.status_bar import StatusBar
+from textual.widgets._toast import Toast, ToastRack
 
 
 async def test_e_exports_the_metrics_history_as_csv(small_config, tmp_path):
@@ -82,6 +83,38 @@ async def test_replay_in_the_app_follows_the_recording(small_config, tmp_path):
         assert app.trainer.replayer.last_snapshot["step"] == 10
 
 
+
+
+async def test_recorded_changes_replace_one_notice_instead_of_piling_up(small_config, tmp_path):
+    path = tmp_path / "s.jsonl"
+    from dropout_tui.core.experiment import PairedExperiment
+
+    exp = PairedExperiment(small_config())
+    probs = [round(0.3 + 0.05 * (i % 12), 2) for i in range(30)]
+    with SessionLog(path, small_config()) as log:
+        log.snapshot(exp.snapshot())
+        for p in probs:  # a change at every step
+            exp.set_keep_prob(p)
+            log.event(Change("keep_prob", p), exp.step)
+            exp.advance(1)
+            log.snapshot(exp.snapshot())
+    app = DropoutApp(trainer=ReplayTrainer(read_session(path), paused=True), worker=False)
+
+    def notices() -> list[str]:
+        return [n.message for n in app._notifications if n.message.startswith("Recorded at step")]
+
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        for _ in range(12):  # an update per step; a change recorded at a step applies once it is reached
+            await pilot.press("n")
+            await pilot.pause()
+            step = app.trainer.step
+            assert len(notices()) == 1 and notices()[0].startswith(f"Recorded at step {step}: keep_prob → {probs[step]}")
+        app.trainer._train(15)  # many changes in one update: the latest is shown, the rest counted
+        app._apply(app.trainer.make_update(boundary=False))
+        await pilot.pause()
+        assert notices() == [f"Recorded at step 27: keep_prob → {probs[27]} (and 14 earlier)"], notices()
+        rack = app.screen.get_child_by_type(ToastRack)
+        assert [t._notification.message for t in rack.query(Toast)] == notices()
 
 
 # --- a user's CSV on screen -----------------------------------------------------------------------
