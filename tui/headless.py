@@ -85,7 +85,7 @@ def run_headless(config: Config, args) -> int:
         return exit_for_signal(stop.signum)
     explanation = None
     if getattr(args, "explain", False) and snap is not None:
-        explanation = [text for _, text in sentences(snap, Context.of(config, exp.arch, keys=False))]
+        explanation = [text for _, text in sentences(snap, Context.of(config, exp.arch))]
     print_result(config, snap, exp.arch, args.json, files.csv == STDOUT, ascii_wanted(getattr(args, "ascii", False)),
                  explanation, exp.data.target_scale)
     return EXIT_USAGE if outputs.problems else EXIT_OK
