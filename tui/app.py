@@ -157,6 +157,7 @@ class DropoutApp(App):
         self.screenshot_dir = Path(screenshot_dir)
         self.use_worker = worker
         self.history = History()
+        self._history_origin = "the start"  # where the history (and so the CSV export) begins
         # The first Update is made here, before any worker runs: from then on the screen learns
         # everything from Updates and never reads the experiment.
         first = self.trainer.initial_update()
@@ -383,6 +384,8 @@ class DropoutApp(App):
                   or len(update.config.layers) != len(self._last.config.layers))
         if update.reset:
             self.history = History()
+            kinds = [change.kind for change, _ in update.events if change.kind in ("reset", "dataset")]
+            self._history_origin = "the last dataset change" if kinds[-1:] == ["dataset"] else "the last reset"
             self._maps = self._spread = None
             for col in self.query(RunColumn):
                 col.clear_maps()
@@ -629,7 +632,11 @@ class DropoutApp(App):
         except OSError as exc:
             self.notify(f"Could not write the CSV in {self.screenshot_dir}: {exc.strerror or exc}", severity="error")
             return
-        self._notify_path(self.glyph_text(f"{rows} rows ({len(snapshots)} snapshots × 2 runs) saved:"), path)
+        n = len(snapshots)
+        # The history starts again at a reset or dataset change: say what the file covers.
+        what = (f"{plural(rows, 'row')} ({plural(n, 'snapshot')} × 2 runs) saved,\n"
+                f"steps {snapshots[0]['step']:,}–{snapshots[-1]['step']:,}, since {self._history_origin}:")
+        self._notify_path(self.glyph_text(what), path)
 
     def action_help(self) -> None:
         from .widgets.help_screen import HelpScreen  # on first use: not needed for the first frame
@@ -686,6 +693,11 @@ class AsciiCommandPalette(CommandPalette):
     def on_mount(self) -> None:
         for icon in self.query(SearchIcon):
             icon.icon = ">"
+
+
+def plural(n: int, noun: str) -> str:
+    """``1 row``, ``2 rows``, ``1,234 rows``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def short_path(path: str, width: int, ellipsis: str = "…") -> str:

@@ -108,7 +108,8 @@ async def test_recorded_changes_replace_one_notice_instead_of_piling_up(small_co
             await pilot.press("n")
             await pilot.pause()
             step = app.trainer.step
-            assert len(notices()) == 1 and notices()[0].startswith(f"Recorded at step {step}: keep_prob → {probs[step]}")
+            shown = notices()
+            assert len(shown) == 1 and shown[0].startswith(f"Recorded at step {step}: keep_prob → {probs[step]}")
         app.trainer._train(15)  # many changes in one update: the latest is shown, the rest counted
         app._apply(app.trainer.make_update(boundary=False))
         await pilot.pause()
