@@ -85,9 +85,10 @@ class DropoutApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "dropout-tui"
     # description: the key bar's short label; tooltip: the help screen's sentence (at most 46
-    # characters: one line at 80 columns). The footer shows them in this order when ``check_action`` allows (pause or
-    # resume by the state; no keep_prob keys in a replay); n, d, s, e and l live in the help screen
-    # and the palette, because at 80 columns the footer has room for the rest only.
+    # characters: one line at 80 columns). The key bar shows them in this order when ``check_action`` allows (pause or
+    # resume and n by the state; no keep_prob keys in a replay), dropping whole entries when short of
+    # width in the order ``widgets.key_bar.drop_order`` states; d, s, e, l and u live in the help screen
+    # and the palette, because at 80 columns the key bar has room for the rest only.
     KEYS: ClassVar[list[Binding]] = [
         Binding("plus,up", f"keep_prob({KEY_STEP})", "keep_prob↑", key_display="+", id="keep.up",
                 tooltip=f"raise keep_prob by {KEY_STEP} (both runs)", group=KEEP_GROUP),
@@ -99,6 +100,9 @@ class DropoutApp(App):
                 id="keep.down_fine", tooltip=f"lower keep_prob by {KEY_FINE_STEP}"),
         Binding("space", "pause", "pause", key_display="space", id="pause", tooltip="pause or resume training"),
         Binding("space", "resume", "resume", key_display="space", id="resume", tooltip="resume training"),
+        Binding("n", "step_once", "step", id="step", tooltip="one training step (while paused)"),
+        # While running, n is not offered; pressed anyway, it says how to use it.
+        Binding("n", "step_hint", show=False, id="step.hint"),
         Binding("r", "reset", "reset", id="reset",
                 tooltip="restart both runs: same seed, data and weights"),
         Binding("left_square_bracket", "speed(-1)", "slower", key_display="[", id="speed.down",
@@ -113,7 +117,6 @@ class DropoutApp(App):
         Binding("q,ctrl+c", "quit", "quit", key_display="q", id="quit",
                 tooltip="quit (recordings get their closing record)"),
 
-        Binding("n", "step_once", "step", show=False, id="step", tooltip="one training step (while paused)"),
         Binding("u", "toggle_spread", "map sd", show=False, id="spread",
                 tooltip="map brightness: confidence or MC spread"),
         Binding("l", "toggle_log_x", "log x", show=False, id="log_x",
@@ -472,8 +475,10 @@ class DropoutApp(App):
         or dataset keys (the trainer's ``refusal`` is the policy; pressed anyway, they say why)."""
         if action == "pause":
             return not self.paused
-        if action == "resume":
+        if action in ("resume", "step_once"):
             return self.paused
+        if action == "step_hint":
+            return not self.paused
         if action == "keep_prob":
             return self.trainer.refusal("keep_prob") is None
         if action == "next_dataset":
@@ -519,9 +524,12 @@ class DropoutApp(App):
 
     def action_step_once(self) -> None:
         if not self.paused:
-            self.notify("Pause first (space), then n steps once.", timeout=3)
+            self.action_step_hint()
             return
         self._command("step")
+
+    def action_step_hint(self) -> None:
+        self.notify("Pause first (space), then n steps once.", timeout=3)
 
     def _restart_warmup(self) -> None:
         """A new experiment starts slow again, as at launch, unless the user has set the speed."""

@@ -207,6 +207,40 @@ async def test_the_key_bar_follows_the_state(small_config):
         assert len(bar) <= 59 and "q quit" in bar and "? help" in bar and "keep_prob" in bar
 
 
+ENTRIES = {"keep": "+ - keep_prob", "pause": "space pause", "resume": "space resume", "step": "n step",
+           "reset": "r reset", "speed": "[ ] speed", "map": "m map", "rules": "v rules", "help": "? help",
+           "quit": "q quit"}
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (100, 33), (61, 19), (60, 18)])
+async def test_the_key_bar_offers_n_while_paused_and_drops_entries_in_the_stated_order(small_config, size):
+    from dropout_tui.tui.widgets.key_bar import drop_order
+
+    app = DropoutApp(small_config(), worker=False, paused=False, prerun=20)
+    async with app.run_test(size=size) as pilot:
+        for paused in (False, True):
+            await pilot.pause()
+            bar = key_bar(app)
+            assert len(bar) < size[0]
+            always = ["keep", "resume" if paused else "pause", *(["step"] if paused else []), "help", "quit"]
+            assert all(ENTRIES[name] in bar for name in always), bar
+            assert ("n step" in bar) == paused and ("space pause" in bar) != paused
+            # Entries leave in the state's order: whatever is shown is a tail of it.
+            order = drop_order(paused)
+            shown = [name for name in order if ENTRIES[name] in bar]
+            assert shown == list(order[len(order) - len(shown):]), (paused, bar)
+            if size[0] >= 100:
+                assert shown == list(order), bar
+            elif size[0] == 80:  # all but the speed while paused: the views stay
+                assert shown == list(order[1:] if paused else order), bar
+            await pilot.press("space")
+        await pilot.press("n")  # running again: n is not offered, and says how to use it
+        await pilot.pause()
+        assert app.trainer.step == 20 and "n steps once" in list(app._notifications)[-1].message
+        await pilot.press("space", "n")  # paused: one step
+        assert app.trainer.step == 21
+
+
 async def test_a_replay_hides_the_keep_prob_keys_and_says_why_when_pressed(small_config, tmp_path):
     path = tmp_path / "s.jsonl"
     exp = PairedExperiment(small_config())
