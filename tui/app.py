@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.command import CommandPalette, SearchIcon
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.notifications import Notification, Notify
 from textual.screen import Screen
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.widgets import Static
@@ -52,7 +53,8 @@ EXIT_GRACE_S = 2.0  # after a signal, how long a clean exit may take before we l
 # Explanation panel rows (with its top border) by terminal height: (from this height, rows).
 EXPLANATION_ROWS = ((0, 3), (20, 4), (28, 5), (36, 8))
 # The launch speed ramp: the first steps at a pace a learner can follow on the chart, then faster
-# each time training passes one of these steps, up to full speed. Any speed key ends the ramp.
+# each time training passes one of these steps, up to full speed. A reset or dataset change starts
+# it again; any speed key ends it for the session (the user has taken over the speed).
 WARMUP_SPEED = 30
 WARMUP_STEPS = (100, 500, 2000, 5000)
 TOAST_WIDTH = 60  # Textual's toast width; ours may take 90% of a narrow window
@@ -83,9 +85,10 @@ class DropoutApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "dropout-tui"
     # description: the key bar's short label; tooltip: the help screen's sentence (at most 46
-    # characters: one line at 80 columns). The footer shows them in this order when ``check_action`` allows (pause or
-    # resume by the state; no keep_prob keys in a replay); n, d, s, e and l live in the help screen
-    # and the palette, because at 80 columns the footer has room for the rest only.
+    # characters: one line at 80 columns). The key bar shows them in this order when ``check_action`` allows (pause or
+    # resume and n by the state; no keep_prob keys in a replay), dropping whole entries when short of
+    # width in the order ``widgets.key_bar.drop_order`` states; d, s, e, l and u live in the help screen
+    # and the palette, because at 80 columns the key bar has room for the rest only.
     KEYS: ClassVar[list[Binding]] = [
         Binding("plus,up", f"keep_prob({KEY_STEP})", "keep_prob↑", key_display="+", id="keep.up",
                 tooltip=f"raise keep_prob by {KEY_STEP} (both runs)", group=KEEP_GROUP),
@@ -97,6 +100,9 @@ class DropoutApp(App):
                 id="keep.down_fine", tooltip=f"lower keep_prob by {KEY_FINE_STEP}"),
         Binding("space", "pause", "pause", key_display="space", id="pause", tooltip="pause or resume training"),
         Binding("space", "resume", "resume", key_display="space", id="resume", tooltip="resume training"),
+        Binding("n", "step_once", "step", id="step", tooltip="one training step (while paused)"),
+        # While running, n is not offered; pressed anyway, it says how to use it.
+        Binding("n", "step_hint", show=False, id="step.hint"),
         Binding("r", "reset", "reset", id="reset",
                 tooltip="restart both runs: same seed, data and weights"),
         Binding("left_square_bracket", "speed(-1)", "slower", key_display="[", id="speed.down",
@@ -111,7 +117,6 @@ class DropoutApp(App):
         Binding("q,ctrl+c", "quit", "quit", key_display="q", id="quit",
                 tooltip="quit (recordings get their closing record)"),
 
-        Binding("n", "step_once", "step", show=False, id="step", tooltip="one training step (while paused)"),
         Binding("u", "toggle_spread", "map sd", show=False, id="spread",
                 tooltip="map brightness: confidence or MC spread"),
         Binding("l", "toggle_log_x", "log x", show=False, id="log_x",
@@ -142,7 +147,10 @@ class DropoutApp(App):
         self.roles = Roles()
         self.outputs = outputs or Outputs()
         # Launch at a pace a learner can follow; ``warmup`` ramps up from there (see WARMUP_STEPS).
-        self._warmup: list[int] = list(WARMUP_STEPS) if warmup and trainer is None else []
+        # _warmup_on: the schedule applies to this session (until a speed key); _warmup: the steps
+        # still to pass in the current experiment (empty: no warm-up is being followed now).
+        self._warmup_on = warmup and trainer is None
+        self._warmup: list[int] = list(WARMUP_STEPS) if self._warmup_on else []
         speed_index = SPEEDS.index(WARMUP_SPEED) if self._warmup else len(SPEEDS) - 1
         self.trainer = trainer or Trainer(config, paused=paused, speed_index=speed_index,
                                           on_event=self.outputs.on_event, on_snapshot=self.outputs.on_snapshot,
@@ -152,12 +160,14 @@ class DropoutApp(App):
         self.screenshot_dir = Path(screenshot_dir)
         self.use_worker = worker
         self.history = History()
+        self._history_origin = "the start"  # where the history (and so the CSV export) begins
         # The first Update is made here, before any worker runs: from then on the screen learns
         # everything from Updates and never reads the experiment.
         first = self.trainer.initial_update()
         self.keep_prob, self.paused, self.speed = first.keep_prob, first.paused, first.speed
         self._first: Update | None = first
         self._last: Update = first
+        self._last_replay_notice: Notification | None = None  # see _replay_notice
         self._sent = 0  # commands sent to the trainer; updates made before the last one are stale
         self._snapshot: Snapshot | None = None
         self._boundary_shape: tuple[int, int] | None = None
@@ -377,6 +387,8 @@ class DropoutApp(App):
                   or len(update.config.layers) != len(self._last.config.layers))
         if update.reset:
             self.history = History()
+            kinds = [change.kind for change, _ in update.events if change.kind in ("reset", "dataset")]
+            self._history_origin = "the last dataset change" if kinds[-1:] == ["dataset"] else "the last reset"
             self._maps = self._spread = None
             for col in self.query(RunColumn):
                 col.clear_maps()
@@ -386,10 +398,10 @@ class DropoutApp(App):
             self._snapshot = update.snapshots[-1]
         self._last = update
         if update.replay:
-            for change, step in update.events:
-                if change.kind in ("keep_prob", "input_keep_prob", "reset", "dataset"):
-                    value = "" if change.value is None else f" → {change.value}"
-                    self.notify(f"Recorded at step {step:,}: {change.kind}{value}", timeout=3)
+            recorded = [(change, step) for change, step in update.events
+                        if change.kind in ("keep_prob", "input_keep_prob", "reset", "dataset")]
+            if recorded:
+                self._replay_notice(*recorded[-1], earlier=len(recorded) - 1)
         if update.applied >= self._sent:
             # Older updates would flick the screen back to a value the user has already changed.
             if update.paused != self.paused:
@@ -399,6 +411,22 @@ class DropoutApp(App):
         if replan:
             self.plan_columns()
         self._draw(update)
+
+    def _replay_notice(self, change, step: int, earlier: int = 0) -> None:
+        """The latest recorded change in one notice that each new one replaces: a replay at speed
+        passes many, and a toast each would stack until they cover the screen.
+
+        Textual's ``notify`` cannot replace a notice, and it posts a message, so a notice may not
+        be in the rack yet when the next one comes: this adds and removes them at once, with the
+        calls ``notify`` ends in (``_on_notify``) and a dismissed toast uses (``_unnotify``)."""
+        value = "" if change.value is None else f" → {change.value}"
+        more = f" (and {earlier} earlier)" if earlier else ""
+        notice = Notification(self.glyph_text(f"Recorded at step {step:,}: {change.kind}{value}{more}"),
+                              timeout=3, markup=False)
+        old, self._last_replay_notice = self._last_replay_notice, notice
+        if old is not None:
+            self._unnotify(old, refresh=False)
+        self._on_notify(Notify(notice))
 
     def _ramp(self, step: int) -> None:
         """The launch ramp: one speed up each time training passes the next of WARMUP_STEPS."""
@@ -418,7 +446,7 @@ class DropoutApp(App):
         if update.spread is not None:
             self._spread = update.spread
         for col in self.query(RunColumn):
-            col.show_run(snap["runs"][col.rule], self.history.runs[col.rule], scale, self.log_x)
+            col.show_run(snap["runs"][col.rule], self.history.runs[col.rule], scale, self.log_x, snap["step"])
             if self.rules_view:
                 col.show_rules(update.rules, update.step, self.keep_prob)
             if self._maps is not None and (update.boundary is not None or spread_arrived):
@@ -447,8 +475,10 @@ class DropoutApp(App):
         or dataset keys (the trainer's ``refusal`` is the policy; pressed anyway, they say why)."""
         if action == "pause":
             return not self.paused
-        if action == "resume":
+        if action in ("resume", "step_once"):
             return self.paused
+        if action == "step_hint":
+            return not self.paused
         if action == "keep_prob":
             return self.trainer.refusal("keep_prob") is None
         if action == "next_dataset":
@@ -494,17 +524,32 @@ class DropoutApp(App):
 
     def action_step_once(self) -> None:
         if not self.paused:
-            self.notify("Pause first (space), then n steps once.", timeout=3)
+            self.action_step_hint()
             return
         self._command("step")
 
+    def action_step_hint(self) -> None:
+        self.notify("Pause first (space), then n steps once.", timeout=3)
+
+    def _restart_warmup(self) -> None:
+        """A new experiment starts slow again, as at launch, unless the user has set the speed."""
+        if not self._warmup_on:
+            return
+        self._warmup = list(WARMUP_STEPS)
+        delta = SPEEDS.index(WARMUP_SPEED) - SPEEDS.index(self.speed)
+        self.speed = WARMUP_SPEED
+        if delta:
+            self._command("speed", delta)
+        self._draw_status()
+
     def action_reset(self) -> None:
         self._command("reset")
+        self._restart_warmup()
         self.notify("Replaying from the start." if self._last.replay else "Reset: same seed, same initial weights.",
                     timeout=2)
 
     def action_speed(self, direction: int) -> None:
-        self._warmup = []  # the user has taken over the speed
+        self._warmup_on, self._warmup = False, []  # the user has taken over the speed
         index = max(0, min(len(SPEEDS) - 1, SPEEDS.index(self.speed) + direction))
         self.speed = SPEEDS[index]
         self._draw_status()
@@ -520,6 +565,7 @@ class DropoutApp(App):
                         severity="warning")
             return
         self._command("dataset")
+        self._restart_warmup()
 
     def action_toggle_map(self) -> None:
         cols = list(self.query(RunColumn))
@@ -594,7 +640,11 @@ class DropoutApp(App):
         except OSError as exc:
             self.notify(f"Could not write the CSV in {self.screenshot_dir}: {exc.strerror or exc}", severity="error")
             return
-        self._notify_path(self.glyph_text(f"{rows} rows ({len(snapshots)} snapshots × 2 runs) saved:"), path)
+        n = len(snapshots)
+        # The history starts again at a reset or dataset change: say what the file covers.
+        what = (f"{plural(rows, 'row')} ({plural(n, 'snapshot')} × 2 runs) saved,\n"
+                f"steps {snapshots[0]['step']:,}–{snapshots[-1]['step']:,}, since {self._history_origin}:")
+        self._notify_path(self.glyph_text(what), path)
 
     def action_help(self) -> None:
         from .widgets.help_screen import HelpScreen  # on first use: not needed for the first frame
@@ -651,6 +701,11 @@ class AsciiCommandPalette(CommandPalette):
     def on_mount(self) -> None:
         for icon in self.query(SearchIcon):
             icon.icon = ">"
+
+
+def plural(n: int, noun: str) -> str:
+    """``1 row``, ``2 rows``, ``1,234 rows``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def short_path(path: str, width: int, ellipsis: str = "…") -> str:

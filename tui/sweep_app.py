@@ -14,6 +14,7 @@ touches the pool. Regenerate the README's picture with
 from __future__ import annotations
 
 import asyncio
+import math
 import sys
 import threading
 import time
@@ -263,10 +264,12 @@ class SweepApp(App):
             seed_line = _fit([f"seed {seed}: no result yet{sep}Enter opens the live app at keep_prob {p:g}, "
                               f"seed {seed}", f"seed {seed}: no result yet"], width)
         else:
-            # The rules the live app's columns show without its rules view: no dropout at prediction.
-            seed_line = f"seed {seed} {first}:"
+            # The rules the live app's columns show without its rules view: no dropout at prediction;
+            # the metric the chart shows (m switches it).
+            shown = metric_label(self.metric, regression, self.glyphs, self.sweep.request.standardised)
+            seed_line = f"seed {seed} {shown}:"
             for rule, m in own["final"].items():
-                entry = f"{rule_label(rule, self.glyphs)} {value_label(m['test_loss'], 6).strip()}"
+                entry = f"{rule_label(rule, self.glyphs)} {value_label(m.get(self.metric, math.nan), 6).strip()}"
                 entry = (" " if seed_line.endswith(":") else "  ") + entry
                 if not RULES[rule].path and len(seed_line) + len(entry) <= width:
                     seed_line += entry
@@ -381,7 +384,8 @@ def _live_app(sweep: Sweep, keep_prob: float, seed: int) -> int:
 
     spec = sweep.spec
     config = spec.base.with_changes(keep_prob=keep_prob, input_keep_prob=spec.input_keep_probs[0], seed=seed)
-    app = DropoutApp(config, screenshot_dir=sweep.request.screenshot_dir)
+    # As the app launched on its own: the first steps at a pace the chart can show.
+    app = DropoutApp(config, screenshot_dir=sweep.request.screenshot_dir, warmup=True)
     try:
         app.run()
     finally:

@@ -19,6 +19,7 @@ from dropout_tui.tui.widgets.boundary_map import MIN_ROWS as MAP_MIN_ROWS
 from dropout_tui.tui.widgets.boundary_map import BoundaryMap
 from dropout_tui.tui.widgets.run_column import SUMMARY_ROWS, RunColumn
 from dropout_tui.tui.widgets.status_bar import StatusBar
+from textual.widgets._toast import Toast, ToastRack
 
 
 async def test_e_exports_the_metrics_history_as_csv(small_config, tmp_path):
@@ -33,6 +34,23 @@ async def test_e_exports_the_metrics_history_as_csv(small_config, tmp_path):
     assert len(rows) == 2 * snapshots
     assert {r["run"] for r in rows} == {"inverted", "unrescaled"}
     assert {"step", "keep_prob", "test_loss", "h1_mean_train", "h2_norm_pred"} <= set(rows[0])
+
+
+async def test_the_export_notice_counts_in_words_and_says_what_it_covers(small_config, tmp_path):
+    app = DropoutApp(small_config(), worker=False, paused=True, screenshot_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        messages = []
+        for keys in ((), ("n", "n"), ("r", "n"), ("d", "n", "n", "n")):
+            app.clear_notifications()
+            await pilot.press(*keys, "e")
+            await pilot.pause()
+            messages.append(list(app._notifications)[-1].message)
+    assert messages[0].startswith("2 rows (1 snapshot × 2 runs) saved,\nsteps 0–0, since the start:")
+    assert messages[1].startswith("6 rows (3 snapshots × 2 runs) saved,\nsteps 0–2, since the start:")
+    assert messages[2].startswith("4 rows (2 snapshots × 2 runs) saved,\nsteps 0–1, since the last reset:")
+    assert messages[3].startswith("8 rows (4 snapshots × 2 runs) saved,\nsteps 0–3, since the last dataset change:")
+    rows = [len(list(csv.DictReader(f.open()))) for f in sorted(tmp_path.glob("*.csv"))]
+    assert sorted(rows) == [2, 4, 6, 8]
 
 
 async def test_replay_in_the_app_follows_the_recording(small_config, tmp_path):
@@ -65,6 +83,39 @@ async def test_replay_in_the_app_follows_the_recording(small_config, tmp_path):
         assert app.trainer.replayer.last_snapshot["step"] == 10
 
 
+
+
+async def test_recorded_changes_replace_one_notice_instead_of_piling_up(small_config, tmp_path):
+    path = tmp_path / "s.jsonl"
+    from dropout_tui.core.experiment import PairedExperiment
+
+    exp = PairedExperiment(small_config())
+    probs = [round(0.3 + 0.05 * (i % 12), 2) for i in range(30)]
+    with SessionLog(path, small_config()) as log:
+        log.snapshot(exp.snapshot())
+        for p in probs:  # a change at every step
+            exp.set_keep_prob(p)
+            log.event(Change("keep_prob", p), exp.step)
+            exp.advance(1)
+            log.snapshot(exp.snapshot())
+    app = DropoutApp(trainer=ReplayTrainer(read_session(path), paused=True), worker=False)
+
+    def notices() -> list[str]:
+        return [n.message for n in app._notifications if n.message.startswith("Recorded at step")]
+
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        for _ in range(12):  # an update per step; a change recorded at a step applies once it is reached
+            await pilot.press("n")
+            await pilot.pause()
+            step = app.trainer.step
+            shown = notices()
+            assert len(shown) == 1 and shown[0].startswith(f"Recorded at step {step}: keep_prob → {probs[step]}")
+        app.trainer._train(15)  # many changes in one update: the latest is shown, the rest counted
+        app._apply(app.trainer.make_update(boundary=False))
+        await pilot.pause()
+        assert notices() == [f"Recorded at step 27: keep_prob → {probs[27]} (and 14 earlier)"], notices()
+        rack = app.screen.get_child_by_type(ToastRack)
+        assert [t._notification.message for t in rack.query(Toast)] == notices()
 
 
 # --- a user's CSV on screen -----------------------------------------------------------------------

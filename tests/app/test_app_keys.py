@@ -321,3 +321,26 @@ async def test_status_line_count_does_not_flicker_with_the_counters(make_app, wi
             bar.set_state(update, None, keep_prob=0.5, paused=False, speed=None)
             counts.add(bar._text.plain.count("\n"))
         assert len(counts) == 1
+
+
+@pytest.mark.parametrize("dataset, ascii_only", [("moons", False), ("moons", True), ("sine", False)])
+async def test_step_0_shows_the_training_loss_with_dropout_as_missing(small_config, dataset, ascii_only):
+    """No step has run at step 0, so there is no loss with dropout: the missing-value glyph, not nan."""
+    from dropout_tui.core.config import Config
+    from dropout_tui.tui.widgets.run_column import RunColumn
+
+    config = small_config() if dataset == "moons" else Config.for_dataset("sine", layers=(16, 16))
+    app = DropoutApp(config, worker=False, paused=True, ascii_only=ascii_only)
+    missing = "-" if ascii_only else "—"
+
+    def train_rows() -> list[str]:
+        return [col.query_one(".summary")._text.plain.split("\n")[1] for col in app.query(RunColumn)]
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        for keys, step in (((), 0), (("n",), 1), (("r",), 0), (("n", "n"), 2)):
+            await pilot.press(*keys)
+            await pilot.pause()
+            assert app.trainer.step == step
+            for row in train_rows():
+                assert "drop" in row and "nan" not in row, row
+                assert (row.split()[-1] == missing) == (step == 0), row

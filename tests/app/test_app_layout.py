@@ -207,6 +207,40 @@ async def test_the_key_bar_follows_the_state(small_config):
         assert len(bar) <= 59 and "q quit" in bar and "? help" in bar and "keep_prob" in bar
 
 
+ENTRIES = {"keep": "+ - keep_prob", "pause": "space pause", "resume": "space resume", "step": "n step",
+           "reset": "r reset", "speed": "[ ] speed", "map": "m map", "rules": "v rules", "help": "? help",
+           "quit": "q quit"}
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (100, 33), (61, 19), (60, 18)])
+async def test_the_key_bar_offers_n_while_paused_and_drops_entries_in_the_stated_order(small_config, size):
+    from dropout_tui.tui.widgets.key_bar import drop_order
+
+    app = DropoutApp(small_config(), worker=False, paused=False, prerun=20)
+    async with app.run_test(size=size) as pilot:
+        for paused in (False, True):
+            await pilot.pause()
+            bar = key_bar(app)
+            assert len(bar) < size[0]
+            always = ["keep", "resume" if paused else "pause", *(["step"] if paused else []), "help", "quit"]
+            assert all(ENTRIES[name] in bar for name in always), bar
+            assert ("n step" in bar) == paused and ("space pause" in bar) != paused
+            # Entries leave in the state's order: whatever is shown is a tail of it.
+            order = drop_order(paused)
+            shown = [name for name in order if ENTRIES[name] in bar]
+            assert shown == list(order[len(order) - len(shown):]), (paused, bar)
+            if size[0] >= 100:
+                assert shown == list(order), bar
+            elif size[0] == 80:  # all but the speed while paused: the views stay
+                assert shown == list(order[1:] if paused else order), bar
+            await pilot.press("space")
+        await pilot.press("n")  # running again: n is not offered, and says how to use it
+        await pilot.pause()
+        assert app.trainer.step == 20 and "n steps once" in list(app._notifications)[-1].message
+        await pilot.press("space", "n")  # paused: one step
+        assert app.trainer.step == 21
+
+
 async def test_a_replay_hides_the_keep_prob_keys_and_says_why_when_pressed(small_config, tmp_path):
     path = tmp_path / "s.jsonl"
     exp = PairedExperiment(small_config())
@@ -294,6 +328,46 @@ async def test_warm_up_starts_slow_and_ends_at_a_speed_key(small_config):
         assert app.trainer.speed == SPEEDS[SPEEDS.index(WARMUP_SPEED) + 1]
         await pilot.press("right_square_bracket")
         assert app._warmup == [] and "warm-up" not in app.query_one(StatusBar)._text.plain
+
+
+async def test_reset_and_dataset_change_start_the_warm_up_again_until_a_speed_key(small_config):
+    from dropout_tui.tui.app import WARMUP_SPEED, WARMUP_STEPS
+    from dropout_tui.tui.trainer import SPEEDS
+
+    app = DropoutApp(small_config(), worker=False, paused=True, warmup=True)
+
+    def train_to(step: int) -> None:  # as the worker would: steps, then an update the ramp reads
+        app.trainer._train(step - app.trainer.step)
+        app._apply(app.trainer.make_update(boundary=False))
+        app.trainer.process_commands()
+
+    def status() -> str:
+        return app.query_one(StatusBar)._text.plain
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        for step in WARMUP_STEPS[:3]:
+            train_to(step)
+        assert app.trainer.speed == 1000 and app.speed == 1000 and "warm-up" in status()
+        for key in ("r", "d"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.trainer.step == 0 and app.trainer.speed == WARMUP_SPEED == app.speed
+            assert app._warmup == list(WARMUP_STEPS) and "speed 30/s warm-up" in status()
+            train_to(WARMUP_STEPS[0])  # and it ramps up again
+            assert app.trainer.speed == SPEEDS[SPEEDS.index(WARMUP_SPEED) + 1] and "warm-up" in status()
+        train_to(WARMUP_STEPS[-1])  # the schedule's end: full speed, no warm-up claimed
+        assert app.trainer.speed is None and app._warmup == [] and "warm-up" not in status()
+        await pilot.press("r")
+        assert app.trainer.speed == WARMUP_SPEED and "warm-up" in status()
+        await pilot.press("right_square_bracket")  # the user takes over: their speed stays
+        for key in ("r", "d"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.trainer.step == 0 and app.trainer.speed == 100 == app.speed
+            assert "speed 100/s" in status() and "warm-up" not in status()
+            train_to(WARMUP_STEPS[1])
+            assert app.trainer.speed == 100
 
 
 async def test_l_switches_the_step_axis_to_log(small_config):

@@ -111,3 +111,32 @@ async def test_the_values_panel_fits_any_window_and_leaves_the_chart_its_rows():
                 assert lines[0] == "keep_prob 0.5 · seed 0 · MC: T = 50"
                 if room < 8:
                     assert lines[-1].startswith(f"… {7 - (room - 2)} more rules")
+
+
+async def test_the_seed_line_follows_the_metric():
+    sweep = finished_sweep()
+    app = SweepApp(SweepRunner(sweep, None), glyphs=MONO, cursor=1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        own = next(r for r in sweep.ordered() if r["keep_prob"] == 0.5 and r["seed"] == 0)
+        for metric, label in (("test_loss", "test loss"), ("test_acc", "test accuracy"), ("test_loss", "test loss")):
+            assert app.metric == metric and label in chart_text(app)
+            seed_line = text_of(app, "#values").splitlines()[-1]
+            value = own["final"]["inverted"][metric]
+            assert seed_line.startswith(f"seed 0 {label}: inverted {value:.3f}"), seed_line
+            await pilot.press("m")
+
+
+def test_enter_opens_the_live_app_with_the_launch_warm_up(monkeypatch):
+    from dropout_tui.tui import sweep_app
+    from dropout_tui.tui.app import WARMUP_SPEED, WARMUP_STEPS, DropoutApp
+
+    opened = []
+
+    def run(app, *args, **kwargs):  # the app as it would start, without a terminal
+        opened.append((app._warmup, app.trainer.speed, app.trainer.exp.keep_prob))
+
+    monkeypatch.setattr(DropoutApp, "run", run)
+    monkeypatch.setattr(sweep_app.SIGNALS, "reinstall", lambda: None)  # leave pytest's handlers alone
+    assert sweep_app._live_app(finished_sweep(), 0.5, 1) == 0
+    assert opened == [(list(WARMUP_STEPS), WARMUP_SPEED, 0.5)]

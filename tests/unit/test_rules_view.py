@@ -53,6 +53,13 @@ def test_the_view_says_how_old_the_evaluation_is(snaps):
     assert "keep_prob 0.80 from next step" in pending
     assert "pending" in rules_text(snap, "inverted", snap["step"], 0.8, 27, 13).plain
     assert "evaluating" in rules_text(None, "inverted", 0, 0.5, 40, 13).plain
+    # Narrower, the lag shortens to "250 behind" (never a minus number that reads as a value) or goes.
+    shown = set()
+    for width in range(14, 60):
+        line = rules_text(snap, "inverted", snap["step"] + 250, snap["keep_prob"], width, 13).plain.split("\n")[0]
+        assert "-250" not in line and ("250" not in line or "250 behind" in line or "250 steps behind" in line), line
+        shown.add("250 steps behind" if "250 steps behind" in line else "250 behind" if "250" in line else "")
+    assert shown == {"250 steps behind", "250 behind", ""}
 
 
 def test_rows_and_chart_share_the_height():

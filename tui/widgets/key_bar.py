@@ -2,8 +2,9 @@
 
 Built like every other row here (``tui.widgets.rows``): entries from the app's bindings that are
 active in this state (the app's ``check_action`` says which: pause or resume, no keep_prob keys in
-a replay), keys of one group on one entry ("+ - keep_prob"). Short of width, whole entries drop
-in ``DROP`` order; keep_prob, pause, help and quit always stay.
+a replay, n only while paused), keys of one group on one entry ("+ - keep_prob"). Short of width,
+whole entries drop in the order ``drop_order`` gives for the state: the keys that do the most now
+stay longest. keep_prob, pause / resume, n (paused), help and quit always stay.
 """
 
 from __future__ import annotations
@@ -14,7 +15,18 @@ from textual.binding import Binding
 from .diff_view import DiffView
 from .rows import Part, fit_row
 
-DROP = ("rules", "map", "speed", "reset")  # binding ids (or group names) that leave first, in this order
+# Binding ids (or group names) that leave first, in this order. Running: the views go before the
+# speed and reset, which act on the training under way. Paused: the speed goes first (it shows only
+# once training resumes), then the map; the rules view stays longer, as paused is when it is
+# evaluated at once and read; n goes only where even the rest does not fit (below the app's
+# minimum size, where the screen asks for a larger window and q must stay whole).
+DROP = ("rules", "map", "speed", "reset")
+DROP_PAUSED = ("speed", "map", "rules", "reset", "step")
+
+
+def drop_order(paused: bool) -> tuple[str, ...]:
+    """The key bar's entries in the order they drop out when short of width."""
+    return DROP_PAUSED if paused else DROP
 
 
 class KeyBar(DiffView):
@@ -53,7 +65,8 @@ class KeyBar(DiffView):
         key_style = self.roles.key
         parts = [Part(name, [Text.assemble((keys, key_style), " ", what), None], sep="  ")
                  for name, keys, what in entries]
-        order = [name for name in DROP if any(p.name == name for p in parts)]
+        order = [name for name in drop_order(bool(getattr(self.app, "paused", False)))
+                 if any(p.name == name for p in parts)]
         return fit_row(parts, order, max(1, width - 1))
 
 

@@ -121,7 +121,7 @@ def _status(snap, step: int, keep_prob: float, width: int, roles: Roles) -> Text
     elif at != step:
         behind = step - at
         parts.append(Part("note", [Text(f"{behind:,} steps behind", roles.muted),
-                                   Text(f"-{behind:,}", roles.muted), None], sep=" · ", style=roles.faint))
+                                   Text(f"{behind:,} behind", roles.muted), None], sep=" · ", style=roles.faint))
     return fit_row(parts, ["what", "note", "step", "note", "note"], width)
 
 

@@ -207,7 +207,8 @@ class RunColumn(Vertical):
         roles: Roles = getattr(self.app, "roles", None) or Roles()
         self.query_one(".boundary", BoundaryMap).show(Text(note, roles.muted))
 
-    def show_run(self, run: RunMetrics, history: RunView, scale: YScale, log_x: bool) -> None:
+    def show_run(self, run: RunMetrics, history: RunView, scale: YScale, log_x: bool, step: int | None = None) -> None:
+        """``run``'s numbers and curves; ``step`` is the snapshot's (at 0 no training step has run)."""
         roles: Roles = getattr(self.app, "roles", None) or Roles()
         ascii_only = bool(getattr(self.app, "ascii_only", False))
         mono = bool(self.app.no_color) or ascii_only
@@ -216,7 +217,7 @@ class RunColumn(Vertical):
         rows = self.plan.legend if self.plan is not None else 1
         self.query_one(".legend", DiffView).show_for_width(
             lambda width: legend_text(width, rows, roles, mono, glyphs, scale, log_x))
-        self.query_one(".summary", DiffView).show_for_width(lambda width: summary_text(run, width, roles))
+        self.query_one(".summary", DiffView).show_for_width(lambda width: summary_text(run, width, roles, step))
         self.query_one(".scaled", DiffView).show_for_width(lambda width: scaled_text(run, width, roles))
         self.query_one(LayerTable).set_run(run, history.ratios)
         diverged = bool(run.get("diverged"))
@@ -241,7 +242,7 @@ def _spread(x, label: str = "spread ") -> Text:
     return Text.assemble((label, ""), (num(x, 3, width=5).rjust(5), "bold"), "×")
 
 
-def regression_summary(run: RunMetrics, width: int, roles: Roles | None = None) -> Text:
+def regression_summary(run: RunMetrics, width: int, roles: Roles | None = None, step: int | None = None) -> Text:
     """The test and train rows of a regression run: MSE (the loss), RMSE (with room), R² and the
     output spread (predictions' std ÷ targets' std) of the test set; the training MSE and RMSE
     without dropout and the loss with dropout. Short of width RMSE goes first, then R², then
@@ -258,7 +259,7 @@ def regression_summary(run: RunMetrics, width: int, roles: Roles | None = None) 
     ], ["rmse", "r2", "spread"], width)
     rmse = "RMSE" in test.plain
     train_rmse = math.sqrt(train_loss) if ok(train_loss) and train_loss >= 0 else train_loss
-    drop = run.get("train_loss_dropout")
+    drop = dropout_loss(run, step)
     train = fit_row([
         Part("label", [Text("train", roles.series["train_loss"])], sep=""),
         Part("mse", [Text.assemble("MSE ", (fit(train_loss, 5), "bold"))], sep=sep),
@@ -269,21 +270,29 @@ def regression_summary(run: RunMetrics, width: int, roles: Roles | None = None) 
     return Text("\n").join([test, train])
 
 
-def summary_text(run: RunMetrics, width: int, roles: Roles | None = None) -> Text:
-    """The test and train rows. Their cells have fixed widths, so what drops out at a width is the
-    same in both columns whatever the values: first the confidence (and the training loss with
-    dropout) shorten, then they go."""
+def dropout_loss(run: RunMetrics, step: int | None) -> float | None:
+    """The training loss with dropout, or None (shown as missing) at step 0: no step has been
+    taken, so there is no such loss yet (the snapshot holds nan there, which would read as a
+    diverged run)."""
+    return None if step == 0 else run.get("train_loss_dropout")
+
+
+def summary_text(run: RunMetrics, width: int, roles: Roles | None = None, step: int | None = None) -> Text:
+    """The test and train rows (``step``: the snapshot's, see ``dropout_loss``). Their cells have
+    fixed widths, so what drops out at a width is the same in both columns whatever the values:
+    first the confidence (and the training loss with dropout) shorten, then they go."""
     if "test_r2" in run:
-        return regression_summary(run, width, roles)
+        return regression_summary(run, width, roles, step)
     roles = roles or Roles()
     conf = run.get("test_confidence")
     test = _cells("test ", roles.series["test_loss"], run.get("test_loss"), run.get("test_acc"),
                   [Text.assemble(("conf ", roles.muted), pct(conf, width=5).rjust(5)),
                    Text.assemble(("conf ", roles.muted), pct(conf, 0, width=4).rjust(4)), None], width, roles)
     # The training loss with dropout (what the optimiser sees) is the grey curve's latest value.
-    dropout = Text.assemble(("drop ", roles.muted), fit(run.get("train_loss_dropout"), 5))
+    drop = dropout_loss(run, step)
+    dropout = Text.assemble(("drop ", roles.muted), fit(drop, 5))
     train = _cells("train", roles.series["train_loss"], run.get("train_loss"), run.get("train_acc"),
-                   [Text.assemble(("w/ dropout ", roles.muted), fit(run.get("train_loss_dropout"), 5))
+                   [Text.assemble(("w/ dropout ", roles.muted), fit(drop, 5))
                     if width >= WIDE + 4 else dropout, dropout, None], width, roles)
     # Both rows drop their third cell together, so their columns stay aligned.
     if test.cell_len and ("conf" in test.plain) != ("drop" in train.plain or "dropout" in train.plain):
