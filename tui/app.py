@@ -423,10 +423,14 @@ class DropoutApp(App):
         more = f" (and {earlier} earlier)" if earlier else ""
         notice = Notification(self.glyph_text(f"Recorded at step {step:,}: {change.kind}{value}{more}"),
                               timeout=3, markup=False)
+        add, remove = getattr(self, "_on_notify", None), getattr(self, "_unnotify", None)
+        if add is None or remove is None:  # private to Textual: a release without them gets plain notices
+            self.notify(notice.message, timeout=notice.timeout, markup=False)
+            return
         old, self._last_replay_notice = self._last_replay_notice, notice
         if old is not None:
-            self._unnotify(old, refresh=False)
-        self._on_notify(Notify(notice))
+            remove(old, refresh=False)
+        add(Notify(notice))
 
     def _ramp(self, step: int) -> None:
         """The launch ramp: one speed up each time training passes the next of WARMUP_STEPS."""

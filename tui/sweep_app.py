@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from dropout_tui.core.sweep import RULES, Pool, Task, TaskResult, mc_passes, run_tasks
 from textual import events
@@ -269,7 +269,8 @@ class SweepApp(App):
             shown = metric_label(self.metric, regression, self.glyphs, self.sweep.request.standardised)
             seed_line = f"seed {seed} {shown}:"
             for rule, m in own["final"].items():
-                entry = f"{rule_label(rule, self.glyphs)} {value_label(m.get(self.metric, math.nan), 6).strip()}"
+                value = cast(float, m.get(self.metric, math.nan))
+                entry = f"{rule_label(rule, self.glyphs)} {value_label(value, 6).strip()}"
                 entry = (" " if seed_line.endswith(":") else "  ") + entry
                 if not RULES[rule].path and len(seed_line) + len(entry) <= width:
                     seed_line += entry
