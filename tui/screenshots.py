@@ -10,6 +10,7 @@ shown.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sys
@@ -88,13 +89,23 @@ async def _shoot(out_dir: Path, shot: Shot) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    out_dir = Path(args[0] if args else "screenshots")
-    wanted = set(args[1:])
-    unknown = wanted - {shot.name for shot in SHOTS}
+    """Exit status 0, or 2 for a bad argument (one line on stderr, nothing written)."""
+    names = [shot.name for shot in SHOTS]
+    # argparse, so that "--help" is help and not a directory to fill with pictures.
+    parser = argparse.ArgumentParser(prog="python -m dropout_tui.tui.screenshots", allow_abbrev=False,
+                                     description="Regenerate the README's screenshots (SVG).")
+    parser.add_argument("out_dir", nargs="?", default="screenshots", metavar="OUT_DIR",
+                        help="where to write them (default screenshots)")
+    parser.add_argument("wanted", nargs="*", metavar="NAME", help=f"only these: {', '.join(names)}")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    out_dir, wanted = Path(args.out_dir), set(args.wanted)
+    unknown = wanted - set(names)
     if unknown:
         print(f"screenshots: error: no screenshot named {', '.join(sorted(unknown))} "
-              f"(one of {', '.join(shot.name for shot in SHOTS)})", file=sys.stderr)
+              f"(one of {', '.join(names)})", file=sys.stderr)
+        return 2
+    if out_dir.exists() and not out_dir.is_dir():
+        print(f"screenshots: error: {out_dir} is not a directory", file=sys.stderr)
         return 2
     out_dir.mkdir(parents=True, exist_ok=True)
     for shot in SHOTS:

@@ -73,3 +73,16 @@ def test_a_headless_only_option_is_refused_with_its_own_reason(argv, reason, cap
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert f"{argv[0]}: only with --headless" in err and reason in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_screenshot_script_takes_help_as_help_not_as_a_directory(tmp_path, monkeypatch, capsys):
+    from dropout_tui.tui import screenshots
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        screenshots.main(["--help"])
+    assert stop.value.code == 0 and "OUT_DIR" in capsys.readouterr().out
+    (tmp_path / "a-file").write_text("")
+    assert screenshots.main(["a-file"]) == 2
+    assert "not a directory" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # nothing drawn, nothing made
