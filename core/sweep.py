@@ -696,11 +696,15 @@ class DaskPool:
                 # (100 ms) run once a second: measured on a busy 2-core machine, a task ran 1.5-2.5×
                 # slower than in the local pool with Dask's defaults, about 1.2× with these. The
                 # workers read this configuration when the cluster starts them.
+                # silence_logs=CRITICAL, in this process and the workers: stopping, a worker whose
+                # heartbeat finds the scheduler already gone logs an ERROR with a traceback (seen
+                # after a Ctrl+C on a loaded machine). What goes wrong with a task reaches the sweep
+                # through its result, and the sweep says it in one line.
                 with dask.config.set({"distributed.worker.profile.enabled": False,
                                       "distributed.admin.tick.interval": "1s",
                                       "distributed.worker.memory.monitor-interval": "1s"}):
                     self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                 dashboard_address=None, silence_logs=logging.ERROR)
+                                                 dashboard_address=None, silence_logs=logging.CRITICAL)
                 self.client = Client(self._cluster, timeout=connect_timeout)
                 self.workers = n
             else:
