@@ -370,6 +370,10 @@ class DropoutApp(App):
                 self.fatal_error = MEMORY_ERROR
 
     def on_trained(self, message: Trained) -> None:
+        # The worker's last update can arrive while the app closes, after the screen's widgets
+        # have been removed: there is nothing left to draw it on.
+        if not self.query(Explanation):
+            return
         self._apply(message.update)
 
     def _command(self, name: str, *args) -> None:

@@ -344,3 +344,15 @@ async def test_step_0_shows_the_training_loss_with_dropout_as_missing(small_conf
             for row in train_rows():
                 assert "drop" in row and "nan" not in row, row
                 assert (row.split()[-1] == missing) == (step == 0), row
+
+
+async def test_an_update_that_arrives_while_the_app_closes_is_dropped(make_app):
+    from dropout_tui.tui.app import Trained
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        last = app._last
+    # The worker posts from its own thread: its last update can land after the widgets are gone.
+    app.on_trained(Trained(last))
+    assert not app.query("Explanation")
