@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dropout_tui.core.config import Config, format_keep_prob
-from dropout_tui.core.metrics import is_learning
+from dropout_tui.core.metrics import CHANCE_MARGIN, is_learning
 from dropout_tui.core.snapshot import LayerStats, RunMetrics, Snapshot
 
 from .numbers import RATIO_WARN, fit, fmt, num, ok, pct, ratio
@@ -418,10 +418,21 @@ def _loss_vs_chance(v: View, losses: list[float]) -> str:
     return f", {word} the {loss_text(v.chance_loss)} of always predicting {const}"
 
 
+def r2_text(x: float) -> str:
+    """A test R² as the column shows it (two decimals), with more where two would put it on the
+    other side of the learning margin: 0.0503 is learning and reads "0.0503", not "0.05"."""
+    text = fmt(x, 2)
+    for decimals in range(3, 11):
+        if not ok(x) or (float(text) > CHANCE_MARGIN) == (x > CHANCE_MARGIN):
+            break
+        text = fmt(x, decimals)
+    return text
+
+
 def score(v: View, run: RunMetrics) -> str:
     """How well a run predicts, as its column shows it: test accuracy, or for regression test R²."""
     if v.regression:
-        return f"test R² {fmt(run.get('test_r2'), 2)}"
+        return f"test R² {r2_text(run.get('test_r2', math.nan))}"
     return f"test accuracy {pct(run.get('test_acc'))}"
 
 
