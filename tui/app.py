@@ -194,7 +194,8 @@ class DropoutApp(App):
         with Horizontal(id="columns"):
             yield RunColumn("inverted")
             yield RunColumn("unrescaled")
-        yield Explanation(id="explanation")
+        self._explanation = Explanation(id="explanation")
+        yield self._explanation
         yield Static(self.glyph_text("The window is too small for dropout-tui.\nMake it at least "
                                      f"{MIN_SIZE[0]}×{MIN_SIZE[1]} (80×24 or larger is best); q quits."),
                      id="too-small")
@@ -372,7 +373,7 @@ class DropoutApp(App):
     def on_trained(self, message: Trained) -> None:
         # The worker's last update can arrive while the app closes, after the screen's widgets
         # have been removed: there is nothing left to draw it on.
-        if not self.query(Explanation):
+        if not self._explanation.is_attached:
             return
         self._apply(message.update)
 

@@ -228,6 +228,17 @@ class Shown:
 SMALL_LOSS = 0.01  # below this a loss is quoted to 3 significant figures (0.00254), not 3 decimals
 
 
+def r2_text(x: float) -> str:
+    """A test R² as the column shows it (two decimals), with more where two would put it on the
+    other side of the learning margin: 0.0503 is learning and reads "0.0503", not "0.05"."""
+    text = fmt(x, 2)
+    for decimals in range(3, 11):
+        if not ok(x) or (float(text) > CHANCE_MARGIN) == (x > CHANCE_MARGIN):
+            break
+        text = fmt(x, decimals)
+    return text
+
+
 def loss_text(x: float) -> str:
     """A loss as the run columns show it: the five-character cell of ``tui.numbers.fit``
     (``0.346``, ``12.35``, ``4.3e12``); below 0.01, 3 significant figures (``0.00254``), so that
@@ -346,8 +357,8 @@ def _say_one_diverged(v: View, short: bool) -> str:
         return f"The {bad} run diverged and stopped; nothing here compares the runs.{why}"
     survivor = f"the {good} run carries on"
     if good == "unrescaled" and v.misscaled():
-        survivor += (f": without dropout it predicts at test R² {fmt(v.unr['test_r2'], 2)}, with ×p at test at "
-                     f"R² {fmt(v.unr['test_r2_scaled'], 2)}")
+        survivor += (f": without dropout it predicts at test R² {r2_text(v.unr['test_r2'])}, with ×p at test at "
+                     f"R² {r2_text(v.unr['test_r2_scaled'])}")
     elif v.stuck(good):
         run = v.run(good)
         if v.regression:
@@ -393,9 +404,9 @@ def _say_misscaled(v: View, short: bool) -> str:
     """The unrescaled run whose weights learned at the scale they trained at, and which predicts no
     better than the mean without dropout: what it fits, and what ×p at test makes of it."""
     u = v.unr
-    r2 = fmt(u["test_r2"], 2)
+    r2 = r2_text(u["test_r2"])
     spread = f" (outputs {num(u['test_spread'])}× as wide as the targets)" if ok(u.get("test_spread")) else ""
-    scaled = f", with ×p at test R² {fmt(u['test_r2_scaled'], 2)}" if v.scaled_predicts() else ""
+    scaled = f", with ×p at test R² {r2_text(u['test_r2_scaled'])}" if v.scaled_predicts() else ""
     if short:
         return f"Unrescaled: test R² {r2} without dropout{scaled}."
     if v.fits_training("unrescaled"):
@@ -416,17 +427,6 @@ def _loss_vs_chance(v: View, losses: list[float]) -> str:
         return ""
     const = "the mean" if v.regression else "the class frequencies"
     return f", {word} the {loss_text(v.chance_loss)} of always predicting {const}"
-
-
-def r2_text(x: float) -> str:
-    """A test R² as the column shows it (two decimals), with more where two would put it on the
-    other side of the learning margin: 0.0503 is learning and reads "0.0503", not "0.05"."""
-    text = fmt(x, 2)
-    for decimals in range(3, 11):
-        if not ok(x) or (float(text) > CHANCE_MARGIN) == (x > CHANCE_MARGIN):
-            break
-        text = fmt(x, decimals)
-    return text
 
 
 def score(v: View, run: RunMetrics) -> str:
@@ -470,7 +470,7 @@ def _say_neither_predicts(v: View, short: bool) -> str:
     if ok(scaled) and v.dropping:
         pairs.append(("with ×p at test", scaled))
     worse = "; each does worse than it" if pairs and all(r2 < 0 for _, r2 in pairs) else ""
-    quoted = ", ".join(f"{fmt(r2, 2)} {name}" for name, r2 in pairs)
+    quoted = ", ".join(f"{r2_text(r2)} {name}" for name, r2 in pairs)
     r2s = f" (test R² {quoted}{worse})" if pairs else " (their outputs beyond floating point)"
     if short:
         return f"Neither run predicts better than the mean{r2s}: nothing to compare."
@@ -652,7 +652,7 @@ TARGETS = {"sine": "y = sin πx depends on where x is",
 
 
 def _say_input_story_regression(v: View, short: bool) -> str:
-    ri, ru = fmt(v.inv["test_r2"], 2), fmt(v.unr["test_r2"], 2)
+    ri, ru = r2_text(v.inv["test_r2"]), r2_text(v.unr["test_r2"])
     scale = factor(1 / v.q)
     if short:
         return (f"Input dropout: inverted trains on kept inputs ×{scale} (1/q), so it learned the function on "
@@ -819,7 +819,7 @@ def _say_loss_compare(v: View, short: bool) -> str:
     what = "Test MSE" if v.regression else "Test loss"
     # Regression: R² below 0 is the sharpest form of the harm (worse than a constant), said beside
     # the loss whose R² it is.
-    below = {name: f" (R² {fmt(run['test_r2'], 2)}, worse than always predicting the mean)"
+    below = {name: f" (R² {r2_text(run['test_r2'])}, worse than always predicting the mean)"
              for name, run in (("unrescaled", u), ("inverted", i))
              if v.regression and not short and ok(run.get("test_r2")) and run["test_r2"] < 0}
     line = (f"{what} {loss_text(lu)}, {rel} inverted's {loss_text(li)}" if short else
@@ -958,7 +958,7 @@ def _say_scaled(v: View, short: bool) -> str:
         tail = f", still above inverted's {li}" if above else ""
         if v.regression and ok(u.get("test_r2_scaled")) and not v.scaled_predicts():
             # Lower, and still no fix: with ×p the weights predict no better than the mean.
-            tail += (f", to test R² {fmt(u['test_r2_scaled'], 2)}, still {_versus_mean(u['test_r2_scaled'])} "
+            tail += (f", to test R² {r2_text(u['test_r2_scaled'])}, still {_versus_mean(u['test_r2_scaled'])} "
                      "always predicting the mean")
         if short:
             return f"×p at test lowers the loss {lu} → {ls}{tail}."
